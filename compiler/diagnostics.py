@@ -1,0 +1,93 @@
+"""One diagnostic type and one way to report it: `file:line:col: error: message`, line, caret."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .source import Source, Span, caret_line, printable
+
+Severity = Literal["error", "warning", "note"]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A message about the input, anchored at the span that caused it."""
+
+    severity: Severity
+    message: str
+    span: Span | None
+    help: str | None = None
+    notes: tuple[Diagnostic, ...] = field(default=())
+
+    def render(self, source: Source | None) -> str:
+        """Render as `file:line:col: severity: message`, then the source line and a caret."""
+        if self.span is None:
+            where = source.name if source is not None else "resnetc"
+            lines = [f"{where}: {self.severity}: {printable(self.message)}"]
+        else:
+            lines = [f"{self.span}: {self.severity}: {printable(self.message)}"]
+            if source is not None and source.name == self.span.file:
+                lines.extend(_excerpt(source, self.span))
+        if self.help:
+            lines.append(f"  = help: {printable(self.help)}")
+        for note in self.notes:
+            lines.append(note.render(source))
+        return "\n".join(lines)
+
+
+def _excerpt(source: Source, span: Span) -> list[str]:
+    """The gutter-numbered source line of `span` with a caret under it."""
+    text = source.line_text(span.line)
+    if not text and span.line > source.line_count:
+        return []
+    end_col = span.end_col if span.end_line == span.line else len(text) + 1
+    number = str(span.line)
+    pad = " " * len(number)
+    return [
+        f" {number} | {printable(text)}",
+        f" {pad} | {caret_line(text, span.col, end_col)}",
+    ]
+
+
+def error(message: str, span: Span | None, help: str | None = None) -> Diagnostic:
+    """An error diagnostic."""
+    return Diagnostic("error", message, span, help)
+
+
+def warning(message: str, span: Span | None, help: str | None = None) -> Diagnostic:
+    """A warning diagnostic: the input is accepted, but probably not what was meant."""
+    return Diagnostic("warning", message, span, help)
+
+
+def note(message: str, span: Span | None) -> Diagnostic:
+    """A note attached to another diagnostic (e.g. 'first defined here')."""
+    return Diagnostic("note", message, span)
+
+
+class CompileError(Exception):
+    """Raised by any stage that refuses its input; holds every diagnostic it found."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic], source: Source | None = None) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        self.source = source
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """All diagnostics, rendered one after the other."""
+        return "\n".join(d.render(self.source) for d in self.diagnostics)
+
+    def with_source(self, source: Source) -> CompileError:
+        """The same diagnostics, attached to `source` for rendering."""
+        return CompileError(self.diagnostics, source)
+
+
+def fail(message: str, span: Span | None, help: str | None = None) -> CompileError:
+    """A `CompileError` holding one error; `raise fail(...)` is the one way to refuse input."""
+    return CompileError([error(message, span, help)])
+
+
+def errors_of(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """The diagnostics that are errors."""
+    return [d for d in diagnostics if d.severity == "error"]

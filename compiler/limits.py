@@ -1,0 +1,43 @@
+"""Bounds on every input dimension, so that no spec can make resnetc hang or allocate without bound.
+
+Each limit is far above any real network; a spec over one gets a diagnostic naming the limit.
+"""
+
+MAX_SPEC_BYTES = 1 << 20
+"""Largest spec file read (1 MiB; Table 1 as YAML is about 1 KiB)."""
+
+MAX_YAML_DEPTH = 16
+"""Deepest nesting of YAML mappings and sequences (a spec needs 3)."""
+
+MAX_YAML_NODES = 20_000
+"""Most YAML nodes in a document, counted after alias expansion (defeats alias bombs)."""
+
+MAX_CELL_CHARS = 4_000
+"""Longest table cell text."""
+
+MAX_STAGES = 64
+"""Most stages in a table."""
+
+MAX_ROWS = 16
+"""Most rows (convolutions) in one block."""
+
+MAX_REPEATS = 1_000_000
+"""Most blocks in one stage. Analysis and emission cost does not grow with it."""
+
+MAX_WIDTH = 1 << 20
+"""Most filters (channels) of a convolution, input channels and classes included."""
+
+MAX_KERNEL = 31
+"""Largest convolution or pooling kernel."""
+
+MAX_STRIDE = 16
+"""Largest stride."""
+
+MAX_INPUT_SIZE = 1 << 16
+"""Largest input height or width."""
+
+MAX_NUMBER_DIGITS = 9
+"""Longest number literal accepted (anything longer is over every limit above)."""
+
+MAX_NAME_CHARS = 64
+"""Longest network or stage name."""

@@ -1,0 +1,90 @@
+"""Source text and positions: `Span`, `Source` and caret rendering.
+
+Every stage of the compiler keeps the `Span` of the text it was built from, so that a problem found
+late (a shape mismatch in conv4_x) still points at the line and column the user wrote.
+"""
+
+from __future__ import annotations
+
+import bisect
+import unicodedata
+from typing import NamedTuple
+
+
+class Span(NamedTuple):
+    """A range of source text: 1-based line and column (in characters), end exclusive."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+class Source:
+    """One input file's text, with fast index -> (line, column) conversion."""
+
+    def __init__(self, name: str, text: str) -> None:
+        self.name = name
+        self.text = text
+        self._starts = [0]
+        self._starts.extend(i + 1 for i, ch in enumerate(text) if ch == "\n")
+
+    def position(self, index: int) -> tuple[int, int]:
+        """Return the 1-based (line, column) of character `index` (clamped into the text)."""
+        index = max(0, min(index, len(self.text)))
+        row = bisect.bisect_right(self._starts, index) - 1
+        return row + 1, index - self._starts[row] + 1
+
+    def span(self, start: int, end: int | None = None) -> Span:
+        """The span covering characters `start` to `end` (exclusive; one character if omitted)."""
+        if end is None or end <= start:
+            end = start + 1
+        line, col = self.position(start)
+        end_line, end_col = self.position(end)
+        return Span(self.name, line, col, end_line, end_col)
+
+    def index(self, line: int, col: int) -> int:
+        """The character index of 1-based (`line`, `col`)."""
+        return self._starts[max(0, min(line, len(self._starts)) - 1)] + col - 1
+
+    def line_text(self, line: int) -> str:
+        """The text of 1-based `line`, without its line break ('' outside the file)."""
+        if not 1 <= line <= len(self._starts):
+            return ""
+        start = self._starts[line - 1]
+        end = self._starts[line] - 1 if line < len(self._starts) else len(self.text)
+        return self.text[start:end].rstrip("\r")
+
+    @property
+    def line_count(self) -> int:
+        """How many lines the text has (at least 1)."""
+        return len(self._starts)
+
+
+def display_width(text: str) -> int:
+    """Terminal columns that `text` takes: wide East Asian characters count twice."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def printable(text: str) -> str:
+    """`text` with control and bidi characters shown as escapes, safe to print in a terminal."""
+    out = []
+    for ch in text:
+        if ch == "\t":
+            out.append("    ")
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) > 0xFF else f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def caret_line(line_text: str, col: int, end_col: int) -> str:
+    """Spaces then `^~~~` under columns `col` .. `end_col` (exclusive) of `line_text`."""
+    before = printable(line_text[: col - 1])
+    marked = printable(line_text[col - 1 : max(end_col, col + 1) - 1]) or " "
+    return " " * display_width(before) + "^" + "~" * (display_width(marked) - 1)
