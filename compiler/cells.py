@@ -1,0 +1,323 @@
+"""Table cells -> rows. `"[[1x1,64],[3x3,64],[1x1,256]] x 3"` becomes three `Row`s repeated 3 times.
+
+Accepted spellings, all meaning the same:
+
+- brackets: `[[1x1,64],[3x3,64],[1x1,256]] x 3`, commas between rows optional, spaces anywhere;
+- semicolons: `[1x1, 64; 3x3, 64; 1x1, 256] x 3`;
+- `x`, `X`, `×` or `\\times` for "by", and `x 3`, `×3`, `*3` or `\\times 3` for the repeat;
+- LaTeX as Table 1 is typeset: `\\begin{bmatrix} 1 \\times 1, 64 \\\\ ... \\end{bmatrix} \\times 3`,
+  with or without `$...$` and `&` column separators (also pmatrix, matrix, array, `\\left[`);
+- `C=32` at the end of a row: a grouped convolution (the ResNeXt paper's notation).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from pydantic import BaseModel, ConfigDict
+
+from . import limits
+from .diagnostics import fail
+from .source import Span
+from .yamlsrc import Scalar
+
+
+class Row(BaseModel):
+    """One convolution of a block: `[3x3, 128, C=32]` (kernel, filters, groups)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kernel: int
+    filters: int
+    groups: int = 1
+    span: Span
+
+
+class Cell(BaseModel):
+    """A table cell: the rows of one residual block, and how many times the block repeats."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rows: tuple[Row, ...]
+    repeats: int
+    span: Span
+    repeats_span: Span
+
+
+class _Tok(NamedTuple):
+    kind: str  # num, by, lb, rb, sep, rowsep, groups, begin, end
+    text: str
+    start: int
+    end: int
+
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+|&|\$|\\[,;:!\ ]|~|\\left|\\right|\\big[lr]?|\\Big[lr]?|[{}](?!\w))
+    |(?P<begin>\\begin\s*\{\s*(?:[bBpv]?matrix|array)\s*\}(?:\s*\{[^}]*\})?)
+    |(?P<end>\\end\s*\{\s*(?:[bBpv]?matrix|array)\s*\})
+    |(?P<noise>\\(?:begin|end)\s*\{\s*(?:equation|align|displaymath)\*?\s*\})
+    |(?P<num>\d+)
+    |(?P<by>\\times|\\cdot|[xX×*·])
+    |(?P<groups>[Cc]\s*=)
+    |(?P<lb>\[|\\\{|\\lbrack|\()
+    |(?P<rb>\]|\\\}|\\rbrack|\))
+    |(?P<rowsep>\\\\|\\cr\b)
+    |(?P<sep>[,;])
+    """,
+    re.VERBOSE,
+)
+
+_MANGLED = re.compile(r"\x08egin|\x1bnd\s*\{|\times|\r\s*ight|\x0crac|\x0b|\x07")
+
+
+def tokenize(cell: Scalar) -> list[_Tok]:
+    """Split a cell's text into tokens, refusing any character that has no meaning in a cell."""
+    text = cell.text
+    _refuse_mangled_latex(cell)
+    tokens: list[_Tok] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            raise _unexpected(cell, pos)
+        kind = m.lastgroup or "ws"
+        if kind not in ("ws", "noise"):
+            tokens.append(_Tok(kind, m.group(), m.start(), m.end()))
+        pos = m.end()
+    return tokens
+
+
+def _refuse_mangled_latex(cell: Scalar) -> None:
+    """LaTeX in double quotes: YAML turned `\\t`imes into a tab and `\\b`egin into a backspace."""
+    if cell.style != '"':
+        return
+    m = _MANGLED.search(cell.text)
+    if m is None:
+        return
+    raise fail(
+        "this LaTeX cell is in double quotes, where YAML reads backslash escapes:"
+        " \\times became a tab, \\begin a backspace, \\end an escape character",
+        cell.sub(m.start(), m.end()),
+        help="write the cell in single quotes ('\\begin{bmatrix} ... \\end{bmatrix} \\times 3')"
+        " or double every backslash",
+    )
+
+
+def _unexpected(cell: Scalar, pos: int):
+    ch = cell.text[pos]
+    if ch == "-":
+        return fail("numbers in a table cell cannot be negative", cell.sub(pos, pos + 1))
+    if ch == "\\":
+        word = re.match(r"\\[A-Za-z]*", cell.text[pos:])
+        name = word.group() if word else "\\"
+        return fail(
+            f"LaTeX command {name} has no meaning in a table cell",
+            cell.sub(pos, pos + len(name)),
+            help="a cell is rows like 3 \\times 3, 64 inside \\begin{bmatrix}...\\end{bmatrix}",
+        )
+    return fail(f"unexpected {ch!r} in a table cell", cell.sub(pos, pos + 1), help=_FORM_HELP)
+
+
+_FORM_HELP = 'a cell looks like "[[1x1,64],[3x3,64],[1x1,256]] x 3" or "[3x3, 64; 3x3, 64] x 2"'
+
+
+class _Parser:
+    """Recursive-descent parser over the token list (the grammar has three levels)."""
+
+    def __init__(self, cell: Scalar, tokens: list[_Tok]) -> None:
+        self.cell = cell
+        self.toks = tokens
+        self.i = 0
+
+    def span(self, start: int, end: int) -> Span:
+        return self.cell.sub(start, end)
+
+    def peek(self, offset: int = 0) -> _Tok | None:
+        j = self.i + offset
+        return self.toks[j] if j < len(self.toks) else None
+
+    def take(self, kind: str, what: str) -> _Tok:
+        tok = self.peek()
+        if tok is None or tok.kind != kind:
+            raise self.expected(what)
+        self.i += 1
+        return tok
+
+    def expected(self, what: str):
+        tok = self.peek()
+        if tok is None:
+            end = len(self.cell.text)
+            return fail(
+                f"the cell ends where {what} was expected",
+                self.span(end - 1, end),
+                help=_FORM_HELP,
+            )
+        return fail(
+            f"expected {what}, found {tok.text!r}",
+            self.span(tok.start, tok.end),
+            help=_FORM_HELP,
+        )
+
+    def number(self, what: str, tok: _Tok | None = None) -> tuple[int, _Tok]:
+        tok = tok or self.take("num", what)
+        if len(tok.text) > limits.MAX_NUMBER_DIGITS:
+            raise fail(f"{what} {tok.text} is too large", self.span(tok.start, tok.end))
+        value = int(tok.text)
+        if value <= 0:
+            raise fail(f"{what} must be at least 1, not {value}", self.span(tok.start, tok.end))
+        return value, tok
+
+    def parse(self) -> Cell:
+        if not self.toks:
+            raise fail("the table cell is empty", self.cell.span, help=_FORM_HELP)
+        first = self.peek()
+        if first.kind == "begin":
+            self.i += 1
+            rows = self.rows_separated(closer="end")
+            self.take("end", "\\end{bmatrix}")
+        elif first.kind == "lb":
+            self.i += 1
+            nxt = self.peek()
+            rows = (
+                self.rows_bracketed()
+                if nxt is not None and nxt.kind == "lb"
+                else self.rows_separated("rb")
+            )
+            self.close(first)
+        else:
+            raise self.expected("'[' or \\begin{bmatrix} to open the cell")
+        repeats, repeats_span = self.repeat()
+        if self.peek() is not None:
+            tok = self.peek()
+            raise fail(
+                f"unexpected {tok.text!r} after the cell's repeat count",
+                self.span(tok.start, tok.end),
+                help=_FORM_HELP,
+            )
+        return Cell(
+            rows=tuple(rows),
+            repeats=repeats,
+            span=self.cell.span,
+            repeats_span=repeats_span,
+        )
+
+    def close(self, opener: _Tok) -> None:
+        tok = self.peek()
+        if tok is None or tok.kind != "rb":
+            raise fail(
+                "this '[' is never closed" if tok is None else f"expected ']', found {tok.text!r}",
+                self.span(opener.start, opener.end)
+                if tok is None
+                else self.span(tok.start, tok.end),
+                help=_FORM_HELP,
+            )
+        self.i += 1
+
+    def rows_bracketed(self) -> list[Row]:
+        rows: list[Row] = []
+        while True:
+            opener = self.take("lb", "'[' to open a row")
+            rows.append(self.row())
+            self.close(opener)
+            tok = self.peek()
+            if tok is not None and tok.kind == "sep" and (nxt := self.peek(1)) and nxt.kind == "lb":
+                self.i += 1
+                tok = nxt
+            if tok is None or tok.kind != "lb":
+                return self.check_rows(rows)
+
+    def rows_separated(self, closer: str) -> list[Row]:
+        rows = [self.row()]
+        while (
+            (tok := self.peek()) is not None and tok.kind in ("sep", "rowsep") and tok.text != ","
+        ):
+            self.i += 1
+            nxt = self.peek()
+            if nxt is None or nxt.kind == closer:  # a trailing separator, as LaTeX allows
+                break
+            rows.append(self.row())
+        return self.check_rows(rows)
+
+    def check_rows(self, rows: list[Row]) -> list[Row]:
+        if len(rows) > limits.MAX_ROWS:
+            raise fail(
+                f"a block may have at most {limits.MAX_ROWS} rows, not {len(rows)}",
+                rows[limits.MAX_ROWS].span,
+            )
+        return rows
+
+    def row(self) -> Row:
+        start = self.peek()
+        kh, kh_tok = self.number("kernel size")
+        self.take("by", "'x' in the kernel size (3x3)")
+        kw, kw_tok = self.number("kernel size")
+        if kh != kw:
+            raise fail(
+                f"kernels must be square: {kh}x{kw} is not",
+                self.span(kh_tok.start, kw_tok.end),
+            )
+        if kh > limits.MAX_KERNEL:
+            raise fail(
+                f"kernel {kh}x{kw} is larger than {limits.MAX_KERNEL}x{limits.MAX_KERNEL}",
+                self.span(kh_tok.start, kw_tok.end),
+            )
+        self.optional_comma()
+        filters, f_tok = self.number("number of filters")
+        if filters > limits.MAX_WIDTH:
+            raise fail(
+                f"{filters} filters is more than the limit of {limits.MAX_WIDTH:,}",
+                self.span(f_tok.start, f_tok.end),
+            )
+        end = f_tok.end
+        groups = 1
+        nxt = self.peek(1) if self.peek() is not None and self.peek().kind == "sep" else self.peek()
+        if nxt is not None and nxt.kind == "groups":
+            self.optional_comma()
+            self.i += 1
+            groups, g_tok = self.number("group count C")
+            end = g_tok.end
+        return Row(kernel=kh, filters=filters, groups=groups, span=self.span(start.start, end))
+
+    def optional_comma(self) -> None:
+        tok = self.peek()
+        if tok is not None and tok.kind == "sep" and tok.text == ",":
+            self.i += 1
+
+    def repeat(self) -> tuple[int, Span]:
+        tok = self.peek()
+        if tok is None:
+            end = len(self.cell.text)
+            return 1, self.span(end - 1, end)
+        if tok.kind != "by":
+            raise self.expected("'x N' (the block's repeat count)")
+        self.i += 1
+        count, num = self.number("repeat count")
+        if count > limits.MAX_REPEATS:
+            raise fail(
+                f"x {count} is more than the limit of {limits.MAX_REPEATS:,} blocks per stage",
+                self.span(num.start, num.end),
+            )
+        return count, self.span(tok.start, num.end)
+
+
+def parse_cell(cell: Scalar) -> Cell:
+    """Parse one table cell, or raise `CompileError` pointing at the first wrong character."""
+    if len(cell.text) > limits.MAX_CELL_CHARS:
+        raise fail(
+            f"a table cell may be at most {limits.MAX_CELL_CHARS:,} characters",
+            cell.span,
+        )
+    return _Parser(cell, tokenize(cell)).parse()
+
+
+def format_row(row: Row) -> str:
+    """`[3x3,128,C=32]`: one row in the canonical compact notation."""
+    groups = f",C={row.groups}" if row.groups != 1 else ""
+    return f"[{row.kernel}x{row.kernel},{row.filters}{groups}]"
+
+
+def format_cell(cell: Cell) -> str:
+    """`[[1x1,64],[3x3,64],[1x1,256]] x 3`: the canonical notation `parse_cell` reads back."""
+    return "[" + ",".join(format_row(r) for r in cell.rows) + f"] x {cell.repeats}"
