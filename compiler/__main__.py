@@ -1,0 +1,7 @@
+"""`python -m compiler` is `resnetc`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,80 @@
+"""The `resnetc` command line: arguments, exit codes and printing; no compiler logic.
+
+Each subcommand lives in its own module of this package and exposes `HELP` (one line),
+`add_arguments(parser)` and `run(args) -> int`. Exit codes: 0 success, 1 a spec (or file) was
+refused or `--check` found a difference, 2 a usage error, 3 an internal error (a bug in resnetc),
+130 / 143 interrupted by Ctrl-C / SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+
+COMMANDS = ("compile", "check")
+"""Subcommands, in the order `--help` lists them; each is the module `compiler.cli.<name>`."""
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
+
+
+class Terminated(BaseException):
+    """Raised in the main thread when SIGTERM arrives, so that cleanup code runs."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _module(name: str):
+    return importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for `resnetc` and all its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="resnetc",
+        description="Compile the ResNet paper's Table 1, written as YAML, into PyTorch source.",
+        epilog="Run `resnetc COMMAND --help` for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"resnetc {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        module = _module(name)
+        sub = commands.add_parser(name, help=module.HELP, description=module.DESCRIPTION)
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `resnetc` with `argv` (default: the process arguments); return the exit code."""
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("resnetc: interrupted; no file was left half-written", file=sys.stderr)
+        return EXIT_SIGINT
+    except Terminated:
+        print("resnetc: terminated; no file was left half-written", file=sys.stderr)
+        return EXIT_SIGTERM
+    except BrokenPipeError:
+        # The reader went away (`resnetc check ... | head`): stop quietly, as `cat` does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:  # a bug in resnetc, never the user's input
+        print(
+            f"resnetc: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in resnetc, not in your spec; please report it with the spec attached.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    finally:
+        signal.signal(signal.SIGTERM, previous)
