@@ -174,17 +174,16 @@ class _Parser:
             raise fail("the table cell is empty", self.cell.span, help=_FORM_HELP)
         first = self.peek()
         if first.kind == "begin":
-            self.i += 1
-            rows = self.rows_separated(closer="end")
-            self.take("end", "\\end{bmatrix}")
+            rows = self.matrix()
         elif first.kind == "lb":
             self.i += 1
             nxt = self.peek()
-            rows = (
-                self.rows_bracketed()
-                if nxt is not None and nxt.kind == "lb"
-                else self.rows_separated("rb")
-            )
+            if nxt is not None and nxt.kind == "begin":  # \left[ \begin{array} ... \right]
+                rows = self.matrix()
+            elif nxt is not None and nxt.kind == "lb":
+                rows = self.rows_bracketed()
+            else:
+                rows = self.rows_separated("rb")
             self.close(first)
         else:
             raise self.expected("'[' or \\begin{bmatrix} to open the cell")
@@ -202,6 +201,13 @@ class _Parser:
             span=self.cell.span,
             repeats_span=repeats_span,
         )
+
+    def matrix(self) -> list[Row]:
+        """`\\begin{bmatrix} row \\\\ row \\end{bmatrix}` (the opening token is next)."""
+        self.i += 1
+        rows = self.rows_separated(closer="end")
+        self.take("end", "\\end{bmatrix}")
+        return rows
 
     def close(self, opener: _Tok) -> None:
         tok = self.peek()

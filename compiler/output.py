@@ -28,11 +28,14 @@ def spec_label(spec_path: str | os.PathLike, out_dir: str | os.PathLike) -> str:
     """How the header names the spec: its path from the directory it shares with `out_dir`.
 
     `spec/resnet50.yaml -o generated/` gives `spec/resnet50.yaml` whichever way the paths were
-    spelled (relative, absolute, `./spec/...`) and wherever the command was run from.
+    spelled (relative, absolute, `./spec/...`) and wherever the command was run from. When the two
+    share nothing but the filesystem root, the spec is named with its own directory.
     """
     spec = os.path.realpath(spec_path)
     out = os.path.realpath(out_dir)
     common = os.path.commonpath([os.path.dirname(spec), out])
+    if os.path.dirname(common) == common:  # nothing shared but the filesystem root
+        common = os.path.dirname(os.path.dirname(spec))
     return Path(os.path.relpath(spec, common)).as_posix()
 
 

@@ -57,13 +57,20 @@ def analyze(net: ir.Network) -> tuple[ir.Network, list[Diagnostic]]:
 def _conv(p: _Pass, conv: ir.Conv, x: ir.Shape, where: str) -> tuple[ir.Conv, ir.Shape]:
     if x.c != conv.in_channels:  # pragma: no cover - lowering wires channels through
         raise AssertionError(f"{where}: {x.c} channels reach a conv built for {conv.in_channels}")
-    for channels, side in ((conv.in_channels, "input"), (conv.out_channels, "output")):
-        if channels % conv.groups:
-            p.error(
-                f"{where}: C={conv.groups} groups do not divide the {channels} {side} channels",
-                conv.span,
-                help="the groups of a convolution must divide both its input and output channels",
-            )
+    bad = [
+        f"{c} {side}" for c, side in ((conv.in_channels, "input"), (conv.out_channels, "output"))
+    ]
+    bad = [
+        b
+        for b, c in zip(bad, (conv.in_channels, conv.out_channels), strict=True)
+        if c % conv.groups
+    ]
+    if bad:
+        p.error(
+            f"{where}: C={conv.groups} groups do not divide the {' and '.join(bad)} channels",
+            conv.span,
+            help="the groups of a convolution must divide both its input and output channels",
+        )
     h = out_size(x.h, conv.kernel, conv.stride, conv.padding)
     w = out_size(x.w, conv.kernel, conv.stride, conv.padding)
     if h < 1 or w < 1:

@@ -8,6 +8,7 @@ pydantic error (missing key, unknown key, wrong kind of value) is mapped back to
 from __future__ import annotations
 
 import builtins
+import difflib
 import keyword
 import re
 import unicodedata
@@ -591,7 +592,13 @@ def _one(err: dict, data: SpanDict, source: Source) -> Diagnostic:
         return error(f"missing key '{field}'{section}", where, _expected_keys(loc[:-1]))
     if err["type"] == "extra_forbidden" and isinstance(parent, SpanDict):
         span = parent.key_spans.get(str(field), parent.span)
-        return error(f"unknown key '{field}'{_section(loc[:-1])}", span, _expected_keys(loc[:-1]))
+        expected = _expected_keys(loc[:-1])
+        guess = _close_key(str(field), loc[:-1])
+        if guess:
+            expected = (
+                f"did you mean '{guess}'? ({expected})" if expected else f"did you mean '{guess}'?"
+            )
+        return error(f"unknown key '{field}'{_section(loc[:-1])}", span, expected)
     span = getattr(node, "span", None) or getattr(parent, "span", None) or source.span(0)
     found = _KINDS.get(type(node), "text")
     return error(f"'{field}' should be a mapping, not {found}", span)
@@ -613,6 +620,16 @@ def _owner_span(data: SpanDict, loc: tuple) -> Span | None:
             key = list(parent.keys())[key]
         return parent.key_spans.get(key)
     return getattr(node, "span", None)
+
+
+def _close_key(key: str, loc: tuple) -> str | None:
+    """The expected key that `key` is probably a misspelling of."""
+    section = next((p for p in reversed(loc) if isinstance(p, str)), "")
+    model = _MODELS.get(section)
+    if model is None:
+        return None
+    close = difflib.get_close_matches(key, list(model.model_fields), n=1, cutoff=0.7)
+    return close[0] if close else None
 
 
 def _expected_keys(loc: tuple) -> str | None:

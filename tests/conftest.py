@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SPEC_DIR = ROOT / "spec"
 GENERATED_DIR = ROOT / "generated"
 REFERENCE = ROOT / "tests" / "data" / "torchvision-resnets.json"
-"""torchvision's parameter counts, multiply-adds and state_dict layouts (see tests/data/README.md)."""
+"""torchvision's parameter counts, multiply-adds and state_dict layouts (tests/data/README.md)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,4 +40,3 @@ def golden(request: pytest.FixtureRequest):
         assert actual == expected, f"{path} differs; if intended, run `pytest --regen-golden`"
 
     return check
-

@@ -1,0 +1,40 @@
+"""The repository keeps its own promises: README commands, CI script, layout."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+CI = (ROOT / ".ci" / "run").read_text()
+
+
+def shell_blocks(text: str) -> list[str]:
+    return re.findall(r"```sh\n(.*?)\n```", text, flags=re.S)
+
+
+def test_readme_has_exactly_two_commands() -> None:
+    blocks = shell_blocks(README)
+    assert len(blocks) == 2
+    install_and_run, install_and_test = blocks
+    assert "resnetc compile spec/" in install_and_run
+    assert install_and_test.rstrip().endswith("pytest")
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    command = shell_blocks(README)[1]
+    after_venv = command.split(". .venv/bin/activate && ", 1)[1]
+    assert after_venv in CI
+    # torch is pinned before anything else can pull a different build
+    assert CI.index("pip install --quiet torch==2.13.0") < CI.index(after_venv)
+
+
+def test_ci_checks_generated_and_ruff() -> None:
+    assert "resnetc compile spec/*.yaml -o generated/ --check" in CI
+    assert "ruff check ." in CI and "ruff format --check ." in CI
+
+
+def test_layout() -> None:
+    for name in ("pyproject.toml", "spec", "compiler", "generated", "tests", "docs"):
+        assert (ROOT / name).exists(), name
