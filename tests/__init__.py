@@ -1,0 +1,1 @@
+"""resnetc test suite (a package, so that test modules share tests.conftest and tests.reference)."""
