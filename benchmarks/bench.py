@@ -136,7 +136,7 @@ def startup(rounds: int) -> list[str]:
     for name, samples in times.items():
         ms = median_ms(samples)
         lines.append(f"{name:<{width}}  {ms:9.1f}  {ms / floor:7.2f}  {ms / pyd:15.2f}")
-    lines.append(f"({rounds} interleaved rounds; each compile writes into a fresh-or-same dir)")
+    lines.append(f"({rounds} interleaved rounds; -o is reused: after round 1 the file is unchanged)")
     return lines
 
 
