@@ -119,7 +119,8 @@ def startup(rounds: int) -> list[str]:
     for spec in specs:
         argv = [sys.executable, "-m", "compiler", "compile", str(spec), "-o", str(out)]
         cases[f"resnetc compile {spec.relative_to(ROOT)}"] = _run(argv, env)
-    argv = [sys.executable, "-m", "compiler", "compile", str(ROOT / "spec" / "resnet152.yaml"), "-o", str(out)]
+    r152 = str(ROOT / "spec" / "resnet152.yaml")
+    argv = [sys.executable, "-m", "compiler", "compile", r152, "-o", str(out)]
     cases["  resnet152, template cache off (RESNETC_CACHE_DIR=)"] = _run(
         argv, {**env, "RESNETC_CACHE_DIR": ""}
     )
@@ -136,7 +137,7 @@ def startup(rounds: int) -> list[str]:
     for name, samples in times.items():
         ms = median_ms(samples)
         lines.append(f"{name:<{width}}  {ms:9.1f}  {ms / floor:7.2f}  {ms / pyd:15.2f}")
-    lines.append(f"({rounds} interleaved rounds; -o is reused: after round 1 the file is unchanged)")
+    lines.append(f"({rounds} interleaved rounds; -o is reused: files are unchanged after round 1)")
     return lines
 
 

@@ -159,7 +159,7 @@ def test_onnx_export_resnet18_dynamo_exporter() -> None:
     onnx = pytest.importorskip("onnx")
     from onnx.reference import ReferenceEvaluator
 
-    model, x, ref = model_for(SPEC_DIR / "resnet18.yaml")
+    model, x, _ = model_for(SPEC_DIR / "resnet18.yaml")
     batch = torch.export.Dim("batch", max=1024)
     program = torch.onnx.export(
         model, (x,), dynamo=True, dynamic_shapes={"x": {0: batch}}, verbose=False
