@@ -141,10 +141,161 @@ def startup(rounds: int) -> list[str]:
     return lines
 
 
+# ---------------------------------------------------------------- analysis and growth (in-process)
+
+
+def _phases(path: Path) -> dict[str, Callable[[], object]]:
+    from compiler import analyze
+    from compiler.emit import render
+    from compiler.report import stage_table
+
+    data = path.read_bytes()
+    net = analyze(data, str(path)).network
+    return {
+        "analyze": lambda: analyze(data, str(path)),
+        "render": lambda: render(net, path.name),
+        "table": lambda: stage_table(net),
+    }
+
+
+def analysis(rounds: int) -> list[str]:
+    """In-process time of each stage of `resnetc compile` / `check`, after start-up."""
+    from compiler import analyze
+    from compiler.emit import render
+
+    paths = [*SPECS, SCALE_SPECS / "resnet1202.yaml", SCALE_SPECS / "deep10k.yaml"]
+    lines = [
+        "spec                 blocks  analyze ms  render ms  table ms  source lines  "
+        "(analyze = parse + validate + lower + shape pass + costs)"
+    ]
+    for path in paths:
+        phases = _phases(path)
+        times = interleaved(phases, rounds * 5)
+        net = analyze(path.read_bytes(), str(path)).network
+        blocks = sum(stage.repeats for stage in net.stages)
+        source = render(net, path.name)
+        cells = "  ".join(
+            f"{median_ms(times[k]):{w}.2f}"
+            for k, w in (("analyze", 10), ("render", 9), ("table", 8))
+        )
+        lines.append(f"{path.stem:<19}  {blocks:6}  {cells}  {len(source.splitlines()):12}")
+    lines.append(f"(medians of {rounds * 5} runs each, warm: imports and templates already loaded)")
+    return lines
+
+
+def growth(rounds: int) -> list[str]:
+    """analyze + render + stage table, in-process, ResNet-18 -> ResNet-1202 -> 10,000 blocks."""
+    from compiler import analyze
+
+    paths = [ROOT / "spec" / "resnet18.yaml", *(SCALE_SPECS / n for n in GROWTH)]
+    cases = {}
+    for path in paths:
+        phases = _phases(path)
+        cases[path.stem] = lambda p=phases: [fn() for fn in p.values()]
+    times = interleaved(cases, rounds * 5)
+    base = median_ms(times["resnet18"])
+    lines = ["spec         blocks  layers  analyze+render+table ms  / resnet18"]
+    for path in paths:
+        net = analyze(path.read_bytes(), str(path)).network
+        blocks = sum(stage.repeats for stage in net.stages)
+        layers = 2 + sum(b.count * len(b.convs) for stage in net.stages for b in stage.blocks)
+        ms = median_ms(times[path.stem])
+        lines.append(f"{path.stem:<11}  {blocks:6}  {layers:6}  {ms:23.2f}  {ms / base:9.2f}")
+    lines.append("(interleaved, medians; the end-to-end subprocess figures are in `startup`)")
+    return lines
+
+
+GROWTH = ("resnet1202.yaml", "deep10k.yaml")
+
+
+# ---------------------------------------------------------------- generated model vs flat baseline
+
+
+def _residual_class():
+    from torch import nn
+
+    class Residual(nn.Module):
+        """relu(body(x) + shortcut(x)): the least a residual block can be as a module."""
+
+        def __init__(self, body: nn.Sequential, shortcut: nn.Module) -> None:
+            super().__init__()
+            self.body, self.shortcut, self.relu = body, shortcut, nn.ReLU(inplace=True)
+
+        def forward(self, x):
+            return self.relu(self.body(x) + self.shortcut(x))
+
+    return Residual
+
+
+def flat_baseline(model):
+    """The same layer objects (shared weights) as one flat nn.Sequential, blocks as `Residual`."""
+    from torch import nn
+
+    residual = _residual_class()
+    layers = [model.conv1, model.bn1, model.relu, model.maxpool]
+    for name in ("layer1", "layer2", "layer3", "layer4"):
+        for b in getattr(model, name):
+            body = nn.Sequential(
+                b.conv1,
+                b.bn1,
+                nn.ReLU(inplace=True),
+                b.conv2,
+                b.bn2,
+                nn.ReLU(inplace=True),
+                b.conv3,
+                b.bn3,
+            )
+            layers.append(residual(body, b.downsample or nn.Identity()))
+    layers += [model.avgpool, nn.Flatten(1), model.fc]
+    return nn.Sequential(*layers)
+
+
+def model_speed(rounds: int) -> list[str]:
+    """Generated ResNet-50 against the flat baseline: forward and forward+backward."""
+    import importlib.util
+
+    import torch
+
+    spec = importlib.util.spec_from_file_location("g_resnet50", ROOT / "generated" / "resnet50.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    torch.manual_seed(0)
+    lines = ["input         mode              generated ms  flat ms  generated / flat"]
+    for shape, mode_rounds in (((1, 3, 64, 64), rounds), ((4, 3, 224, 224), max(3, rounds // 3))):
+        for train in (False, True):
+            model = module.resnet50().train(train)
+            flat = flat_baseline(model)
+            x = torch.randn(*shape)
+            if not train:
+                with torch.no_grad():
+                    torch.testing.assert_close(flat(x), model(x), rtol=0, atol=0)
+
+            def step(net, x=x, train=train):
+                if train:
+                    net(x).sum().backward()
+                else:
+                    with torch.no_grad():
+                        net(x)
+
+            for _ in range(2):  # warm-up: allocator, oneDNN primitives
+                step(model), step(flat)
+            cases = {"g": lambda m=model: step(m), "f": lambda m=flat: step(m)}
+            times = interleaved(cases, mode_rounds)
+            g, f = median_ms(times["g"]), median_ms(times["f"])
+            what = "forward+backward" if train else "forward (eval)"
+            size = "x".join(map(str, shape))
+            lines.append(f"{size:<12}  {what:<16}  {g:12.1f}  {f:7.1f}  {g / f:16.3f}")
+    lines.append(
+        "(flat = the same layer objects in one nn.Sequential; each block a Residual module: "
+        "relu(body(x) + shortcut(x)); medians of interleaved runs; outputs checked identical)"
+    )
+    return lines
+
+
 # ---------------------------------------------------------------- main
 
 
-SECTIONS = {"startup": startup}
+SECTIONS = {"startup": startup, "analysis": analysis, "growth": growth, "model": model_speed}
 
 
 def main(argv: list[str] | None = None) -> int:
