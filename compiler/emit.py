@@ -530,7 +530,9 @@ def safe_label(label: str) -> str:
 def _environment():
     import jinja2
 
-    return jinja2.Environment(
+    from .templatecache import attach
+
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("compiler", "templates"),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -538,6 +540,7 @@ def _environment():
         keep_trailing_newline=True,
         autoescape=False,
     )
+    return attach(env)
 
 
 def render(net: ir.Network, spec_label: str) -> str:

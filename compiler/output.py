@@ -6,7 +6,6 @@ so that a reader (or an interrupted run) sees either the old bytes or the new on
 
 from __future__ import annotations
 
-import difflib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -69,6 +68,8 @@ def current(path: Path) -> str | None:
 
 def diff(target: Target) -> str:
     """A unified diff from what is on disk to what the spec compiles to ('' if equal)."""
+    import difflib  # only `--check` needs it
+
     old = current(target.path)
     if old == target.text:
         return ""

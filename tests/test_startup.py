@@ -1,0 +1,130 @@
+"""Compiling costs start-up only: no torch, nothing heavy at import time, templates cached safely.
+
+Timing ratios are measured by benchmarks/bench.py (they are too noisy on a shared machine to
+assert here); these tests pin down the structure those figures depend on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compiler import compile_spec, emit, templatecache
+from compiler.output import spec_label
+from tests.conftest import ROOT, SPEC_DIR
+
+R152 = SPEC_DIR / "resnet152.yaml"
+
+
+_DUMP = """
+import atexit, json, runpy, sys
+out, code, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
+if code:
+    exec(code)
+else:
+    sys.argv = ["resnetc", *args]
+    runpy.run_module("compiler", run_name="__main__", alter_sys=True)
+"""
+
+
+def _imported(tmp_path: Path, args: list[str], code: str = "") -> set[str]:
+    """Every module in sys.modules at the end of `resnetc ARGS` (or of running `code`)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RESNETC_CACHE_DIR": str(tmp_path / "cache")}
+    dump = tmp_path / "modules.json"
+    argv = [sys.executable, "-c", _DUMP, str(dump), code, *args]
+    run = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return set(json.loads(dump.read_text()))
+
+
+@pytest.mark.parametrize("command", ["compile", "check"])
+def test_compiling_never_imports_torch(command: str, tmp_path: Path) -> None:
+    args = [command, str(R152)]
+    if command == "compile":
+        args += ["-o", str(tmp_path / "out")]
+    names = _imported(tmp_path, args)
+    assert {"compiler.emit", "compiler.shapes"} <= names
+    heavy = sorted(n for n in names if n.split(".")[0] in {"torch", "numpy", "sympy"})
+    assert not heavy, heavy
+    if command == "compile":
+        label = spec_label(R152, tmp_path / "out")
+        expected = compile_spec(R152.read_bytes(), str(R152), label)
+        assert (tmp_path / "out" / "resnet152.py").read_text() == expected
+
+
+def test_help_and_the_api_import_no_dependency(tmp_path: Path) -> None:
+    code = "import compiler, compiler.cli; compiler.cli.build_parser()"
+    names = _imported(tmp_path, [], code)
+    assert "compiler.cli.compile" in names
+    assert not {"pydantic", "yaml", "jinja2", "torch"} & names
+
+
+def test_check_does_not_load_templates(tmp_path: Path) -> None:
+    names = _imported(tmp_path, ["check", str(R152)])
+    assert "compiler.shapes" in names
+    assert "compiler.templatecache" not in names
+
+
+# ---------------------------------------------------------------- the template cache
+
+
+def _render(monkeypatch: pytest.MonkeyPatch, cache: str | None) -> str:
+    if cache is None:
+        monkeypatch.delenv("RESNETC_CACHE_DIR", raising=False)
+    else:
+        monkeypatch.setenv("RESNETC_CACHE_DIR", cache)
+    emit._environment.cache_clear()
+    try:
+        return compile_spec(R152.read_bytes(), "spec/resnet152.yaml")
+    finally:
+        emit._environment.cache_clear()
+
+
+def test_template_cache_changes_no_byte(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    plain = _render(monkeypatch, "")
+    assert not cache.exists()
+    cold = _render(monkeypatch, str(cache))
+    entries = sorted(cache.iterdir())
+    assert len(entries) >= 2  # module.py.j2 and the templates it includes
+    warm = _render(monkeypatch, str(cache))
+    for entry in entries:  # a corrupt entry is a miss, then rewritten
+        entry.write_bytes(b"j2 not a cache entry")
+    corrupt = _render(monkeypatch, str(cache))
+    assert plain == cold == warm == corrupt
+    assert all(e.read_bytes() != b"j2 not a cache entry" for e in entries)
+
+
+def test_unwritable_cache_is_ignored(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    plain = _render(monkeypatch, "")
+    assert _render(monkeypatch, str(blocker / "cache")) == plain
+
+
+def test_cache_dir_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RESNETC_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", "/x/cache")
+    assert templatecache.cache_dir() == Path("/x/cache/resnetc")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", "/home/u")
+    assert templatecache.cache_dir() == Path("/home/u/.cache/resnetc")
+    monkeypatch.setenv("RESNETC_CACHE_DIR", "")
+    assert templatecache.cache_dir() is None
+
+
+def test_cache_key_covers_the_environment_settings() -> None:
+    import jinja2
+
+    a = jinja2.Environment(trim_blocks=True)
+    b = jinja2.Environment(trim_blocks=False)
+    assert templatecache.settings_digest(a) != templatecache.settings_digest(b)
+    assert templatecache.settings_digest(a) == templatecache.settings_digest(
+        jinja2.Environment(trim_blocks=True)
+    )
