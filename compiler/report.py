@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from . import costs, ir
 from .cells import format_cell
-from .emit import pool_text, stem_conv_text
+from .emit import head_text, pool_text, stem_conv_text
 
 
 def render_table(
@@ -56,7 +56,7 @@ def stage_rows(net: ir.Network) -> list[tuple[str, str, str, int, int]]:
     rows.append(
         (
             "head",
-            f"average pool, {net.classes}-d fc",
+            head_text(net),
             str(net.classes),
             head.params,
             head.macs,
