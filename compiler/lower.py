@@ -131,7 +131,7 @@ def _stem(spec: Spec, preact: bool) -> ir.Stem:
     if spec.stem.pool is not None:
         p = spec.stem.pool
         pool = ir.Pool(
-            name="maxpool" if p.kind == "max" else "avgpool",
+            name="maxpool" if p.kind == "max" else "pool",  # the head owns `avgpool`
             kind=p.kind,
             kernel=p.kernel,
             stride=p.stride,
