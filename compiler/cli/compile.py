@@ -6,10 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from .. import Analysis
 from ..diagnostics import Diagnostic, note
 from ..source import printable
-from ._common import Refused, analyze_file, summary_line
+from ._common import Refused, analyze_bytes, read_bytes, summary_line
 
 HELP = "compile specs into PyTorch modules (DIR/<name>.py)"
 DESCRIPTION = """\
@@ -77,36 +76,62 @@ def run(args: argparse.Namespace) -> int:
 
 def _compile_all(specs: list[str], out_dir: Path) -> tuple[list, int]:
     """Targets for every spec that compiles, and how many were refused (all are reported)."""
-    from ..emit import render
-    from ..output import Target, spec_label, target_path
+    from ..output import Target, target_path
 
     targets: list[Target] = []
-    first: dict[str, Analysis] = {}
+    first: dict[str, str] = {}
     refused = 0
     for path in specs:
         try:
-            analysis = analyze_file(path)
+            result, label = _compile_one(path, out_dir)
         except Refused as exc:
             print(exc.text, file=sys.stderr)
             refused += 1
             continue
-        net = analysis.network
-        if net.name in first:
-            other = first[net.name]
-            clash = Diagnostic(
-                "error",
-                f"two specs compile to {net.name}.py: this one and {other.source.name}",
-                net.span,
-                help="give each network its own name",
-                notes=(note(f"{net.name} is also the name here", other.network.span),),
-            )
-            print(clash.render(analysis.source), file=sys.stderr)
+        if result.name in first:
+            print(_clash(path, first[result.name]), file=sys.stderr)
             refused += 1
             continue
-        first[net.name] = analysis
-        label = spec_label(path, out_dir)
-        targets.append(Target(target_path(out_dir, net.name), render(net, label), label))
+        first[result.name] = path
+        targets.append(Target(target_path(out_dir, result.name), result.text, label))
     return targets, refused
+
+
+def _compile_one(path: str, out_dir: Path):
+    """(the compile's `Result`, the spec's label): remembered if spec and resnetc are unchanged."""
+    from .. import compilecache
+    from ..output import spec_label
+
+    data = read_bytes(path)
+    label = spec_label(path, out_dir)
+    key = compilecache.key(data, path, label)
+    result = compilecache.load(key)
+    if result is None:
+        from ..emit import render
+
+        analysis = analyze_bytes(data, path)
+        warnings = "".join(d.render(analysis.source) + "\n" for d in analysis.warnings)
+        net = analysis.network
+        result = compilecache.Result(net.name, render(net, label), warnings)
+        compilecache.store(key, result)
+    sys.stderr.write(result.warnings)
+    return result, label
+
+
+def _clash(path: str, other_path: str) -> str:
+    """The diagnostic for two specs that name the same network (both are sound specs)."""
+    this, other = (
+        analyze_bytes(read_bytes(path), path),
+        analyze_bytes(read_bytes(other_path), other_path),
+    )
+    name = this.network.name
+    return Diagnostic(
+        "error",
+        f"two specs compile to {name}.py: this one and {other_path}",
+        this.network.span,
+        help="give each network its own name",
+        notes=(note(f"{name} is also the name here", other.network.span),),
+    ).render(this.source)
 
 
 def _check(targets: list) -> int:
