@@ -171,9 +171,9 @@ def test_the_command_verifies_every_file_and_reports_each(capsys, monkeypatch) -
     out, err = capsys.readouterr()
     assert code == 1
     assert out.splitlines() == [
-        "spec/resnet18.yaml: verified 43 layers and 12 block outputs,"
+        "spec/resnet18.yaml: verified 43 layers, 12 block and stage outputs,"
         " 11,689,512 parameters, 1,814,073,344 multiply-adds",
-        "tests/specs/cifar_resnet8_a.yaml: verified 16 layers and 6 block outputs,"
+        "tests/specs/cifar_resnet8_a.yaml: verified 16 layers, 6 block and stage outputs,"
         " 75,290 parameters, 12,239,488 multiply-adds",
     ]
     assert err.startswith(f"{bad}:") and err.endswith("resnetc: 1 of 3 specs failed\n")

@@ -56,7 +56,7 @@ def report(analysis, path: str, source: str | None = None) -> bool:
         print_diagnostics(result.diagnostics, analysis.source)
         return False
     print(
-        f"{path}: verified {result.layers} layers and {result.outputs} block outputs,"
+        f"{path}: verified {result.layers} layers, {result.outputs} block and stage outputs,"
         f" {result.params:,} parameters, {result.macs:,} multiply-adds"
     )
     return True
