@@ -128,6 +128,7 @@ def _run(torch: Any, net: ir.Network, source: str) -> _Run:
 
 def _recorder(run: _Run, name: str):
     def hook(module: Any, inputs: Any, output: Any) -> None:
+        """Record the output's shape, batch left out."""
         shape = getattr(output, "shape", None)
         run.outputs[name].append(tuple(shape[1:]) if shape is not None else ())
 
@@ -201,49 +202,46 @@ def _compare_layers(net: ir.Network, expected: list[costs.LayerCost], run: _Run)
 def _compare_layer(
     name: str, entries: list[costs.LayerCost], module: Any, run: _Run
 ) -> list[Diagnostic]:
-    first = entries[0]
-    span = first.span
-    if module is None or describe(module) is None:
+    """One layer: its operation and parameters, then what each run of it gave."""
+    first, op = entries[0], describe(module) if module is not None else None
+    if op is None:
         what = "no such module" if module is None else f"a {type(module).__name__} there"
         message = f"verify: the IR has a layer {name} ({first.op}); the model has {what}"
-        return [error(message, span)]
+        return [error(message, first.span)]
     found = []
-    op = describe(module)
     if op != first.op:
-        found.append(error(f"verify: {name} is {op} in the model, the IR says {first.op}", span))
+        message = f"verify: {name} is {op} in the model, the IR says {first.op}"
+        found.append(error(message, first.span))
     own = sum(p.numel() for p in module.parameters(recurse=False))
     if own != first.params:
-        found.append(
-            error(f"verify: {name} has {own:,} parameters, costs say {first.params:,}", span)
-        )
+        message = f"verify: {name} has {own:,} parameters, costs say {first.params:,}"
+        found.append(error(message, first.span))
+    return found + _compare_runs(name, entries, run, same_op=op == first.op)
+
+
+def _compare_runs(
+    name: str, entries: list[costs.LayerCost], run: _Run, same_op: bool
+) -> list[Diagnostic]:
+    """Each call's output shape against the shape pass; then the layer's MACs against torch's."""
+    found = []
     calls = run.outputs.get(name, [])
     if len(calls) != len(entries):
-        found.append(
-            error(
-                f"verify: the model runs {name} {_times(len(calls))} in its forward,"
-                f" the IR has it {_times(len(entries))}",
-                span,
-            )
+        message = (
+            f"verify: the model runs {name} {_times(len(calls))} in its forward,"
+            f" the IR has it {_times(len(entries))}"
         )
-    shapes_agree = op == first.op and len(calls) == len(entries)
+        found.append(error(message, entries[0].span))
     for got, layer in zip(calls, entries, strict=False):
         if got != layer.dims:
-            shapes_agree = False
-            found.append(
-                error(
-                    f"verify: {name} gives {_shape(got)}, the shape pass says {_shape(layer.dims)}",
-                    layer.span,
-                )
+            message = (
+                f"verify: {name} gives {_shape(got)}, the shape pass says {_shape(layer.dims)}"
             )
+            found.append(error(message, layer.span))
     macs = sum(layer.macs for layer in entries)
     torch_macs = run.macs.get(name, 0)
-    if shapes_agree and torch_macs != macs:  # else the shape difference explains it
-        found.append(
-            error(
-                f"verify: {name} costs {torch_macs:,} multiply-adds in torch, costs say {macs:,}",
-                span,
-            )
-        )
+    if not found and same_op and torch_macs != macs:  # else the difference above explains it
+        message = f"verify: {name} costs {torch_macs:,} multiply-adds in torch, costs say {macs:,}"
+        found.append(error(message, entries[0].span))
     return found
 
 

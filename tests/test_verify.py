@@ -152,6 +152,24 @@ def test_a_wrong_operation_and_parameter_count_are_caught() -> None:
     assert "verify: layer1.0.conv2 has 18,432 parameters, costs say 36,864" in messages
 
 
+def test_a_wrong_cost_formula_is_caught_layer_by_layer(monkeypatch) -> None:
+    real = costs.layer_cost
+
+    def input_sized(layer, prefix=""):  # a plausible bug: strided convs costed at their input
+        cost = real(layer, prefix)
+        strided = isinstance(layer, ir.Conv) and layer.stride == 2
+        return cost._replace(macs=cost.macs * 4) if strided else cost
+
+    monkeypatch.setattr(costs, "layer_cost", input_sized)
+    analysis = _analysis(R50)
+    messages = [d.message for d in verify(analysis.network).diagnostics]
+    assert messages[:2] == [
+        "verify: conv1 costs 118,013,952 multiply-adds in torch, costs say 472,055,808",
+        "verify: layer2.0.conv2 costs 115,605,504 multiply-adds in torch, costs say 462,422,016",
+    ]
+    assert messages[-1].startswith("verify: the model costs 4,089,184,256 multiply-adds")
+
+
 def test_a_module_that_fails_to_run_is_a_diagnostic_not_a_traceback() -> None:
     analysis = _analysis(R50)
     source = render(analysis.network, R50).replace(
