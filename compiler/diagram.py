@@ -163,7 +163,8 @@ def _link(lay: _Layout, part: str, title: str, stage: ir.Stage | None, colour: s
     shown = _shown(stage) if stage is not None else []
     width = max(GAP, len(shown) * GLYPH_STEP + GAP)
     end = start + width
-    link = Link(part, title, f"M{_fmt(start)},{_fmt(lay.mid)} H{_fmt(end - 4)}", colour=colour)
+    line = f"M{_fmt(start)},{_fmt(lay.mid)} H{_fmt(end - 4)}"
+    link = Link(part, title, line, colour=colour)
     x = start + GAP / 2
     for item in shown:
         if item is None:
@@ -209,6 +210,14 @@ class Drawing:
     glyph: str = _fmt(GLYPH)
 
 
+def part_colours(net: ir.Network) -> dict[str, str]:
+    """The colour of each part (`conv1`, `pool`, `layer1`..., `head`) in the diagram."""
+    out = {"input": INPUT_COLOUR, "conv1": STEM_COLOUR, "pool": STEM_COLOUR, "head": HEAD_COLOUR}
+    for i, stage in enumerate(net.stages):
+        out[stage.attr] = STAGE_COLOURS[i % len(STAGE_COLOURS)]
+    return out
+
+
 def _cost_lines(part: costs.StageCost) -> list[tuple[str, str]]:
     return [
         (f"{short_count(part.params)} params", "rd-s"),
@@ -219,34 +228,29 @@ def _cost_lines(part: costs.StageCost) -> list[tuple[str, str]]:
 def _parts(net: ir.Network, lay: _Layout) -> tuple[list[Volume], list[Link]]:
     """Boxes and links from the input to the classifier, left to right."""
     sums = costs.stages(net)
+    colours = part_colours(net)
+    vols = [_volume(lay, "input", f"input {net.input}", net.input, colours["input"],
+                    [("input", "rd-b"), (str(net.input), "rd-s")])]  # fmt: skip
+    links: list[Link] = []
+
+    def add(part: str, title: str, shape: ir.Shape, lines, stage: ir.Stage | None = None):
+        links.append(_link(lay, part, title, stage, colours[part]))
+        vols.append(_volume(lay, part, title, shape, colours[part], lines))
+
     stem = net.stem
-    shape_of = str
-    vols = [_volume(lay, "input", f"input {net.input}", net.input, INPUT_COLOUR,
-                    [("input", "rd-b"), (shape_of(net.input), "rd-s")])]  # fmt: skip
-    links = [_link(lay, "conv1", f"conv1: {stem_conv_text(stem.conv)}", None, LINE_COLOUR)]
-    conv_cost = sum(costs.layer_cost(x).params for x in (stem.conv, stem.norm) if x is not None)
-    vols.append(
-        _volume(lay, "conv1", f"conv1: {stem_conv_text(stem.conv)} -> {stem.conv.output}",
-                stem.conv.output, STEM_COLOUR,
-                [("conv1", "rd-b"), (str(stem.conv.output), "rd-s"),
-                 (f"{short_count(conv_cost)} params", "rd-s")])
-    )  # fmt: skip
+    conv_params = sum(costs.layer_cost(x).params for x in (stem.conv, stem.norm) if x)
+    add("conv1", f"conv1: {stem_conv_text(stem.conv)} -> {stem.conv.output}", stem.conv.output,
+        [("conv1", "rd-b"), (str(stem.conv.output), "rd-s"),
+         (f"{short_count(conv_params)} params", "rd-s")])  # fmt: skip
     if stem.pool is not None:
-        title = f"pool: {pool_text(stem.pool)} -> {stem.pool.output}"
-        links.append(_link(lay, "pool", title, None, LINE_COLOUR))
-        vols.append(_volume(lay, "pool", title, stem.pool.output, STEM_COLOUR,
-                            [("pool", "rd-b"), (str(stem.pool.output), "rd-s")]))  # fmt: skip
+        add("pool", f"pool: {pool_text(stem.pool)} -> {stem.pool.output}", stem.pool.output,
+            [("pool", "rd-b"), (str(stem.pool.output), "rd-s")])  # fmt: skip
     for i, stage in enumerate(net.stages):
-        colour = STAGE_COLOURS[i % len(STAGE_COLOURS)]
-        title = f"{stage.name} -> {stage.output}"
-        links.append(_link(lay, stage.attr, title, stage, colour))
         lines = [(stage.name, "rd-b"), (str(stage.output), "rd-s"), *_cost_lines(sums[i + 1])]
-        vols.append(_volume(lay, stage.attr, title, stage.output, colour, lines))
-    head = net.head.output
-    title = f"average pool, {net.classes}-d fc -> {net.classes}"
-    links.append(_link(lay, "head", title, None, LINE_COLOUR))
+        add(stage.attr, f"{stage.name} -> {stage.output}", stage.output, lines, stage)
     lines = [("fc", "rd-b"), (f"{net.classes:,}", "rd-s"), *_cost_lines(sums[-1])]
-    vols.append(_volume(lay, "head", title, head, HEAD_COLOUR, lines))
+    title = f"average pool, {net.classes}-d fc -> {net.classes}"
+    add("head", title, net.head.output, lines)
     return vols, links
 
 
