@@ -112,7 +112,7 @@ def _block_steps(attr: str, block: ir.Block) -> list[SizeStep]:
         if (conv.output.h, conv.output.w) != (x.h, x.w):
             out.append(_step(prefix + conv.name, _conv_op(conv), x, conv.output, *_ksp(conv)))
     elif sc.kind == "zeropad" and (sc.output.h, sc.output.w) != (x.h, x.w):
-        op = f"zero-pad shortcut, every {sc.stride}-th pixel"
+        op = f"zero-pad shortcut, x[:, :, ::{sc.stride}, ::{sc.stride}]"
         out.append(_step(prefix + "downsample", op, x, sc.output, 1, sc.stride, 0))
     return out
 

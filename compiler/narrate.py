@@ -33,6 +33,12 @@ def block_names(attr: str, block: ir.Block) -> str:
     return f"`{attr}.{block.index}` to `{attr}.{last}`"
 
 
+def ordinal(n: int) -> str:
+    """`1st`, `2nd`, `3rd`, `4th`, `11th`, `22nd`."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def _row(conv: ir.Conv) -> str:
     groups = f", C={conv.groups}" if conv.groups != 1 else ""
     return f"{conv.kernel}x{conv.kernel}, {conv.out_channels}{groups}"
@@ -45,11 +51,12 @@ def stem_words(net: ir.Network) -> list[str]:
     """conv1: what its cell means and what follows it."""
     conv = net.stem.conv
     stride = f"stride {conv.stride}" if conv.stride != 1 else "stride 1"
+    effect = "which keeps the size" if conv.stride == 1 else "so that only the stride changes it"
     out = [
         f"One {conv.kernel}x{conv.kernel} convolution with {conv.out_channels} filters and"
-        f" {stride}, padded by {conv.padding} ({conv.kernel} // 2) on every side, so that only"
-        f" the stride changes the size: {net.input} -> {conv.output}. Each filter sees all"
-        f" {conv.in_channels} input channels and gives one output channel.",
+        f" {stride}, padded by {conv.padding} ({conv.kernel} // 2) on every side, {effect}:"
+        f" {net.input} -> {conv.output}. Each filter sees all {conv.in_channels} input channels"
+        " and gives one output channel.",
     ]
     if net.stem.norm is not None:
         out.append("BatchNorm and ReLU follow it (`bn1`, `relu`).")
@@ -133,11 +140,13 @@ def _groups_words(stage: ir.Stage) -> list[str]:
         if conv.groups == 1:
             continue
         per = conv.in_channels // conv.groups
+        weights = costs.layer_cost(conv).params
+        dense = conv.in_channels * conv.out_channels * conv.kernel**2
         out.append(
             f"Row {j + 1} is a grouped convolution (C={conv.groups}, ResNeXt's cardinality): its"
             f" {conv.in_channels} input channels are split into {conv.groups} groups of {per},"
-            f" each convolved on its own, so it has {conv.groups} times fewer weights than an"
-            f" ungrouped {conv.kernel}x{conv.kernel} with the same channels."
+            f" each convolved on its own, so each filter sees {per} channels: {weights:,} weights"
+            f" instead of an ungrouped {conv.kernel}x{conv.kernel}'s {dense:,}."
         )
     return out
 
@@ -167,7 +176,8 @@ def _shortcut_words(net: ir.Network, block: ir.Block) -> str:
     if sc.kind == "zeropad":
         return (
             f"has a parameter-free shortcut (option A, `ZeroPadShortcut`){because}: it keeps"
-            f" every {sc.stride}-th pixel and appends {y.c - x.c} channels of zeros"
+            f" every {ordinal(sc.stride)} pixel of each row and column and appends"
+            f" {y.c - x.c} channels of zeros"
         )
     stride = f"/{sc.stride}" if sc.stride != 1 else ""
     if not why:

@@ -176,6 +176,7 @@ def warning_words(net: ir.Network, diagnostic: Diagnostic) -> str:
         k, s = entry.kernel, entry.stride
         words += (
             f" With stride {s}, the {k}x{k} windows of {stage.attr}.0.{entry.name} are {s} pixels"
-            f" apart: {s - k} of every {s} rows and columns are never read."
+            f" apart: {s - k} of every {s} rows and columns {'is' if s - k == 1 else 'are'} never"
+            " read."
         )
     return words + " The network still compiles and runs; it is just not the paper's design."
