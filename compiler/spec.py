@@ -420,8 +420,16 @@ StemPoolT = Annotated[
     WithJsonSchema({"anyOf": [{**_STR, "examples": ["3x3 max, /2"]}, {"type": "null"}]}),
 ]
 _CELL_EXAMPLES = ["[[1x1,64],[3x3,64],[1x1,256]] x 3", "[3x3, 64; 3x3, 64] x 2"]
+_ROWS = {  # an unquoted flow list, `[[3x3,64],[3x3,64]]`: one block's rows, repeated once
+    "type": "array",
+    "minItems": 1,
+    "maxItems": limits.MAX_ROWS,
+    "items": {"type": "array", "minItems": 2, "items": {"type": ["string", "integer"]}},
+}
 CellT = Annotated[
-    Cell, BeforeValidator(parse_cell_value), WithJsonSchema({**_STR, "examples": _CELL_EXAMPLES})
+    Cell,
+    BeforeValidator(parse_cell_value),
+    WithJsonSchema({"anyOf": [_STR, _ROWS], "examples": _CELL_EXAMPLES}),
 ]
 DownsampleAtT = Annotated[
     Choice,
