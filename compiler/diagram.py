@@ -126,7 +126,8 @@ def _volume(lay: _Layout, part: str, title: str, shape: ir.Shape, colour: str, l
     base = lay.mid + FACE / 2 + 30
     labels = [Text(_fmt(cx), _fmt(base + 15 * i), t, c) for i, (t, c) in enumerate(lines)]
     lay.x += w + dx
-    lay.right = max(lay.right, lay.x)
+    widest = max((_text_width(t) for t, _ in lines), default=0.0)
+    lay.right = max(lay.right, lay.x, cx + widest / 2)
     lay.bottom = max(lay.bottom, base + 15 * len(lines))
     return Volume(
         part,
@@ -139,6 +140,11 @@ def _volume(lay: _Layout, part: str, title: str, shape: ir.Shape, colour: str, l
         _mix(colour, "#000000", 0.3),
         labels,
     )
+
+
+def _text_width(text: str) -> float:
+    """About how wide `text` is at 12px in a sans-serif face (generous, to keep labels inside)."""
+    return 7.0 * len(text)
 
 
 def _points(pts: list[tuple[float, float]]) -> str:
@@ -234,6 +240,7 @@ def _parts(net: ir.Network, lay: _Layout) -> tuple[list[Volume], list[Link]]:
     links: list[Link] = []
 
     def add(part: str, title: str, shape: ir.Shape, lines, stage: ir.Stage | None = None):
+        """The link to the next box, and the box."""
         links.append(_link(lay, part, title, stage, colours[part]))
         vols.append(_volume(lay, part, title, shape, colours[part], lines))
 
@@ -268,7 +275,7 @@ def _legend(net: ir.Network, y: float) -> tuple[list[tuple[str, str]], list[Text
     for kind in kinds:
         arcs.append((_arc(x, x + 22, y, y - 14), _DASH[kind]))
         labels.append(Text(_fmt(x + 28), _fmt(y - 2), words[kind], anchor="start"))
-        x += 40 + 6.5 * len(words[kind])
+        x += 40 + _text_width(words[kind])
     note = "box: height and width of the map, depth ~ log2(channels); square: one block"
     labels.append(Text(_fmt(x + 10), _fmt(y - 2), note, anchor="start"))
     return arcs, labels
@@ -283,7 +290,7 @@ def build(net: ir.Network) -> Drawing:
     legend_y = lay.bottom + 34
     arcs, labels = _legend(net, legend_y)
     params, macs = costs.totals(net)
-    width = max(lay.right + 16, 16 + sum(6.5 * len(t.text) + 40 for t in labels))
+    width = max(lay.right + 16, float(labels[-1].x) + _text_width(labels[-1].text) + 16)
     return Drawing(
         width=_fmt(math.ceil(width)),
         height=_fmt(math.ceil(legend_y + 12)),

@@ -51,7 +51,7 @@ def stem_words(net: ir.Network) -> list[str]:
     """conv1: what its cell means and what follows it."""
     conv = net.stem.conv
     stride = f"stride {conv.stride}" if conv.stride != 1 else "stride 1"
-    effect = "which keeps the size" if conv.stride == 1 else "so that only the stride changes it"
+    effect = "which keeps the size" if conv.stride == 1 else "so that only the stride shrinks it"
     out = [
         f"One {conv.kernel}x{conv.kernel} convolution with {conv.out_channels} filters and"
         f" {stride}, padded by {conv.padding} ({conv.kernel} // 2) on every side, {effect}:"

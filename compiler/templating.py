@@ -1,7 +1,9 @@
 """The jinja2 environment of the teaching outputs (the HTML page and the SVG diagram).
 
-Autoescaping is on: every string a template inserts is escaped for HTML and XML, so a spec's text
-or the generated code can never break the page. Like emission's, the templates decide nothing.
+It is emission's environment (same loader, `StrictUndefined`, whitespace rules) with autoescaping
+turned on, so every string a template inserts is escaped for HTML and XML: a spec's text or the
+generated code can never break the page. Its compiled templates are cached under their own key.
+Like emission's, the templates decide nothing.
 """
 
 from __future__ import annotations
@@ -11,19 +13,10 @@ import functools
 
 @functools.lru_cache(maxsize=1)
 def _environment():
-    import jinja2
-
+    from .emit import _environment as emission_environment
     from .templatecache import attach
 
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("compiler", "templates"),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=True,
-    )
-    return attach(env)
+    return attach(emission_environment().overlay(autoescape=True))
 
 
 def get_template(name: str):

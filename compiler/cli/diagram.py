@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ._common import Refused, analyze_file
-from .explain import write_text
+from .explain import add_output_argument, write_text
 
 HELP = "draw a spec's feature maps and shortcuts as an SVG diagram"
 DESCRIPTION = """\
@@ -19,12 +19,7 @@ standalone (for slides and READMEs) and readable on light and dark backgrounds."
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `resnetc diagram`."""
     parser.add_argument("spec", metavar="SPEC", help="spec file (YAML)")
-    parser.add_argument(
-        "-o",
-        "--output",
-        metavar="FILE",
-        help="write the SVG to FILE (atomically) instead of standard output",
-    )
+    add_output_argument(parser, "the SVG")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -28,11 +28,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write a self-contained interactive HTML page (needs -o)",
     )
+    add_output_argument(parser, "the walk (or the page)")
+
+
+def add_output_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """`-o FILE`: where to write `what` (standard output if left out)."""
     parser.add_argument(
         "-o",
         "--output",
         metavar="FILE",
-        help="write to FILE (atomically) instead of standard output",
+        help=f"write {what} to FILE (atomically) instead of standard output",
     )
 
 

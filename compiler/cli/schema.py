@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .explain import write_text
+from .explain import add_output_argument, write_text
 
 HELP = "print the JSON Schema of the spec format"
 DESCRIPTION = """\
@@ -16,12 +16,7 @@ checks while editing a spec."""
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `resnetc schema`."""
-    parser.add_argument(
-        "-o",
-        "--output",
-        metavar="FILE",
-        help="write the schema to FILE (atomically) instead of standard output",
-    )
+    add_output_argument(parser, "the schema")
 
 
 def run(args: argparse.Namespace) -> int:
