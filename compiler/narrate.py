@@ -180,12 +180,13 @@ def _shortcut_words(net: ir.Network, block: ir.Block) -> str:
             f" {y.c - x.c} channels of zeros"
         )
     stride = f"/{sc.stride}" if sc.stride != 1 else ""
+    what = "conv 1x1" + stride + (" + BatchNorm" if len(sc.layers) > 1 else ", pre-activated input")
     if not why:
         return (
-            f"keeps the shape but still has a 1x1 projection shortcut (conv 1x1 + BatchNorm):"
+            f"keeps the shape but still has a 1x1 projection shortcut ({what}):"
             f" `shortcut: {net.options.shortcut}` projects in every block"
         )
-    return f"has a 1x1 projection shortcut (`downsample`: conv 1x1{stride} + BatchNorm){because}"
+    return f"has a 1x1 projection shortcut (`downsample`: {what}){because}"
 
 
 def _entry_words(net: ir.Network, stage: ir.Stage, block: ir.Block, first: bool) -> str:
