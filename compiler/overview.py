@@ -20,6 +20,18 @@ def percent(part: int, total: int) -> str:
     return f"{share:.1f}%" if share >= 0.1 else "<0.1%"
 
 
+def part_costs(params: int, macs: int, totals: tuple[int, int]) -> str:
+    """`215,808 parameters (0.8% of the network), 667,942,912 multiply-adds (16%).`"""
+    if not params and not macs:
+        return (
+            "No parameters, and no multiply-adds counted (only convolutions and the fc layer are)."
+        )
+    return (
+        f"{params:,} parameters ({percent(params, totals[0])} of the network),"
+        f" {macs:,} multiply-adds ({percent(macs, totals[1])})."
+    )
+
+
 def _ratio(before: int, after: int) -> str:
     return f"/{before // after}" if before % after == 0 else f"/{before / after:.3g} (not exact)"
 

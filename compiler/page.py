@@ -18,7 +18,7 @@ from . import Analysis
 from . import explain as ex
 from .arithmetic import out_size_formula
 from .diagram import part_colours, short_count, svg
-from .overview import percent
+from .overview import part_costs, percent
 from .templating import get_template
 
 
@@ -130,11 +130,7 @@ def _layers(part: ex.Part) -> list[tuple[str, str, str, str, str]]:
 
 
 def _detail(exp: ex.Explanation, part: ex.Part) -> Detail:
-    params, macs = exp.totals
-    cost = (
-        f"{part.params:,} parameters ({percent(part.params, params)} of the network),"
-        f" {part.macs:,} multiply-adds ({percent(part.macs, macs)})."
-    )
+    cost = part_costs(part.params, part.macs, exp.totals)
     return Detail(
         key=part.key,
         title=ex.titles(exp.network)[part.key],

@@ -9,7 +9,7 @@ import textwrap
 from . import explain as ex
 from .arithmetic import out_size_formula
 from .codemap import CodeRange
-from .overview import percent
+from .overview import part_costs, percent
 from .report import stage_table
 
 WIDTH = 100
@@ -86,7 +86,6 @@ def _steps(part: ex.Part) -> list[str]:
 
 def _part(part: ex.Part, exp: ex.Explanation, quoted: dict[str, str]) -> list[str]:
     title = ex.titles(exp.network)[part.key]
-    params, macs = exp.totals
     out = [f"## {title}", ""]
     if part.written:
         out += _fence(_numbered(list(part.written)))
@@ -94,15 +93,7 @@ def _part(part: ex.Part, exp: ex.Explanation, quoted: dict[str, str]) -> list[st
     for words in part.words:
         out += _bullet(words)
     out += ["", *_steps(part)]
-    if part.params or part.macs:
-        out += _para(
-            f"{part.params:,} parameters ({percent(part.params, params)} of the network),"
-            f" {part.macs:,} multiply-adds ({percent(part.macs, macs)})."
-        )
-    else:
-        out += _para(
-            "No parameters, and no multiply-adds counted (only convolutions and the fc layer are)."
-        )
+    out += _para(part_costs(part.params, part.macs, exp.totals))
     if part.code:
         out += _code(part, exp, quoted, title)
     return out
