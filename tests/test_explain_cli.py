@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from compiler import analyze
 from compiler.explain import markdown
 from compiler.page import html
 from tests.conftest import ROOT
-
-
-def resnetc(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "compiler", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.test_cli import resnetc
 
 
 def test_explain_prints_the_walk() -> None:
