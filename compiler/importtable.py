@@ -44,7 +44,8 @@ class TableError(CompileError):
 
 def render(diagnostics, sources: dict[str, Source]) -> str:
     """Render diagnostics, each against the source (table or option) its span names."""
-    return "\n".join(d.render(sources.get(d.span.file) if d.span else None) for d in diagnostics)
+    table = next(iter(sources.values()))
+    return "\n".join(d.render(sources.get(d.span.file) if d.span else table) for d in diagnostics)
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,29 @@ def import_table(
                 None,
             )
         )
+    diagnostics.extend(_pool_hint(source, columns[0]))
     classes = Scalar("1000", lay.header.text.strip().span(source), source, None, None)
     return _compile_all(source, columns, input_scalar, classes, label, sources, diagnostics)
+
+
+def _pool_hint(source: Source, col: Column) -> list[Diagnostic]:
+    """A warning where the sizes halve from conv1 to the first stage but no pool line says why."""
+    if col.pool is not None or len(col.sizes) < 2 or not col.stages:
+        return []
+    (key1, size1), (key2, size2) = col.sizes[:2]
+    if key1.text != "conv1" or key2.text != col.stages[0][0].text:
+        return []
+    before, after = re.findall(r"\d+", size1.text), re.findall(r"\d+", size2.text)
+    if not before or [int(n) for n in before] != [2 * int(n) for n in after]:
+        return []
+    return [
+        warning(
+            f"the table has no pool line, yet the output size halves from conv1 ({size1.text}) to"
+            f" {key2.text} ({size2.text})",
+            size2.span(source),
+            help="Table 1 opens conv2_x with '3×3 max pool, stride 2': copy that row too",
+        )
+    ]
 
 
 def _compile_all(source, columns, input_scalar, classes, label, sources, diagnostics):

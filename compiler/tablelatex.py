@@ -28,13 +28,15 @@ _RULE = re.compile(
 )
 
 
+_ROW_END = re.compile(r"&.*\\\\\s*(?:\\[ch]line\s*(?:\{[^}]*\}\s*)?)?(?:%.*)?$", re.M)
+
+
 def is_latex(text: str) -> bool:
-    """Whether the pasted table is LaTeX source (a tabular, or rows ending in `\\\\`)."""
+    """Whether the pasted table is LaTeX source: a tabular, or most rows ending in `\\\\`."""
     if _BEGIN_TABULAR.search(text):
         return True
-    if "\t" in text:
-        return False
-    return re.search(r"&.*\\\\\s*(?:\\hline\s*)?(?:%.*)?$", text, re.M) is not None
+    lines = [line for line in text.splitlines() if line.strip()]
+    return 2 * len(_ROW_END.findall(text)) >= len(lines)
 
 
 def read_rows(source: Source) -> list[Row]:
@@ -241,4 +243,5 @@ def _cell(source: Source, text: Text) -> Cell:
             "\\multicolumn must span at least 1 column",
             text.slice(m.start(1), m.end(1)).span(source),
         )
-    return Cell(text.slice(start + 1, end - 1).strip() + text.slice(end).strip(), columns, True)
+    content = text.slice(start + 1, end - 1).strip() + text.slice(end).strip()
+    return Cell(content, columns, text.slice(m.start(), spec_end))

@@ -148,9 +148,14 @@ def place(source: Source, row: Row, lay: Layout) -> dict[int, tuple[Cell, bool]]
                     cell.text.span(source),
                 )
             continue
+        if at + cell.columns > lay.count and cell.text:
+            raise fail(
+                f"this cell spans {cell.columns} columns, but only {lay.count - at} of the"
+                f" header's {lay.count} are left",
+                (cell.spanned or cell.text).span(source),
+            )
         for k in range(cell.columns):
-            if at + k < lay.count:
-                placed[at + k] = (cell, k == 0)
+            placed[at + k] = (cell, k == 0)
         pos += cell.columns
     return placed
 

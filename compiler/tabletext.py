@@ -115,8 +115,8 @@ class Cell:
 
     text: Text
     columns: int = 1
-    spanned: bool = False
-    """Whether `columns` came from `\\multicolumn` (as opposed to the default 1)."""
+    spanned: Text | None = None
+    """The `\\multicolumn{n}` that says how many columns the cell spans, if one does."""
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,25 @@ def clean(text: Text) -> Text:
 # ---------------------------------------------------------------- flattened matrix rows
 
 _BRACKET_BODY = re.compile(r"\[([^\[\];\\]*)\]")
-_ROW_JOIN = re.compile(r",\s*(\d+)(\s*)(\d*)\s*[xX×*]\s*(\d+)")
+_ROW_JOIN = re.compile(r"[,=]\s*(\d+)(\s*)(\d*)\s*[xX×*]\s*(\d+)")
+
+
+_BARE_ROWS = re.compile(r"\s*\d+\s*[xX×*]\s*\d+\s*,.*?,?\s*\d+()\s*[xX×*]\s*\d+\s*", re.S)
+
+
+def _rebracket(text: Text) -> Text:
+    """`3×3, 64 3×3, 64 ×2` -> `[3×3, 64 3×3, 64] ×2`: a cell whose brackets were lost."""
+    m = _BARE_ROWS.fullmatch(text.text)
+    if m is None:
+        return text
+    start, end = len(text.text) - len(text.text.lstrip()), m.start(1)
+    return (
+        text.slice(0, start)
+        + Text.synthetic("[", text.offsets[start])
+        + text.slice(start, end)
+        + Text.synthetic("]", text.offsets[end - 1])
+        + text.slice(end)
+    )
 
 
 def unflatten(text: Text) -> Text:
@@ -190,8 +208,10 @@ def unflatten(text: Text) -> Text:
     Copying a typeset matrix gives `[3×3, 64\\n3×3, 64]` (rows on separate lines) or, with the line
     breaks lost, `[3×3, 643×3, 64]`. Kernels are square, so the digits before `×` end with the
     digits after it: `643×3` is filters 64, then the kernel 3×3. Only the inside of one-level
-    brackets without row separators is touched; anything else is left for the cell parser.
+    brackets without row separators is touched; anything else is left for the cell parser. Where
+    the brackets were drawn (MathJax 3) and are lost, `3×3,643×3,64×2`, they are put back.
     """
+    text = _rebracket(text)
     cuts: list[int] = []
     for body in _BRACKET_BODY.finditer(text.text):
         pos = body.start(1)
