@@ -68,7 +68,10 @@ def decode_table(data: bytes, filename: str) -> Source:
     source = decode(data, filename)
     nul = source.text.find("\0")
     if nul >= 0:
-        raise fail("the file holds a NUL byte: it is binary, not a pasted table", source.span(nul))
+        error = fail(
+            "the file holds a NUL byte: it is binary, not a pasted table", source.span(nul)
+        )
+        raise error.with_source(source)
     if not source.text.strip():
         raise fail(
             "the file is empty; paste Table 1 into it (LaTeX, or copied from a web page)",
@@ -194,6 +197,7 @@ def _tree(source: Source, col: Column, input_scalar: Scalar, classes: Scalar) ->
     span = col.name.span
 
     def key(text: str) -> Scalar:
+        """A mapping key that no diagnostic will point at (all are well-formed)."""
         return Scalar(text, span, source, None, None)
 
     stem = [(key("conv1"), col.stem.scalar(source))]

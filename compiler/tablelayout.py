@@ -85,23 +85,7 @@ def layout(source: Source, header: Row) -> Layout:
             f"the header has {pos} columns; a table may have at most {MAX_COLUMNS}",
             header.cells[-1].text.span(source),
         )
-    name = _role(titles, _NAME_HEADER, allow_empty_first=True)
-    size = _role(titles, _SIZE_HEADER)
-    missing = [
-        what
-        for what, found in (
-            ("layer-name column ('layer name': conv1, conv2_x, ...)", name),
-            ("output-size column ('output size': 112×112, 56×56, ...)", size),
-        )
-        if found is None
-    ]
-    if missing:
-        raise fail(
-            f"the header row has no {' and no '.join(missing)}",
-            header.cells[0].text.span(source),
-            help="the first row of the table names its columns: layer name, output size, then one"
-            " column per model (18-layer, 34-layer, ...)",
-        )
+    name, size = _roles(source, header, titles)
     models = [(p, t) for p, t in titles if p not in (name, size)]
     for _, t in models:
         if not t:
@@ -115,6 +99,28 @@ def layout(source: Source, header: Row) -> Layout:
             header.cells[-1].text.span(source),
         )
     return Layout(header, pos, name, size, tuple(p for p, _ in models), tuple(t for _, t in models))
+
+
+def _roles(source: Source, header: Row, titles: list[tuple[int, Text]]) -> tuple[int, int]:
+    """The positions of the layer-name and output-size columns; refuses a header without them."""
+    name = _role(titles, _NAME_HEADER, allow_empty_first=True)
+    size = _role(titles, _SIZE_HEADER)
+    missing = [
+        what
+        for what, found in (
+            ("layer-name column ('layer name': conv1, conv2_x, ...)", name),
+            ("output-size column ('output size': 112×112, 56×56, ...)", size),
+        )
+        if found is None
+    ]
+    if name is None or size is None:
+        raise fail(
+            f"the header row has no {' and no '.join(missing)}",
+            header.cells[0].text.span(source),
+            help="the first row of the table names its columns: layer name, output size, then one"
+            " column per model (18-layer, 34-layer, ...)",
+        )
+    return name, size
 
 
 def _role(

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .. import limits
+from ..diagnostics import CompileError
 from ..source import printable
 from ._common import Refused, read_bytes
 
@@ -62,32 +63,43 @@ def run(args: argparse.Namespace) -> int:
     try:
         source = importtable.decode_table(data, name)
         specs, warnings = importtable.import_table(source, label, args.names, args.input)
-    except importtable.CompileError as exc:
+    except CompileError as exc:
         print(exc.render(), file=sys.stderr)
         print("resnetc: the table was refused; nothing written", file=sys.stderr)
         return 1
     if warnings:
         print(importtable.render(warnings, {source.name: source}), file=sys.stderr)
     targets = [(out_dir / f"{s.name}.yaml", s) for s in specs]
-    clobbered = [
-        path for path, s in targets if not args.force and output.current(path) not in (None, s.text)
-    ]
+    if not args.force and _clobbered(targets):
+        print("resnetc: nothing written", file=sys.stderr)
+        return 1
+    for path, s in targets:
+        if output.current(path) == s.text:
+            print(f"unchanged {path}")
+            continue
+        try:
+            output.write_atomic(path, s.text)
+        except OSError as exc:
+            print(
+                f"{printable(str(path))}: error: cannot write it: {exc.strerror}", file=sys.stderr
+            )
+            return 1
+        print(f"wrote {path} ({s.title} column)")
+    return 0
+
+
+def _clobbered(targets: list) -> bool:
+    """Report every target that exists with other content; whether there was any."""
+    from ..output import current
+
+    clobbered = [path for path, s in targets if path.exists() and current(path) != s.text]
     for path in clobbered:
         print(
             f"{printable(str(path))}: error: the file exists; refusing to overwrite it\n"
             "  = help: move it away, choose another -o directory, or pass --force",
             file=sys.stderr,
         )
-    if clobbered:
-        print("resnetc: nothing written", file=sys.stderr)
-        return 1
-    for path, s in targets:
-        if output.current(path) == s.text:
-            print(f"unchanged {path}")
-        else:
-            output.write_atomic(path, s.text)
-            print(f"wrote {path} ({s.title} column)")
-    return 0
+    return bool(clobbered)
 
 
 def _read(table: str, out_dir: Path) -> tuple[bytes, str, str]:
