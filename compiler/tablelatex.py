@@ -13,7 +13,10 @@ import re
 from . import limits
 from .diagnostics import fail
 from .source import Source
-from .tabletext import Cell, Row, Text
+from .tabletext import Cell, Row, Text, checked_cell, checked_split
+
+MAX_MACROS = 100
+"""Most `\\newcommand`s in one table (Table 1 as the paper typesets it has 2)."""
 
 MAX_EXPANSIONS = 10_000
 """Most macro uses expanded in one table (Table 1 written with the paper's macros needs 20)."""
@@ -57,9 +60,10 @@ def read_rows(source: Source) -> list[Row]:
 
 def _strip_rules(row: Text) -> Text:
     """The row without the `\\hline` and similar rules that precede it."""
-    while (m := _RULE.match(row.text)) is not None and m.end() > 0:
-        row = row.slice(m.end())
-    return row
+    pos = 0
+    while (m := _RULE.match(row.text, pos)) is not None and m.end() > pos:
+        pos = m.end()
+    return row.slice(pos)
 
 
 def _tabular_body(source: Source, text: Text) -> Text:
@@ -130,12 +134,20 @@ _DEFINE = re.compile(
 def _definitions(source: Source, text: Text) -> tuple[Text, dict[str, tuple[int, Text]]]:
     """Remove every `\\newcommand` from the text; return the text and the macros it defined."""
     macros: dict[str, tuple[int, Text]] = {}
-    while (m := _DEFINE.search(text.text)) is not None:
-        name = m.group(1) or m.group(2)
+    kept: list[Text] = []
+    pos = 0
+    while (m := _DEFINE.search(text.text, pos)) is not None:
+        if len(macros) >= MAX_MACROS:
+            raise fail(
+                f"a table may define at most {MAX_MACROS} macros",
+                text.slice(m.start(), m.end()).span(source),
+            )
         end = _group_end(source, text, m.end())
-        macros[name] = (int(m.group(3) or 0), text.slice(m.end() + 1, end - 1))
-        text = text.slice(0, m.start()) + text.slice(end)
-    return text, macros
+        macros[m.group(1) or m.group(2)] = (int(m.group(3) or 0), text.slice(m.end() + 1, end - 1))
+        kept.append(text.slice(pos, m.start()))
+        pos = end
+    kept.append(text.slice(pos))
+    return Text.join(kept, text.at), macros
 
 
 def _expand(source: Source, text: Text, macros: dict[str, tuple[int, Text]]) -> Text:
@@ -222,7 +234,7 @@ def _split(source: Source, text: Text, what: str) -> list[Text]:
             f"this {tok!r} is never closed by {closer!r}",
             text.slice(at, at + len(tok)).span(source),
         )
-    return text.split(cuts)
+    return checked_split(source, text, cuts, what)
 
 
 _MULTICOLUMN = re.compile(r"\\multicolumn\s*\{\s*(\d+)\s*\}\s*")
@@ -230,7 +242,7 @@ _MULTICOLUMN = re.compile(r"\\multicolumn\s*\{\s*(\d+)\s*\}\s*")
 
 def _cell(source: Source, text: Text) -> Cell:
     """One cell; `\\multicolumn{n}{spec}{content}` gives its content spanning n columns."""
-    text = text.strip()
+    text = checked_cell(source, text.strip())
     m = _MULTICOLUMN.match(text.text)
     if m is None:
         return Cell(text)

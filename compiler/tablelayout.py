@@ -13,11 +13,8 @@ from dataclasses import dataclass, field
 
 from .diagnostics import CompileError, Diagnostic, fail, note
 from .source import Source, Span
-from .tabletext import Cell, Row, Text, clean
+from .tabletext import MAX_COLUMNS, Cell, Row, Text, clean
 from .yamlsrc import Scalar
-
-MAX_COLUMNS = 64
-"""Most columns in a table header (Table 1 has 7)."""
 
 _NAME_HEADER = re.compile(r"(?:layers?|stages?|blocks?)?\s*names?|layers?|stages?", re.I)
 _SIZE_HEADER = re.compile(

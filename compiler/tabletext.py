@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import limits
+from .diagnostics import fail
 from .source import Source, Span
 from .yamlsrc import Scalar
 
@@ -129,6 +131,34 @@ class Row:
     """Whether cell i stands in column i (LaTeX); a web copy drops the cells a rowspan covers."""
 
 
+MAX_COLUMNS = 64
+"""Most cells in one row of a table (Table 1 has 7)."""
+
+MAX_ROWS = 1_000
+"""Most rows in one table (Table 1 as the paper typesets it has 18)."""
+
+
+def checked_split(source: Source, text: Text, cuts: list[tuple[int, int]], what: str) -> list[Text]:
+    """`text` cut at `cuts` into cells (`what` = "cell") or rows, refusing too many pieces."""
+    limit, noun = (MAX_COLUMNS, "cells in a row") if what == "cell" else (MAX_ROWS, "rows")
+    if len(cuts) >= limit:
+        at = cuts[limit - 1][0]
+        raise fail(
+            f"a table may have at most {limit:,} {noun}", text.slice(at, at + 1).span(source)
+        )
+    return text.split(cuts)
+
+
+def checked_cell(source: Source, text: Text) -> Text:
+    """`text`, if it is not longer than a table cell may be."""
+    if len(text) > limits.MAX_CELL_CHARS:
+        raise fail(
+            f"a table cell may be at most {limits.MAX_CELL_CHARS:,} characters, not {len(text):,}",
+            text.slice(0, 1).span(source),
+        )
+    return text
+
+
 # ---------------------------------------------------------------- cell clean-up
 
 _TRANSPARENT = (
@@ -181,18 +211,25 @@ def clean(text: Text) -> Text:
 # ---------------------------------------------------------------- flattened matrix rows
 
 _BRACKET_BODY = re.compile(r"\[([^\[\];\\]*)\]")
-_ROW_JOIN = re.compile(r"[,=]\s*(\d+)(\s*)(\d*)\s*[xX×*]\s*(\d+)")
+_ROW_JOIN = re.compile(r"[,=]\s*(\d{1,18})(\s*)(\d{0,9})\s*[xX×*]\s*(\d{1,9})")
 
 
-_BARE_ROWS = re.compile(r"\s*\d+\s*[xX×*]\s*\d+\s*,.*?,?\s*\d+()\s*[xX×*]\s*\d+\s*", re.S)
+_BARE_HEAD = re.compile(r"\s*\d{1,9}\s*[xX×*]\s*\d{1,9}\s*,")
+_BARE_TAIL = re.compile(r"\d(\s*[xX×*]\s*\d{1,9}\s*)$")
 
 
 def _rebracket(text: Text) -> Text:
     """`3×3, 64 3×3, 64 ×2` -> `[3×3, 64 3×3, 64] ×2`: a cell whose brackets were lost."""
-    m = _BARE_ROWS.fullmatch(text.text)
-    if m is None:
+    head = _BARE_HEAD.match(text.text)
+    tail = _BARE_TAIL.search(text.text)
+    if (
+        head is None
+        or tail is None
+        or tail.start() < head.end()
+        or re.search(r"[\[\]\\]", text.text)
+    ):
         return text
-    start, end = len(text.text) - len(text.text.lstrip()), m.start(1)
+    start, end = len(text.text) - len(text.text.lstrip()), tail.start(1)
     return (
         text.slice(0, start)
         + Text.synthetic("[", text.offsets[start])
@@ -211,6 +248,8 @@ def unflatten(text: Text) -> Text:
     brackets without row separators is touched; anything else is left for the cell parser. Where
     the brackets were drawn (MathJax 3) and are lost, `3×3,643×3,64×2`, they are put back.
     """
+    if len(text) > limits.MAX_CELL_CHARS:
+        return text  # the cell parser refuses it
     text = _rebracket(text)
     cuts: list[int] = []
     for body in _BRACKET_BODY.finditer(text.text):
@@ -222,9 +261,8 @@ def unflatten(text: Text) -> Text:
             elif len(filters) > len(after) and filters.endswith(after) and not gap:
                 cuts.append(m.start(1) + len(filters) - len(after))  # `643×3`
             pos = m.start(4)
-    if not cuts:
-        return text
-    out = text
-    for cut in reversed(cuts):
-        out = out.slice(0, cut) + Text.synthetic(";", out.offsets[cut]) + out.slice(cut)
-    return out
+    pieces, last = [], 0
+    for cut in cuts:
+        pieces += [text.slice(last, cut), Text.synthetic(";", text.offsets[cut])]
+        last = cut
+    return Text.join([*pieces, text.slice(last)], text.at)

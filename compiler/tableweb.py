@@ -13,7 +13,7 @@ import re
 
 from .diagnostics import fail
 from .source import Source
-from .tabletext import Cell, Row, Text
+from .tabletext import MAX_COLUMNS, MAX_ROWS, Cell, Row, Text, checked_cell, checked_split
 
 _DEPTH = re.compile(
     r"\\(?:begin|end)\s*\{\s*(?:[bBpvV]?matrix|array|smallmatrix|cases)\s*\}"
@@ -52,6 +52,8 @@ def logical_lines(source: Source) -> list[Text]:
         if not stack:
             rows.append(Text.of(text, start, end))
             start = end + 1
+            if len(rows) > 2 * MAX_ROWS:  # blank lines count here; refused by the caller
+                break
         pos = end + 1
     if stack:
         at = stack[0]
@@ -101,9 +103,13 @@ def _cuts(line: Text, sep: str) -> list[tuple[int, int]]:
                 j += 1
             cuts.append((i, j))
             i = j
+            if len(cuts) > MAX_COLUMNS:
+                break
             continue
         if depth == 0 and s[i] == sep:
             cuts.append((i, i + 1))
+            if len(cuts) > MAX_COLUMNS:
+                break  # too many cells: refused by the caller
         i += 1
     return cuts
 
@@ -113,13 +119,16 @@ def read_rows(source: Source) -> list[Row]:
     lines = logical_lines(source)
     if not lines:
         return []
+    if len(lines) > MAX_ROWS:
+        raise fail(f"a table may have at most {MAX_ROWS:,} rows", lines[MAX_ROWS].span(source))
     sep = separator(source, lines[0])
     rows = []
     for line in lines:
         line = line.strip()
         if sep == "|":
             line = _unframe(line)
-        cells = tuple(Cell(c.strip()) for c in line.split(_cuts(line, sep)))
+        pieces = checked_split(source, line, _cuts(line, sep), "cell")
+        cells = tuple(Cell(checked_cell(source, c.strip())) for c in pieces)
         rows.append(Row(cells, line, positional=False))
     return rows
 
