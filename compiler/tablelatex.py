@@ -35,11 +35,11 @@ _ROW_END = re.compile(r"&.*\\\\\s*(?:\\[ch]line\s*(?:\{[^}]*\}\s*)?)?(?:%.*)?$",
 
 
 def is_latex(text: str) -> bool:
-    """Whether the pasted table is LaTeX source: a tabular, or most rows ending in `\\\\`."""
+    """Whether the pasted table is LaTeX source: a tabular, or most `&` rows ending in `\\\\`."""
     if _BEGIN_TABULAR.search(text):
         return True
-    lines = [line for line in text.splitlines() if line.strip()]
-    return 2 * len(_ROW_END.findall(text)) >= len(lines)
+    rows = sum(1 for line in text.splitlines() if "&" in line)
+    return rows > 0 and 2 * len(_ROW_END.findall(text)) >= rows
 
 
 def read_rows(source: Source) -> list[Row]:

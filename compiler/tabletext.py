@@ -214,6 +214,7 @@ _BRACKET_BODY = re.compile(r"\[([^\[\];\\]*)\]")
 _ROW_JOIN = re.compile(r"[,=]\s*(\d{1,18})(\s*)(\d{0,9})\s*[xX×*]\s*(\d{1,9})")
 
 
+_LINE_BREAK = re.compile(r"(?<=\d)[ \t]*\n")
 _BARE_HEAD = re.compile(r"\s*\d{1,9}\s*[xX×*]\s*\d{1,9}\s*,")
 _BARE_TAIL = re.compile(r"\d(\s*[xX×*]\s*\d{1,9}\s*)$")
 
@@ -251,18 +252,20 @@ def unflatten(text: Text) -> Text:
     if len(text) > limits.MAX_CELL_CHARS:
         return text  # the cell parser refuses it
     text = _rebracket(text)
-    cuts: list[int] = []
+    cuts: set[int] = set()
     for body in _BRACKET_BODY.finditer(text.text):
+        for m in _LINE_BREAK.finditer(text.text, body.start(1), body.end(1)):
+            cuts.add(m.start())  # a line break between rows, however the next row reads
         pos = body.start(1)
         while (m := _ROW_JOIN.search(text.text, pos, body.end(1))) is not None:
             filters, gap, kernel, after = m.group(1), m.group(2), m.group(3), m.group(4)
-            if kernel:  # `64 3×3` or `64\n3×3`: the gap separates the rows
-                cuts.append(m.start(2))
+            if kernel and "\n" not in gap:  # `64 3×3`: the space separates the rows
+                cuts.add(m.start(2))
             elif len(filters) > len(after) and filters.endswith(after) and not gap:
-                cuts.append(m.start(1) + len(filters) - len(after))  # `643×3`
+                cuts.add(m.start(1) + len(filters) - len(after))  # `643×3`
             pos = m.start(4)
     pieces, last = [], 0
-    for cut in cuts:
+    for cut in sorted(cuts):
         pieces += [text.slice(last, cut), Text.synthetic(";", text.offsets[cut])]
         last = cut
     return Text.join([*pieces, text.slice(last)], text.at)

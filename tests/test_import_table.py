@@ -209,6 +209,25 @@ def test_a_huge_file_is_refused_before_reading_it_all(tmp_path, capsys) -> None:
     )
 
 
+LIMITS = {
+    "cells": ("layer name\toutput size" + "\t18-layer" * 70 + "\n", "at most 64 cells in a row"),
+    "rows": ("layer name\toutput size\t18-layer\n" + "conv1\t112×112\t\n" * 1001, "1,000 rows"),
+    "macros": ("".join(f"\\newcommand{{\\m{'i' * i}}}{{x}}\n" for i in range(1, 102))
+               + "a & b \\\\\n", "at most 100 macros"),
+    "cell": ("layer name\toutput size\t18-layer\nconv1\t112×112\t" + "7" * 4001 + "\n",
+             "a table cell may be at most 4,000 characters, not 4,001"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("limit", sorted(LIMITS))
+def test_limits(limit, tmp_path, capsys) -> None:
+    text, message = LIMITS[limit]
+    table = tmp_path / "t.txt"
+    table.write_text(text)
+    code, _, err = resnetc(capsys, "import-table", str(table), "-o", str(tmp_path / "o"))
+    assert code == 1 and message in err.splitlines()[0]
+
+
 def test_a_missing_file_is_refused(tmp_path, capsys) -> None:
     code, _, err = resnetc(capsys, "import-table", str(tmp_path / "nope.tex"), "-o", str(tmp_path))
     assert code == 1 and "cannot read this file" in err
