@@ -218,7 +218,7 @@ def _set_pool(source: Source, col: Column, text: Text) -> None:
 def _stage(source: Source, layer: Layer, lay: Layout, columns: list[Column], first: bool) -> None:
     per_column = _cells(source, layer, lay, spans=False)
     blocks = [[t for t in cells if not _POOL.search(t.text)] for cells in per_column]
-    only_pool = not any(blocks)
+    only_pool = not any(blocks) and any(per_column)  # a row of its own for the pool line
     for col, cells, own in zip(columns, per_column, blocks, strict=True):
         for text in cells:
             if not _POOL.search(text.text):

@@ -142,6 +142,20 @@ def test_a_table_without_header_needs_names(tmp_path, capsys) -> None:
         assert body(written) == body((SPEC_DIR / f"resnet{d}.yaml").read_text())
 
 
+def test_a_pool_line_in_a_row_of_its_own(tmp_path, capsys) -> None:
+    table = tmp_path / "pool.tsv"
+    table.write_text(
+        "layer name\toutput size\t18-layer\nconv1\t112×112\t7×7, 64, stride 2\n"
+        "pool1\t56×56\t3×3 max pool, stride 2\nconv2_x\t56×56\t[3×3, 64; 3×3, 64]×2\n"
+        "\t1×1\taverage pool, 10-d fc, softmax\n"
+    )
+    code, _, err = resnetc(capsys, "import-table", str(table), "-o", str(tmp_path / "o"))
+    assert code == 0, err
+    text = (tmp_path / "o" / "resnet18.yaml").read_text()
+    assert "  pool: 3x3 max, /2\n" in text and "  pool: 56x56\n" in text
+    assert "classes: 10\n" in text
+
+
 def test_names_option_renames_the_columns(tmp_path, capsys) -> None:
     names = "a18,a34,a50,a101,a152"
     code, _, err = resnetc(
@@ -303,6 +317,7 @@ def test_unflatten(pasted: str, cell: str) -> None:
         ("⎡⎣⎢⎢1×1, 64⎤⎦⎥⎥ ×3", "[1×1, 64] ×3"),
         ("[3×3, 64<br>3×3, 64]\u200b×2", "[3×3, 64\n3×3, 64]×2"),
         (r"conv2\_x", "conv2_x"),
+        ("**conv1**", "conv1"),
     ],
 )  # fmt: skip
 def test_clean(pasted: str, cell: str) -> None:
