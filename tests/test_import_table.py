@@ -328,3 +328,12 @@ def test_cleaned_characters_keep_their_file_positions() -> None:
     raw = r"\text{3$\times$3, 128}"
     cleaned = clean(located(raw))
     assert [raw[i] for i in cleaned.offsets] == list("3\\3, 128")
+
+
+def test_importing_never_imports_torch(tmp_path) -> None:
+    from tests.test_startup import _imported
+
+    names = _imported(tmp_path, ["import-table", str(TABLES / "table1.tex"), "-o", str(tmp_path)])
+    assert {"compiler.importtable", "compiler.shapes"} <= names
+    assert not sorted(n for n in names if n.split(".")[0] in {"torch", "numpy", "sympy"})
+    assert (tmp_path / "resnet152.yaml").exists()
