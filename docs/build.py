@@ -77,7 +77,14 @@ def run(*argv: str) -> str:
     return f"```\n$ resnetc {' '.join(argv)}\n{out.getvalue()}```\n"
 
 
-GENERATORS: dict[str, Callable[..., str]] = {"family": family, "run": run}
+def paper() -> str:
+    """docs/flops.md's tables: the paper's FLOPs column against both stride placements."""
+    from compiler.paper import flops_table
+
+    return flops_table(ROOT / "spec")
+
+
+GENERATORS: dict[str, Callable[..., str]] = {"family": family, "paper": paper, "run": run}
 FILES: dict[str, Callable[[], str]] = {}
 """Whole generated files, by path relative to docs/."""
 
