@@ -83,6 +83,35 @@ def printable(text: str) -> str:
     return "".join(out)
 
 
+def shorten(text: str, limit: int = 48) -> str:
+    """`text`, cut in the middle to at most `limit` characters, for quoting in a message."""
+    if len(text) <= limit:
+        return text
+    half = (limit - 3) // 2
+    return f"{text[:half]}...{text[len(text) - half :]}"
+
+
+EXCERPT_CHARS = 100
+"""Longest source line shown whole under a diagnostic; longer lines are cut around the caret."""
+
+
+def excerpt_window(line_text: str, col: int, end_col: int) -> tuple[str, int, int]:
+    """The part of `line_text` shown around columns `col`..`end_col`, `...` marking each cut.
+
+    Returns the text and the two columns moved into it, so that `caret_line` marks the same
+    characters; a line of up to `EXCERPT_CHARS` characters comes back unchanged.
+    """
+    if len(line_text) <= EXCERPT_CHARS:
+        return line_text, col, end_col
+    start = max(0, min(col - 1 - EXCERPT_CHARS // 4, len(line_text) - EXCERPT_CHARS))
+    stop = start + EXCERPT_CHARS
+    lead = "..." if start else ""
+    tail = "..." if stop < len(line_text) else ""
+    shift = len(lead) - start
+    end_col = min(max(end_col, col + 1), stop + 1)
+    return lead + line_text[start:stop] + tail, col + shift, end_col + shift
+
+
 def caret_line(line_text: str, col: int, end_col: int) -> str:
     """Spaces then `^~~~` under columns `col` .. `end_col` (exclusive) of `line_text`."""
     before = printable(line_text[: col - 1])
