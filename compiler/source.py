@@ -7,8 +7,11 @@ late (a shape mismatch in conv4_x) still points at the line and column the user 
 from __future__ import annotations
 
 import bisect
+import re
 import unicodedata
 from typing import NamedTuple
+
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 class Span(NamedTuple):
@@ -31,13 +34,18 @@ class Source:
         self.name = name
         self.text = text
         self._starts = [0]
-        self._starts.extend(i + 1 for i, ch in enumerate(text) if ch == "\n")
+        # Lines end at \n, \r\n or a lone \r, as in YAML and in editors.
+        self._starts.extend(m.end() for m in _LINE_BREAK.finditer(text))
 
     def position(self, index: int) -> tuple[int, int]:
-        """Return the 1-based (line, column) of character `index` (clamped into the text)."""
+        """Return the 1-based (line, column) of character `index` (clamped into the text).
+
+        An index inside a line break (the \n of \r\n) is the column just past the line's text.
+        """
         index = max(0, min(index, len(self.text)))
         row = bisect.bisect_right(self._starts, index) - 1
-        return row + 1, index - self._starts[row] + 1
+        col = min(index - self._starts[row], len(self.line_text(row + 1))) + 1
+        return row + 1, col
 
     def span(self, start: int, end: int | None = None) -> Span:
         """The span covering characters `start` to `end` (exclusive; one character if omitted)."""
@@ -56,8 +64,8 @@ class Source:
         if not 1 <= line <= len(self._starts):
             return ""
         start = self._starts[line - 1]
-        end = self._starts[line] - 1 if line < len(self._starts) else len(self.text)
-        return self.text[start:end].rstrip("\r")
+        end = self._starts[line] if line < len(self._starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n")
 
     @property
     def line_count(self) -> int:

@@ -109,17 +109,15 @@ def _foreign_encoding(data: bytes) -> str | None:
 
 def _not_utf8(data: bytes, name: str, exc: UnicodeDecodeError) -> CompileError:
     """The diagnostic for bytes that are not UTF-8: binary data, or text with a stray byte."""
-    before = data[: exc.start]
-    line = before.count(b"\n") + 1
-    col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
-    span = Span(name, line, col, line, col + 1)
+    text = data.decode("utf-8", "replace")
+    source = Source(name, text)
+    span = source.span(len(data[: exc.start].decode("utf-8", "replace")))
     if b"\x00" in data[:1024]:
         return fail(
             "the file is binary, not a YAML text",
             span,
             help="a spec is a YAML text file; is this the right file?",
         )
-    text = data.decode("utf-8", "replace")
     return CompileError(
         [
             error(
@@ -128,7 +126,7 @@ def _not_utf8(data: bytes, name: str, exc: UnicodeDecodeError) -> CompileError:
                 help="save the file as UTF-8",
             )
         ],
-        Source(name, text),
+        source,
     )
 
 
