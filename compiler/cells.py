@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from . import limits
 from .diagnostics import fail
-from .source import Span, shorten
+from .source import Span, describe, shorten
 from .yamlsrc import Scalar
 
 
@@ -117,7 +117,8 @@ def _unexpected(cell: Scalar, pos: int):
             cell.sub(pos, pos + len(name)),
             help="a cell is rows like 3 \\times 3, 64 inside \\begin{bmatrix}...\\end{bmatrix}",
         )
-    return fail(f"unexpected {ch!r} in a table cell", cell.sub(pos, pos + 1), help=_FORM_HELP)
+    what = repr(ch) if ch.isprintable() and not ch.isspace() else describe(ch)
+    return fail(f"unexpected {what} in a table cell", cell.sub(pos, pos + 1), help=_FORM_HELP)
 
 
 _FORM_HELP = 'a cell looks like "[[1x1,64],[3x3,64],[1x1,256]] x 3" or "[3x3, 64; 3x3, 64] x 2"'

@@ -91,6 +91,15 @@ def printable(text: str) -> str:
     return "".join(out)
 
 
+def describe(ch: str) -> str:
+    """One character named for a message: `'/' (U+002F)`, `U+202E (right-to-left override)`."""
+    code = f"U+{ord(ch):04X}"
+    if ch.isprintable() and not ch.isspace():
+        return f"'{ch}' ({code})"
+    name = "NUL" if ch == "\x00" else unicodedata.name(ch, "").lower()
+    return f"{code} ({name or 'a control character'})"
+
+
 def shorten(text: str, limit: int = 48) -> str:
     """`text`, cut in the middle to at most `limit` characters, for quoting in a message."""
     if len(text) <= limit:

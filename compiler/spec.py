@@ -26,7 +26,7 @@ from pydantic_core import PydanticCustomError
 from . import limits
 from .cells import Cell, parse_cell
 from .diagnostics import CompileError, Diagnostic, error
-from .source import Source, Span, shorten
+from .source import Source, Span, describe, shorten
 from .yamlsrc import Mapping, Node, Scalar, Sequence
 
 
@@ -196,7 +196,7 @@ def _bad_identifier(text: str) -> str | None:
         return f"is longer than {limits.MAX_NAME_CHARS} characters"
     for ch in text:
         if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") or ch in "/\\":
-            return f"contains the character U+{ord(ch):04X}"
+            return f"contains {describe(ch)}"
     if not text.isascii():
         return "must be ASCII (letters, digits and underscores)"
     if not text.isidentifier():
@@ -206,8 +206,10 @@ def _bad_identifier(text: str) -> str | None:
         )
     if keyword.iskeyword(text) or text in _SOFT_KEYWORDS:
         return "is a Python keyword"
-    if hasattr(builtins, text) or text.startswith("__"):
+    if text in vars(builtins):
         return "would shadow a Python builtin"
+    if text.startswith("__"):
+        return "starts with __, which Python reserves for its own names"
     if text in _RESERVED:
         return "is a name the generated module already uses"
     if _DEVICE.fullmatch(text):

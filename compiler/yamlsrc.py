@@ -15,7 +15,7 @@ import yaml
 
 from . import limits
 from .diagnostics import CompileError, Diagnostic, error, fail, note
-from .source import Source, Span, shorten
+from .source import Source, Span, describe, shorten
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,7 +89,23 @@ def decode(data: bytes, name: str) -> Source:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise _not_utf8(data, name, exc) from None
-    return Source(name, text)
+    source = Source(name, text)
+    controls = [m.start() for m in _CONTROL.finditer(text, 0, 512)]
+    if len(controls) >= 4:  # an ELF or class file decodes as UTF-8; a typo has one stray byte
+        raise _binary(source.span(controls[0]))
+    return source
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters that never appear in a text file (tab, line feed and return do)."""
+
+
+def _binary(span: Span) -> CompileError:
+    return fail(
+        "the file is binary, not a YAML text",
+        span,
+        help="a spec is a YAML text file; is this the right file?",
+    )
 
 
 def _foreign_encoding(data: bytes) -> str | None:
@@ -109,15 +125,12 @@ def _foreign_encoding(data: bytes) -> str | None:
 
 def _not_utf8(data: bytes, name: str, exc: UnicodeDecodeError) -> CompileError:
     """The diagnostic for bytes that are not UTF-8: binary data, or text with a stray byte."""
-    text = data.decode("utf-8", "replace")
-    source = Source(name, text)
-    span = source.span(len(data[: exc.start].decode("utf-8", "replace")))
+    # Undecodable bytes are shown as \\xe9, so that the excerpt shows what the file holds.
+    source = Source(name, data.decode("utf-8", "backslashreplace"))
+    start = len(data[: exc.start].decode("utf-8", "backslashreplace"))
+    span = source.span(start, start + 4)
     if b"\x00" in data[:1024]:
-        return fail(
-            "the file is binary, not a YAML text",
-            span,
-            help="a spec is a YAML text file; is this the right file?",
-        )
+        return _binary(span)
     return CompileError(
         [
             error(
@@ -144,10 +157,11 @@ def load(source: Source) -> Node:
     except yaml.reader.ReaderError as exc:
         span = source.span(exc.position)
         raise fail(
-            f"character U+{exc.character:04X} is not allowed in a YAML file"
+            f"{describe(chr(exc.character))} is not allowed in a YAML file"
             if isinstance(exc.character, int)
             else f"unreadable text: {exc.reason}",
             span,
+            help="a spec is plain text: delete the character (shown escaped above)",
         ) from None
     except yaml.YAMLError as exc:  # pragma: no cover - PyYAML's other errors carry no mark
         raise fail(f"YAML error: {exc}", source.span(0)) from None
@@ -177,6 +191,7 @@ class _Composer:
                     raise fail(
                         "a spec holds one YAML document; found a second one here",
                         self.span(event.start_mark, event.end_mark),
+                        help="put each network in a file of its own",
                     )
             elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 self.check_tag(event)
@@ -184,6 +199,8 @@ class _Composer:
                     raise fail(
                         f"YAML nested more than {limits.MAX_YAML_DEPTH} levels deep",
                         self.span(event.start_mark, event.end_mark),
+                        help="a spec nests three levels (stages: conv2_x: cell);"
+                        " is a table cell unquoted?",
                     )
                 stack.append([event, [], 1])
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
@@ -229,6 +246,9 @@ class _Composer:
                 f"the document expands to more than {limits.MAX_YAML_NODES:,} YAML nodes"
                 " (aliases count each time they are used)",
                 span,
+                help="a spec has a few hundred nodes at most; remove the aliases (*name)"
+                if alias
+                else "a spec has a few hundred nodes at most; is this the right file?",
             )
         if anchor is not None:
             self.anchors[anchor] = (node, weight)
