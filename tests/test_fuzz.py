@@ -4,7 +4,7 @@ whole specs printed from the IR read back to the same IR.
 
 Every property runs twice: a fast, derandomized slice in the default suite, and a long random
 run under `pytest -m fuzz` (RESNETC_FUZZ_EXAMPLES examples per property, 5,000 if unset; about
-45,000 cases in all). See docs/robustness.md.
+50,000 cases in all). See docs/robustness.md.
 """
 
 from __future__ import annotations
@@ -182,6 +182,26 @@ def test_spec_round_trip(long: bool) -> None:
         assert s.print_spec(second) == printed
 
     run(prop, s.valid_specs(), 30, long)
+
+
+# ---------------------------------------------------------------- emission
+
+
+@pytest.mark.parametrize("long", SPEEDS, ids=IDS)
+def test_no_spec_path_changes_what_the_module_does(long: bool) -> None:
+    """Whatever the spec's path, it stays inside the header comment and the docstrings."""
+    from tests.test_hostile import R18, _skeleton
+
+    benign = compile_spec(R18, "x.yaml", "spec/resnet18.yaml")
+    skeleton, lines = _skeleton(benign), benign.count("\n")
+
+    def prop(label: str) -> None:
+        hostile = compile_spec(R18, "x.yaml", label)
+        assert _skeleton(hostile) == skeleton and hostile.count("\n") == lines
+
+    pieces = st.one_of(st.sampled_from([*s.NASTY, '"""', "'", "\\", "#"]), st.characters())
+    labels = st.lists(pieces, max_size=30).map("".join)
+    run(prop, labels, 30, long)
 
 
 # ---------------------------------------------------------------- the command line
