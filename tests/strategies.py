@@ -17,6 +17,7 @@ from compiler.cells import format_cell
 from compiler.emit import pool_text, stem_conv_text
 from compiler.source import Source, Span
 from tests.conftest import ROOT
+from tests.test_cells import SPEC
 
 SEED_FILES = sorted([*ROOT.glob("spec/*.yaml"), *ROOT.glob("tests/cases/*/spec.yaml")])
 """Every spec in the repository: the starting points of the mutations."""
@@ -132,15 +133,8 @@ def _escape(ch: str) -> str:
     )
 
 
-CELL_SPEC = """\
-name: net
-input: 224x224x3
-classes: 10
-stem:
-  conv1: 7x7, 64, /2
-stages:
-  conv2_x: {cell}
-"""
+CELL_SPEC = SPEC
+"""A one-stage spec with `{cell}` to fill in (the one tests/test_cells.py uses)."""
 
 
 # ---------------------------------------------------------------- mutations of real specs
