@@ -221,3 +221,23 @@ def test_cli_never_prints_a_traceback(long: bool) -> None:
             assert (Path(tmp) / "out").exists() == (code == 0)
 
     run(prop, st.one_of(s.mutated(), s.yaml_texts()), 15, long)
+
+
+# ---------------------------------------------------------------- which run runs
+
+
+def test_plain_pytest_leaves_the_long_run_out_and_dash_m_fuzz_runs_it() -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    def collected(*args: str) -> list[str]:
+        argv = [sys.executable, "-m", "pytest", "--collect-only", "-q", "tests/test_fuzz.py"]
+        run = subprocess.run([*argv, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        return [line for line in run.stdout.splitlines() if "::" in line]
+
+    plain, fuzz = collected(), collected("-m", "fuzz")
+    assert plain and all("[fast]" in t or "[" not in t for t in plain), plain
+    assert fuzz and all(t.endswith("[long]") for t in fuzz), fuzz
+    assert len(fuzz) == sum(t.endswith("[fast]") for t in plain)
