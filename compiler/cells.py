@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from . import limits
 from .diagnostics import fail
-from .source import Span
+from .source import Span, describe, shorten
 from .yamlsrc import Scalar
 
 
@@ -117,10 +117,20 @@ def _unexpected(cell: Scalar, pos: int):
             cell.sub(pos, pos + len(name)),
             help="a cell is rows like 3 \\times 3, 64 inside \\begin{bmatrix}...\\end{bmatrix}",
         )
-    return fail(f"unexpected {ch!r} in a table cell", cell.sub(pos, pos + 1), help=_FORM_HELP)
+    what = repr(ch) if ch.isprintable() and not ch.isspace() else describe(ch)
+    return fail(f"unexpected {what} in a table cell", cell.sub(pos, pos + 1), help=_FORM_HELP)
 
 
 _FORM_HELP = 'a cell looks like "[[1x1,64],[3x3,64],[1x1,256]] x 3" or "[3x3, 64; 3x3, 64] x 2"'
+
+
+_LIMITS = {
+    "kernel size": limits.MAX_KERNEL,
+    "number of filters": limits.MAX_WIDTH,
+    "group count C": limits.MAX_WIDTH,
+    "repeat count": limits.MAX_REPEATS,
+}
+"""The largest value of each number in a cell (named as `_Parser.number` names it)."""
 
 
 class _Parser:
@@ -155,7 +165,7 @@ class _Parser:
                 help=_FORM_HELP,
             )
         return fail(
-            f"expected {what}, found {tok.text!r}",
+            f"expected {what}, found {shorten(tok.text)!r}",
             self.span(tok.start, tok.end),
             help=_FORM_HELP,
         )
@@ -163,7 +173,10 @@ class _Parser:
     def number(self, what: str, tok: _Tok | None = None) -> tuple[int, _Tok]:
         tok = tok or self.take("num", what)
         if len(tok.text) > limits.MAX_NUMBER_DIGITS:
-            raise fail(f"{what} {tok.text} is too large", self.span(tok.start, tok.end))
+            raise fail(
+                f"{what} {shorten(tok.text)} is larger than the limit of {_LIMITS[what]:,}",
+                self.span(tok.start, tok.end),
+            )
         value = int(tok.text)
         if value <= 0:
             raise fail(f"{what} must be at least 1, not {value}", self.span(tok.start, tok.end))
@@ -191,7 +204,7 @@ class _Parser:
         if self.peek() is not None:
             tok = self.peek()
             raise fail(
-                f"unexpected {tok.text!r} after the cell's repeat count",
+                f"unexpected {shorten(tok.text)!r} after the cell's repeat count",
                 self.span(tok.start, tok.end),
                 help=_FORM_HELP,
             )
@@ -213,7 +226,9 @@ class _Parser:
         tok = self.peek()
         if tok is None or tok.kind != "rb":
             raise fail(
-                "this '[' is never closed" if tok is None else f"expected ']', found {tok.text!r}",
+                "this '[' is never closed"
+                if tok is None
+                else f"expected ']', found {shorten(tok.text)!r}",
                 self.span(opener.start, opener.end)
                 if tok is None
                 else self.span(tok.start, tok.end),

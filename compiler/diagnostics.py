@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .source import Source, Span, caret_line, printable
+from .source import Source, Span, caret_line, excerpt_window, printable
 
 Severity = Literal["error", "warning", "note"]
 
@@ -38,16 +38,17 @@ class Diagnostic:
 
 
 def _excerpt(source: Source, span: Span) -> list[str]:
-    """The gutter-numbered source line of `span` with a caret under it."""
+    """The gutter-numbered source line of `span` with a caret under it (long lines cut)."""
     text = source.line_text(span.line)
     if not text and span.line > source.line_count:
         return []
     end_col = span.end_col if span.end_line == span.line else len(text) + 1
+    text, col, end_col = excerpt_window(text, span.col, end_col)
     number = str(span.line)
     pad = " " * len(number)
     return [
         f" {number} | {printable(text)}",
-        f" {pad} | {caret_line(text, span.col, end_col)}",
+        f" {pad} | {caret_line(text, col, end_col)}",
     ]
 
 

@@ -9,7 +9,6 @@ returned: emitted source can only ever define the network.
 
 from __future__ import annotations
 
-import ast
 import functools
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ from . import costs, ir
 from .cells import format_cell
 from .emit_blocks import BlockView, as_tuple, block_call, block_view, helpers_used
 from .emit_layout import WIDTH, Call, Expr, Repeat, assign, comment, docstring
+from .modcheck import check_module
 from .output import HEADER, HEADER_RE  # noqa: F401 (HEADER_RE re-exported)
 
 # ---------------------------------------------------------------- views the templates render
@@ -322,44 +322,3 @@ def render(net: ir.Network, spec_label: str) -> str:
     text = env.get_template("module.py.j2").render(module=view, net=view.net, factory=view.factory)
     check_module(text)
     return text
-
-
-class InternalError(Exception):
-    """Emission produced something other than a module that only defines the network."""
-
-
-_ALLOWED_TOP_LEVEL = (
-    ast.Import,
-    ast.ImportFrom,
-    ast.ClassDef,
-    ast.FunctionDef,
-    ast.Assign,
-    ast.AnnAssign,
-)
-
-
-def check_module(text: str) -> None:
-    """Parse emitted source back and check its top level holds only definitions."""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError as exc:  # pragma: no cover - a template bug
-        raise InternalError(f"emitted source does not parse: {exc}") from None
-    for i, node in enumerate(tree.body):
-        if (
-            i == 0
-            and isinstance(node, ast.Expr)
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)
-        ):
-            continue
-        if not isinstance(node, _ALLOWED_TOP_LEVEL):
-            raise InternalError(
-                f"emitted source has a top-level {type(node).__name__} at line {node.lineno}"
-            )
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = {alias.name for alias in node.names}
-            module = getattr(node, "module", None)
-            if not ({"torch"} >= names or (module == "torch" and names <= {"Tensor", "nn"})):
-                raise InternalError(
-                    f"emitted source imports something other than torch at line {node.lineno}"
-                )

@@ -13,7 +13,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 
-from . import analyze, costs, ir, limits
+from . import analyze, costs, ir
 from .cells import format_cell
 from .diagnostics import CompileError, Diagnostic, errors_of, fail, warning
 from .emit import pool_text, stem_conv_text
@@ -60,12 +60,7 @@ class Imported:
 
 def decode_table(data: bytes, filename: str) -> Source:
     """The table file's text, refusing oversized, binary and non-UTF-8 input."""
-    if len(data) > limits.MAX_SPEC_BYTES:
-        raise fail(
-            f"the file is {len(data):,} bytes; a table may be at most {limits.MAX_SPEC_BYTES:,}",
-            Span(filename, 1, 1, 1, 2),
-        )
-    source = decode(data, filename)
+    source = decode(data, filename, kind="table")
     nul = source.text.find("\0")
     if nul >= 0:
         error = fail(

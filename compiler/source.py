@@ -7,8 +7,11 @@ late (a shape mismatch in conv4_x) still points at the line and column the user 
 from __future__ import annotations
 
 import bisect
+import re
 import unicodedata
 from typing import NamedTuple
+
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 class Span(NamedTuple):
@@ -31,13 +34,18 @@ class Source:
         self.name = name
         self.text = text
         self._starts = [0]
-        self._starts.extend(i + 1 for i, ch in enumerate(text) if ch == "\n")
+        # Lines end at \n, \r\n or a lone \r, as in YAML and in editors.
+        self._starts.extend(m.end() for m in _LINE_BREAK.finditer(text))
 
     def position(self, index: int) -> tuple[int, int]:
-        """Return the 1-based (line, column) of character `index` (clamped into the text)."""
+        """Return the 1-based (line, column) of character `index` (clamped into the text).
+
+        An index inside a line break (the \n of \r\n) is the column just past the line's text.
+        """
         index = max(0, min(index, len(self.text)))
         row = bisect.bisect_right(self._starts, index) - 1
-        return row + 1, index - self._starts[row] + 1
+        col = min(index - self._starts[row], len(self.line_text(row + 1))) + 1
+        return row + 1, col
 
     def span(self, start: int, end: int | None = None) -> Span:
         """The span covering characters `start` to `end` (exclusive; one character if omitted)."""
@@ -56,8 +64,8 @@ class Source:
         if not 1 <= line <= len(self._starts):
             return ""
         start = self._starts[line - 1]
-        end = self._starts[line] - 1 if line < len(self._starts) else len(self.text)
-        return self.text[start:end].rstrip("\r")
+        end = self._starts[line] if line < len(self._starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n")
 
     @property
     def line_count(self) -> int:
@@ -81,6 +89,44 @@ def printable(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def describe(ch: str) -> str:
+    """One character named for a message: `'/' (U+002F)`, `U+202E (right-to-left override)`."""
+    code = f"U+{ord(ch):04X}"
+    if ch.isprintable() and not ch.isspace():
+        return f"'{ch}' ({code})"
+    name = "NUL" if ch == "\x00" else unicodedata.name(ch, "").lower()
+    return f"{code} ({name or 'a control character'})"
+
+
+def shorten(text: str, limit: int = 48) -> str:
+    """`text`, cut in the middle to at most `limit` characters, for quoting in a message."""
+    if len(text) <= limit:
+        return text
+    half = (limit - 3) // 2
+    return f"{text[:half]}...{text[len(text) - half :]}"
+
+
+EXCERPT_CHARS = 100
+"""Longest source line shown whole under a diagnostic; longer lines are cut around the caret."""
+
+
+def excerpt_window(line_text: str, col: int, end_col: int) -> tuple[str, int, int]:
+    """The part of `line_text` shown around columns `col`..`end_col`, `...` marking each cut.
+
+    Returns the text and the two columns moved into it, so that `caret_line` marks the same
+    characters; a line of up to `EXCERPT_CHARS` characters comes back unchanged.
+    """
+    if len(line_text) <= EXCERPT_CHARS:
+        return line_text, col, end_col
+    start = max(0, min(col - 1 - EXCERPT_CHARS // 4, len(line_text) - EXCERPT_CHARS))
+    stop = start + EXCERPT_CHARS
+    lead = "..." if start else ""
+    tail = "..." if stop < len(line_text) else ""
+    shift = len(lead) - start
+    end_col = min(max(end_col, col + 1), stop + 1)
+    return lead + line_text[start:stop] + tail, col + shift, end_col + shift
 
 
 def caret_line(line_text: str, col: int, end_col: int) -> str:

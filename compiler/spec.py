@@ -27,7 +27,7 @@ from pydantic_core import PydanticCustomError
 from . import limits
 from .cells import Cell, parse_cell
 from .diagnostics import CompileError, Diagnostic, error
-from .source import Source, Span
+from .source import Source, Span, describe, shorten
 from .yamlsrc import Mapping, Node, Scalar, Sequence
 
 
@@ -153,7 +153,7 @@ def _int(text: str, scalar: Scalar, start: int, what: str, maximum: int) -> int:
     """A positive number within `maximum`, refused at its own characters otherwise."""
     span = scalar.sub(start, start + len(text))
     if len(text) > limits.MAX_NUMBER_DIGITS or int(text) > maximum:
-        raise _refuse(f"{what} {text} is larger than the limit of {maximum:,}", span)
+        raise _refuse(f"{what} {shorten(text)} is larger than the limit of {maximum:,}", span)
     value = int(text)
     if value < 1:
         raise _refuse(f"{what} must be at least 1, not {value}", span)
@@ -164,7 +164,9 @@ def _match(pattern: str, raw: Any, what: str, example: str) -> tuple[re.Match, S
     scalar = _scalar(raw, what, example)
     m = re.fullmatch(pattern, scalar.text.strip(), re.IGNORECASE)
     if m is None:
-        raise _refuse(f"cannot read {what} {scalar.text!r}; write it like {example}", scalar.span)
+        raise _refuse(
+            f"cannot read {what} {shorten(scalar.text)!r}; write it like {example}", scalar.span
+        )
     return m, scalar
 
 
@@ -180,6 +182,13 @@ _RESERVED = frozenset(
 )  # fmt: skip
 
 
+_SOFT_KEYWORDS = frozenset({"match", "case", "type", "_"})
+"""Python's soft keywords (3.12's list, fixed here so that every Python version agrees)."""
+
+_DEVICE = re.compile(r"(?i)(con|prn|aux|nul|com[0-9]|lpt[0-9])")
+"""Names Windows reserves for devices: `nul.py` there is not a file."""
+
+
 def _bad_identifier(text: str) -> str | None:
     """Why `text` cannot name a generated module, class and function (None if it can)."""
     if not text:
@@ -188,7 +197,7 @@ def _bad_identifier(text: str) -> str | None:
         return f"is longer than {limits.MAX_NAME_CHARS} characters"
     for ch in text:
         if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") or ch in "/\\":
-            return f"contains the character U+{ord(ch):04X}"
+            return f"contains {describe(ch)}"
     if not text.isascii():
         return "must be ASCII (letters, digits and underscores)"
     if not text.isidentifier():
@@ -196,12 +205,16 @@ def _bad_identifier(text: str) -> str | None:
             "must be a Python identifier"
             " (letters, digits and underscores, not starting with a digit)"
         )
-    if keyword.iskeyword(text) or keyword.issoftkeyword(text):
+    if keyword.iskeyword(text) or text in _SOFT_KEYWORDS:
         return "is a Python keyword"
-    if hasattr(builtins, text) or text.startswith("__"):
+    if text in vars(builtins):
         return "would shadow a Python builtin"
+    if text.startswith("__"):
+        return "starts with __, which Python reserves for its own names"
     if text in _RESERVED:
         return "is a name the generated module already uses"
+    if _DEVICE.fullmatch(text):
+        return "is a device name on Windows, where the file would not be written"
     return None
 
 
@@ -211,7 +224,7 @@ def parse_name(raw: Any) -> Name:
     why = _bad_identifier(scalar.text)
     if why:
         raise _refuse(
-            f"network name {scalar.text!r} {why}",
+            f"network name {shorten(scalar.text)!r} {why}",
             scalar.span,
             "use a name like resnet50 or my_net",
         )
@@ -222,10 +235,21 @@ def parse_stage_name(raw: Any) -> Name:
     """A stage's key, `conv2_x`: letters, digits and underscores."""
     scalar = _scalar(raw, "a stage name", "conv2_x")
     text = scalar.text
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", text):
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", text) and len(text) > limits.MAX_NAME_CHARS:
         raise _refuse(
-            f"stage name {text!r} must be letters, digits and underscores, like conv2_x",
+            f"stage name {shorten(text)!r} is longer than {limits.MAX_NAME_CHARS} characters",
             scalar.span,
+        )
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", text):
+        raise _refuse(
+            f"stage name {shorten(text)!r} must be letters, digits and underscores, like conv2_x",
+            scalar.span,
+        )
+    if keyword.iskeyword(text) or text in _SOFT_KEYWORDS:
+        raise _refuse(
+            f"stage name {text!r} is a Python keyword",
+            scalar.span,
+            "stage names label the generated code; use a name like conv2_x or stage1",
         )
     return Name(text, scalar.span)
 
@@ -360,7 +384,7 @@ def _choice(*choices: str):
         for choice in choices:
             if text.lower() == choice.lower():
                 return Choice(choice, s.span)
-        raise _refuse(f"{text!r} is not one of: {', '.join(choices)}", s.span)
+        raise _refuse(f"{shorten(text)!r} is not one of: {', '.join(choices)}", s.span)
 
     return parse
 
@@ -375,7 +399,7 @@ def parse_flag(raw: Any) -> Flag:
     text = s.text.strip().lower()
     if text in _TRUE or text in _FALSE:
         return Flag(text in _TRUE, s.span)
-    raise _refuse(f"{s.text!r} is not true or false", s.span)
+    raise _refuse(f"{shorten(s.text)!r} is not true or false", s.span)
 
 
 # ---------------------------------------------------------------- the models
@@ -488,7 +512,11 @@ def _stages(raw: Any) -> Any:
     if not raw:
         raise _refuse("a network needs at least one stage", raw.span)
     if len(raw) > limits.MAX_STAGES:
-        raise _refuse(f"a network may have at most {limits.MAX_STAGES} stages", raw.span)
+        first_extra = list(raw.key_spans.values())[limits.MAX_STAGES]
+        raise _refuse(
+            f"a network may have at most {limits.MAX_STAGES} stages, not {len(raw)}",
+            first_extra,
+        )
     out = []
     for key, value in raw.items():
         entry = value if isinstance(value, SpanDict) else {"cell": value}
@@ -664,7 +692,7 @@ def _one(err: dict, data: SpanDict, source: Source) -> Diagnostic:
             expected = (
                 f"did you mean '{guess}'? ({expected})" if expected else f"did you mean '{guess}'?"
             )
-        return error(f"unknown key '{field}'{_section(loc[:-1])}", span, expected)
+        return error(f"unknown key '{shorten(str(field))}'{_section(loc[:-1])}", span, expected)
     span = getattr(node, "span", None) or getattr(parent, "span", None) or source.span(0)
     found = _KINDS.get(type(node), "text")
     return error(f"'{field}' should be a mapping, not {found}", span)

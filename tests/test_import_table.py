@@ -19,6 +19,7 @@ import pytest
 
 from compiler import analyze, compile_spec, costs
 from compiler.cli import main
+from compiler.limits import MAX_SPEC_BYTES
 from compiler.tabletext import Text, clean, unflatten
 from tests.conftest import REFERENCE, ROOT, SPEC_DIR
 
@@ -219,7 +220,8 @@ def test_a_huge_file_is_refused_before_reading_it_all(tmp_path, capsys) -> None:
     code, _, err = resnetc(capsys, "import-table", str(table), "-o", str(tmp_path / "o"))
     assert code == 1
     assert err.startswith(
-        f"{table}:1:1: error: the file is 1,048,577 bytes; a table may be at most"
+        f"{table}:1:1: error: the file is larger than {MAX_SPEC_BYTES:,} bytes,"
+        " the most a table may be"
     )
 
 

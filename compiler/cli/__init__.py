@@ -3,19 +3,25 @@
 Each subcommand lives in its own module of this package and exposes `HELP` (one line),
 `add_arguments(parser)` and `run(args) -> int`. Exit codes: 0 success, 1 a spec (or file) was
 refused or `--check` found a difference, 2 a usage error, 3 an internal error (a bug in resnetc),
-130 / 143 interrupted by Ctrl-C / SIGTERM.
+130 / 143 / 129 interrupted by Ctrl-C / SIGTERM / SIGHUP (see `compiler.interrupts`).
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from .. import __version__
+from .. import __version__, interrupts
+from ..interrupts import Terminated
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+
+__all__ = ["COMMANDS", "Terminated", "build_parser", "main"]
 
 COMMANDS = (
     "compile",
@@ -33,20 +39,14 @@ EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
 
 
-class Terminated(BaseException):
-    """Raised in the main thread when SIGTERM arrives, so that cleanup code runs."""
-
-
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise Terminated
-
-
 def _module(name: str):
     return importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for `resnetc` and all its subcommands."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="resnetc",
         description="Compile the ResNet paper's Table 1, written as YAML, into PyTorch source.",
@@ -64,26 +64,45 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `resnetc` with `argv` (default: the process arguments); return the exit code."""
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        args = build_parser().parse_args(argv)
-        return args.run(args)
-    except KeyboardInterrupt:
-        print("resnetc: interrupted; no file was left half-written", file=sys.stderr)
-        return EXIT_SIGINT
-    except Terminated:
-        print("resnetc: terminated; no file was left half-written", file=sys.stderr)
-        return EXIT_SIGTERM
-    except BrokenPipeError:
+    with interrupts.handled():
+        try:
+            args = build_parser().parse_args(argv)
+            return args.run(args)
+        except SystemExit:
+            if interrupts.received() is None:
+                raise
+            return _stopped(interrupts.received())
+        except BaseException as exc:  # every way out is reported; none escapes as a traceback
+            return _failed(exc)
+
+
+_STOPPED = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
+
+
+def _stopped(signum: int) -> int:
+    """Report that a signal stopped the run; its exit code."""
+    interrupts.quiet()  # a second Ctrl-C cannot cut this message short
+    what = _STOPPED.get(signum, f"stopped by {signal.Signals(signum).name}")
+    print(f"resnetc: {what}; no file was left half-written", file=sys.stderr)
+    return 128 + signum
+
+
+def _failed(exc: BaseException) -> int:
+    """Report an exception that ended the run; its exit code."""
+    signum = interrupts.received()
+    if signum is not None:  # whatever an interrupted import or library raised instead
+        return _stopped(signum)
+    if isinstance(exc, KeyboardInterrupt):  # raised without our handler (not the main thread)
+        return _stopped(signal.SIGINT)
+    if isinstance(exc, Terminated):
+        return _stopped(signal.SIGTERM)
+    if isinstance(exc, BrokenPipeError):
         # The reader went away (`resnetc check ... | head`): stop quietly, as `cat` does.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except Exception as exc:  # a bug in resnetc, never the user's input
-        print(
-            f"resnetc: internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in resnetc, not in your spec; please report it with the spec attached.",
-            file=sys.stderr,
-        )
-        return EXIT_INTERNAL
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    print(
+        f"resnetc: internal error: {type(exc).__name__}: {exc}\n"
+        "This is a bug in resnetc, not in your spec; please report it with the spec attached.",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL

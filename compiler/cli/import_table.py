@@ -73,18 +73,15 @@ def run(args: argparse.Namespace) -> int:
     if not args.force and _clobbered(targets):
         print("resnetc: nothing written", file=sys.stderr)
         return 1
-    for path, s in targets:
-        if output.current(path) == s.text:
-            print(f"unchanged {path}")
-            continue
-        try:
-            output.write_atomic(path, s.text)
-        except OSError as exc:
-            print(
-                f"{printable(str(path))}: error: cannot write it: {exc.strerror}", file=sys.stderr
-            )
-            return 1
-        print(f"wrote {path} ({s.title} column)")
+    files = [output.Target(path, s.text, label) for path, s in targets]
+    try:
+        changed = output.write_all(files)  # all or nothing
+    except output.OutputError as exc:
+        print(f"resnetc: error: cannot write: {printable(str(exc))}", file=sys.stderr)
+        return 1
+    for file, (path, s) in zip(files, targets, strict=True):
+        verb = "wrote" if file in changed else "unchanged"
+        print(f"{verb} {printable(str(path))} ({s.title} column)")
     return 0
 
 

@@ -1,0 +1,243 @@
+"""Property-based fuzzing (hypothesis): no input makes resnetc raise anything but `CompileError`,
+point outside the file, print a control character, take long, or print a traceback; cells and
+whole specs printed from the IR read back to the same IR.
+
+Every property runs twice: a fast, derandomized slice in the default suite, and a long random
+run under `pytest -m fuzz` (RESNETC_FUZZ_EXAMPLES examples per property, 5,000 if unset; about
+50,000 cases in all). See docs/robustness.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+import unicodedata
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from compiler import CompileError, analyze, compile_spec
+from compiler.cells import Cell, format_cell, parse_cell
+from compiler.cli import main
+from compiler.diagnostics import Diagnostic
+from compiler.source import Source
+from compiler.yamlsrc import decode, load
+from tests import strategies as s
+
+LONG_EXAMPLES = int(os.environ.get("RESNETC_FUZZ_EXAMPLES", "5000"))
+
+
+def run(prop: Callable, strategy: st.SearchStrategy, examples: int, long: bool) -> None:
+    """Check `prop` on `strategy`: `examples` derandomized ones, or the long random run."""
+    config = settings(
+        max_examples=LONG_EXAMPLES if long else examples,
+        deadline=timedelta(milliseconds=s.SOFT_DEADLINE_MS),
+        derandomize=not long,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    given(strategy)(config(prop))()
+
+
+SPEEDS = [False, pytest.param(True, marks=pytest.mark.fuzz)]
+IDS = ["fast", "long"]
+
+
+# ---------------------------------------------------------------- what every refusal must be
+
+
+def check_diagnostics(exc: CompileError, data: bytes | None = None) -> None:
+    """Spans are 1-based and inside the file; rendering works and prints no control character."""
+    source = exc.source
+    if source is None and data is not None:
+        source = _source_of(data)
+    for d in exc.diagnostics:
+        for each in (d, *d.notes):
+            check_span(each, source)
+    text = exc.render()
+    bad = [ch for ch in text if ch != "\n" and _unprintable(ch)]
+    assert not bad, f"unescaped {bad!r} in:\n{text}"
+
+
+def _source_of(data: bytes) -> Source | None:
+    try:
+        return Source("x", data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        return None
+
+
+def _unprintable(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+
+
+def check_span(d: Diagnostic, source: Source | None) -> None:
+    """`d`'s span, if any, lies inside `source` (line <= lines, col <= line length + 1)."""
+    span = d.span
+    if span is None:
+        return
+    assert span.line >= 1 and span.col >= 1, d
+    assert (span.end_line, span.end_col) >= (span.line, span.col), d
+    if source is None or source.name != span.file:
+        return
+    assert span.line <= source.line_count, (d, source.line_count)
+    assert span.col <= len(source.line_text(span.line)) + 1, (d, source.line_text(span.line))
+    assert span.end_line <= source.line_count, d
+    assert span.end_col <= len(source.line_text(span.end_line)) + 1, d
+
+
+def compile_or_refuse(data: bytes) -> None:
+    """Compile `data`, or check how it was refused."""
+    try:
+        compile_spec(data, "fuzz.yaml")
+    except CompileError as exc:
+        check_diagnostics(exc, data)
+
+
+# ---------------------------------------------------------------- the cell parser
+
+
+@pytest.mark.parametrize("long", SPEEDS, ids=IDS)
+def test_cell_parser_refuses_cleanly(long: bool) -> None:
+    def prop(text: str) -> None:
+        scalar = s.scalar_of(text)
+        try:
+            parse_cell(scalar)
+        except CompileError as exc:
+            check_diagnostics(CompileError(exc.diagnostics, scalar.source))
+
+    run(prop, s.cell_texts(), 150, long)
+
+
+@pytest.mark.parametrize("long", SPEEDS, ids=IDS)
+def test_cells_in_a_spec_refuse_cleanly(long: bool) -> None:
+    def prop(args: tuple[str, int]) -> None:
+        text, style = args
+        compile_or_refuse(s.CELL_SPEC.format(cell=s.quote(text, style)).encode("utf-8", "replace"))
+
+    run(prop, st.tuples(s.cell_texts(), st.integers(0, 2)), 100, long)
+
+
+def _rows(cell: Cell) -> list[tuple[int, int, int]]:
+    return [(r.kernel, r.filters, r.groups) for r in cell.rows]
+
+
+@pytest.mark.parametrize("long", SPEEDS, ids=IDS)
+def test_cell_round_trip(long: bool) -> None:
+    """Any notation parses to the rows it spells; `format_cell` prints them back the same."""
+
+    def prop(args: tuple[tuple[list, int], int]) -> None:
+        (rows, repeats), notation = args
+        cell = parse_cell(s.scalar_of(s.spell(rows, repeats, notation)))
+        assert (_rows(cell), cell.repeats) == (rows, repeats)
+        again = parse_cell(s.scalar_of(format_cell(cell)))
+        assert (_rows(again), again.repeats) == (rows, repeats)
+        assert format_cell(again) == format_cell(cell)
+
+    run(prop, st.tuples(s.cell_rows(), st.integers(0, 2)), 60, long)
+
+
+# ---------------------------------------------------------------- the YAML layer and whole specs
+
+
+@pytest.mark.parametrize("long", SPEEDS, ids=IDS)
+def test_yaml_layer_refuses_cleanly(long: bool) -> None:
+    def prop(data: bytes) -> None:
+        try:
+            load(decode(data, "fuzz.yaml"))
+        except CompileError as exc:
+            check_diagnostics(exc, data)
+        compile_or_refuse(data)
+
+    run(prop, s.yaml_texts(), 80, long)
+
+
+@pytest.mark.parametrize("long", SPEEDS, ids=IDS)
+def test_mutated_specs_compile_or_refuse_cleanly(long: bool) -> None:
+    run(compile_or_refuse, s.mutated(), 150, long)
+
+
+@pytest.mark.parametrize("long", SPEEDS, ids=IDS)
+def test_random_valid_specs_compile_or_refuse_cleanly(long: bool) -> None:
+    run(lambda text: compile_or_refuse(text.encode()), s.valid_specs(), 40, long)
+
+
+@pytest.mark.parametrize("long", SPEEDS, ids=IDS)
+def test_spec_round_trip(long: bool) -> None:
+    """A spec printed from the analysed IR analyses to the same IR (positions aside)."""
+
+    def prop(text: str) -> None:
+        try:
+            first = analyze(text, "a.yaml").network
+        except CompileError:
+            assume(False)
+        printed = s.print_spec(first)
+        second = analyze(printed, "b.yaml").network
+        assert s.without_spans(second) == s.without_spans(first), printed
+        assert s.print_spec(second) == printed
+
+    run(prop, s.valid_specs(), 30, long)
+
+
+# ---------------------------------------------------------------- emission
+
+
+@pytest.mark.parametrize("long", SPEEDS, ids=IDS)
+def test_no_spec_path_changes_what_the_module_does(long: bool) -> None:
+    """Whatever the spec's path, it stays inside the header comment and the docstrings."""
+    from tests.test_hostile import R18, _skeleton
+
+    benign = compile_spec(R18, "x.yaml", "spec/resnet18.yaml")
+    skeleton, lines = _skeleton(benign), benign.count("\n")
+
+    def prop(label: str) -> None:
+        hostile = compile_spec(R18, "x.yaml", label)
+        assert _skeleton(hostile) == skeleton and hostile.count("\n") == lines
+
+    pieces = st.one_of(st.sampled_from([*s.NASTY, '"""', "'", "\\", "#"]), st.characters())
+    labels = st.lists(pieces, max_size=30).map("".join)
+    run(prop, labels, 30, long)
+
+
+# ---------------------------------------------------------------- the command line
+
+
+@pytest.mark.parametrize("long", SPEEDS, ids=IDS)
+def test_cli_never_prints_a_traceback(long: bool) -> None:
+    def prop(data: bytes) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            spec = Path(tmp) / "spec.yaml"
+            spec.write_bytes(data)
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                code = main(["compile", str(spec), "-o", str(Path(tmp) / "out")])
+            assert code in (0, 1), err.getvalue()
+            assert "Traceback" not in err.getvalue() and "internal error" not in err.getvalue()
+            assert (Path(tmp) / "out").exists() == (code == 0)
+
+    run(prop, st.one_of(s.mutated(), s.yaml_texts()), 15, long)
+
+
+# ---------------------------------------------------------------- which run runs
+
+
+def test_plain_pytest_leaves_the_long_run_out_and_dash_m_fuzz_runs_it() -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    def collected(*args: str) -> list[str]:
+        argv = [sys.executable, "-m", "pytest", "--collect-only", "-q", "tests/test_fuzz.py"]
+        run = subprocess.run([*argv, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        return [line for line in run.stdout.splitlines() if "::" in line]
+
+    plain, fuzz = collected(), collected("-m", "fuzz")
+    assert plain and all("[fast]" in t or "[" not in t for t in plain), plain
+    assert fuzz and all(t.endswith("[long]") for t in fuzz), fuzz
+    assert len(fuzz) == sum(t.endswith("[fast]") for t in plain)

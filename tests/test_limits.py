@@ -1,0 +1,291 @@
+"""Bounded resources: every limit in compiler/limits.py refuses with its own diagnostic, fast,
+and a huge but sound table (a million blocks a stage, 2^20-wide convolutions) is handled
+statically, fast; docs/robustness.md lists the limits as they are.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from compiler import CompileError, analyze, compile_spec, limits
+from compiler.cli import main
+from tests.conftest import ROOT
+
+SECOND = 1.0
+"""Nothing may take longer (measured generously: a loaded 2-core machine runs at half speed)."""
+
+
+def spec(
+    stages: list[str] | None = None,
+    *,
+    name: str = "net",
+    input: str = "224x224x3",
+    classes: str = "10",
+    conv1: str = "7x7, 64, /2",
+    pool: str | None = None,
+    extra: str = "",
+) -> str:
+    """A spec text from its parts (the table defaults to one small stage)."""
+    lines = [f"name: {name}", f"input: {input}", f"classes: {classes}", "stem:"]
+    lines.append(f"  conv1: {conv1}")
+    if pool:
+        lines.append(f"  pool: {pool}")
+    lines.append("stages:")
+    for i, cell in enumerate(stages or ["[[3x3,64],[3x3,64]] x 2"]):
+        lines.append(f'  s{i}: "{cell}"')
+    return "\n".join(lines) + "\n" + extra
+
+
+def timed(fn, *args):
+    """`fn(*args)` and the seconds it took."""
+    start = time.perf_counter()
+    result = fn(*args)
+    return result, time.perf_counter() - start
+
+
+def refusal(text: str | bytes) -> tuple[str, float]:
+    """The first line of the refusal of `text`, and how long analysis took."""
+
+    def run() -> CompileError:
+        with pytest.raises(CompileError) as info:
+            analyze(text, "big.yaml")
+        return info.value
+
+    exc, seconds = timed(run)
+    exc.render()
+    assert seconds < SECOND, f"{seconds:.2f} s"
+    return exc.render().splitlines()[0], seconds
+
+
+def accepted(text: str) -> float:
+    """Compile `text` (analysis and emission); the seconds it took."""
+    _, seconds = timed(compile_spec, text, "big.yaml")
+    assert seconds < SECOND, f"{seconds:.2f} s"
+    return seconds
+
+
+# ---------------------------------------------------------------- one test per limit
+
+
+def test_spec_bytes(tmp_path: Path, capsys) -> None:
+    """A 10 MB file is refused after reading one byte more than the limit."""
+    huge = tmp_path / "huge.yaml"
+    with huge.open("wb") as f:
+        f.write(spec().encode())
+        f.write(b"#" + b"x" * (10 * 1024 * 1024) + b"\n")
+    (code, seconds) = timed(main, ["check", str(huge)])
+    err = capsys.readouterr().err
+    assert code == 1 and seconds < SECOND
+    assert err.startswith(
+        f"{huge}:1:1: error: the file is larger than {limits.MAX_SPEC_BYTES:,} bytes,"
+        " the most a spec may be\n"
+    )
+    padded = spec() + "#" * (limits.MAX_SPEC_BYTES - len(spec()) - 1) + "\n"
+    assert len(padded.encode()) == limits.MAX_SPEC_BYTES
+    accepted(padded)
+    first, _ = refusal((padded + "\n").encode())
+    assert "larger than" in first
+
+
+def test_spec_bytes_worst_case_parse_is_fast() -> None:
+    """The slowest things for PyYAML to read, at the size limit: still well under a second."""
+    room = limits.MAX_SPEC_BYTES - 400
+    worst = [
+        spec(name="n" * room),
+        spec(name="'" + "''" * (room // 2) + "'"),
+        spec(name='"' + "\\t" * (room // 2) + '"'),
+        spec(name="a\n" + "  b\n" * (room // 4)),
+        spec(name="") + "\n" * room,
+        spec() + "x: " + "[" * room + "\n",
+    ]
+    for text in worst:
+        assert len(text.encode()) <= limits.MAX_SPEC_BYTES
+        start = time.perf_counter()
+        with pytest.raises(CompileError):
+            analyze(text, "big.yaml")
+        assert time.perf_counter() - start < SECOND
+
+
+def test_yaml_depth() -> None:
+    nested = "[" * (limits.MAX_YAML_DEPTH + 1) + "]" * (limits.MAX_YAML_DEPTH + 1)
+    first, _ = refusal(spec(extra=f"x: {nested}\n"))
+    assert (
+        first
+        == f"big.yaml:8:{3 + limits.MAX_YAML_DEPTH}: error: YAML nested more than 16 levels deep"
+    )
+    fine = "[" * (limits.MAX_YAML_DEPTH - 1) + "]" * (limits.MAX_YAML_DEPTH - 1)
+    assert "nested" not in refusal(spec(extra=f"x: {fine}\n"))[0]
+
+
+def test_yaml_nodes_alias_bomb() -> None:
+    """The billion laughs: nine levels of ten aliases each; refused at the first alias too many."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
+    first, _ = refusal("\n".join(lines) + "\n")
+    assert first.startswith("big.yaml:4:")
+    assert first.endswith(
+        f"error: the document expands to more than {limits.MAX_YAML_NODES:,} YAML nodes"
+        " (aliases count each time they are used)"
+    )
+
+
+def test_yaml_nodes_counted_once() -> None:
+    """Nested collections are not counted again when they close: the limit is real nodes."""
+    many = limits.MAX_YAML_NODES - 100
+    nested = spec(extra="x:\n  y:\n    z: [" + ", ".join(["1"] * many) + "]\n")
+    assert "expands" not in refusal(nested)[0]
+    flat = spec(extra="x: [" + ", ".join(["1"] * limits.MAX_YAML_NODES) + "]\n")
+    assert "expands to more than" in refusal(flat)[0]
+
+
+def test_cell_chars() -> None:
+    cell = "[[3x3,64],[3x3,64]] x 2" + " " * limits.MAX_CELL_CHARS
+    first, _ = refusal(spec([cell]))
+    assert (
+        first
+        == f"big.yaml:7:7: error: a table cell may be at most {limits.MAX_CELL_CHARS:,} characters"
+    )
+
+
+def test_stages() -> None:
+    stages = ["[[3x3,64],[3x3,64]] x 1"] * (limits.MAX_STAGES + 1)
+    first, _ = refusal(spec(stages))
+    line = 7 + limits.MAX_STAGES  # the 65th stage's key
+    assert first == f"big.yaml:{line}:3: error: a network may have at most 64 stages, not 65"
+    accepted(spec(stages[:-1], input="224x224x3"))
+
+
+def test_rows() -> None:
+    rows = ",".join(["[3x3,64]"] * (limits.MAX_ROWS + 1))
+    first, _ = refusal(spec([f"[{rows}] x 1"]))
+    col = 10 + len("[3x3,64],") * limits.MAX_ROWS  # the 17th row, from its kernel
+    assert first == f"big.yaml:7:{col}: error: a block may have at most 16 rows, not 17"
+    accepted(spec([f"[{','.join(['[3x3,64]'] * limits.MAX_ROWS)}] x 1"]))
+
+
+def test_repeats() -> None:
+    over = limits.MAX_REPEATS + 1
+    first, _ = refusal(spec([f"[[3x3,64],[3x3,64]] x {over}"]))
+    assert first == (
+        f"big.yaml:7:30: error: x {over} is more than the limit of 1,000,000 blocks per stage"
+    )
+
+
+def test_repeats_a_million_blocks_is_static_and_fast() -> None:
+    """64 stages of a million blocks each: analysed and emitted as loops, in well under 1 s."""
+    cells = [f"[[1x1,{64 + i}],[3x3,{64 + i}],[1x1,{256 + i}]] x 1000000" for i in range(64)]
+    accepted(spec(cells, input="224x224x3"))
+    net = analyze(spec(cells), "big.yaml").network
+    assert sum(b.count for s in net.stages for b in s.blocks) == 64 * limits.MAX_REPEATS
+
+
+def test_width() -> None:
+    over = limits.MAX_WIDTH + 1
+    first, _ = refusal(spec([f"[[3x3,{over}]] x 1"]))
+    assert first == f"big.yaml:7:14: error: {over} filters is more than the limit of 1,048,576"
+    assert (
+        "input channels 1048577 is larger than the limit of 1,048,576"
+        in refusal(spec(input=f"224x224x{over}"))[0]
+    )
+    assert "classes 1048577 is larger than the limit" in refusal(spec(classes=str(over)))[0]
+    assert "filters 1048577 is larger than the limit" in refusal(spec(conv1=f"3x3, {over}"))[0]
+
+
+def test_width_2_to_the_20_is_static_and_fast() -> None:
+    wide = limits.MAX_WIDTH
+    text = spec(
+        [f"[[3x3,{wide}],[3x3,{wide}]] x 1000000", f"[[1x1,{wide},C={wide}]] x 1000000"],
+        input=f"{limits.MAX_INPUT_SIZE}x{limits.MAX_INPUT_SIZE}x{wide}",
+        conv1=f"{limits.MAX_KERNEL}x{limits.MAX_KERNEL}, {wide}, /{limits.MAX_STRIDE}",
+        classes=str(wide),
+    )
+    accepted(text)
+
+
+def test_kernel() -> None:
+    k = limits.MAX_KERNEL + 2
+    assert refusal(spec([f"[[{k}x{k},64]] x 1"]))[0] == (
+        "big.yaml:7:10: error: kernel 33x33 is larger than 31x31"
+    )
+    assert "kernel 33 is larger than the limit of 31" in refusal(spec(conv1=f"{k}x{k}, 64"))[0]
+    assert "kernel 33 is larger than the limit of 31" in refusal(spec(pool=f"{k}x{k} max, /2"))[0]
+
+
+def test_stride() -> None:
+    over = limits.MAX_STRIDE + 1
+    assert refusal(spec(conv1=f"7x7, 64, /{over}"))[0] == (
+        "big.yaml:5:20: error: stride 17 is larger than the limit of 16"
+    )
+    assert "stride 17 is larger" in refusal(spec(pool=f"3x3 max, /{over}"))[0]
+
+
+def test_input_size() -> None:
+    over = limits.MAX_INPUT_SIZE + 1
+    assert refusal(spec(input=f"{over}x224x3"))[0] == (
+        "big.yaml:2:8: error: input height 65537 is larger than the limit of 65,536"
+    )
+    assert "input width 65537" in refusal(spec(input=f"224x{over}x3"))[0]
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        ({"stages": ["[[3x3,1234567890]] x 1"]}, "number of filters 1234567890 is larger"),
+        ({"stages": ["[[3x3,64]] x 1234567890"]}, "repeat count 1234567890 is larger"),
+        ({"stages": ["[[1234567890x3,64]] x 1"]}, "kernel size 1234567890 is larger"),
+        ({"stages": ["[[3x3,64,C=1234567890]] x 1"]}, "group count C 1234567890 is larger"),
+        ({"input": "1234567890x224x3"}, "input height 1234567890 is larger"),
+        ({"classes": "1234567890"}, "classes 1234567890 is larger"),
+        ({"conv1": "7x7, 64, /1234567890"}, "stride 1234567890 is larger"),
+        ({"stages": ["[[3x3," + "9" * 3000 + "]] x 1"]}, "number of filters " + "9" * 22 + "..."),
+    ],
+)
+def test_number_digits(parts: dict, message: str) -> None:
+    """Ten digits or more is over every limit, and is refused before it is converted."""
+    first, _ = refusal(spec(**parts))
+    assert message in first and len(first) < 200, first
+
+
+def test_name_chars() -> None:
+    first, _ = refusal(spec(name="n" * (limits.MAX_NAME_CHARS + 1)))
+    assert first == (
+        "big.yaml:1:7: error: network name 'nnnnnnnnnnnnnnnnnnnnnn...nnnnnnnnnnnnnnnnnnnnnn'"
+        " is longer than 64 characters"
+    )
+    accepted(spec(name="n" * limits.MAX_NAME_CHARS))
+
+
+LIMIT_TESTS = {
+    "MAX_SPEC_BYTES": test_spec_bytes,
+    "MAX_YAML_DEPTH": test_yaml_depth,
+    "MAX_YAML_NODES": test_yaml_nodes_alias_bomb,
+    "MAX_CELL_CHARS": test_cell_chars,
+    "MAX_STAGES": test_stages,
+    "MAX_ROWS": test_rows,
+    "MAX_REPEATS": test_repeats,
+    "MAX_WIDTH": test_width,
+    "MAX_KERNEL": test_kernel,
+    "MAX_STRIDE": test_stride,
+    "MAX_INPUT_SIZE": test_input_size,
+    "MAX_NUMBER_DIGITS": test_number_digits,
+    "MAX_NAME_CHARS": test_name_chars,
+}
+
+
+def _limits() -> dict[str, int]:
+    return {k: v for k, v in vars(limits).items() if k.startswith("MAX_")}
+
+
+def test_every_limit_has_a_test() -> None:
+    assert set(LIMIT_TESTS) == set(_limits())
+
+
+def test_the_documented_limits_are_the_real_ones() -> None:
+    """docs/robustness.md's table names every limit with its value, as compiler/limits.py has it."""
+    doc = (ROOT / "docs" / "robustness.md").read_text()
+    rows = dict(re.findall(r"^\| `(MAX_\w+)` \| ([\d,]+) \|", doc, flags=re.M))
+    assert {k: int(v.replace(",", "")) for k, v in rows.items()} == _limits()
