@@ -6,7 +6,10 @@ The public API, one function per step a user may want:
   the shape-annotated IR (`network`) and the warnings.
 - `compile_spec(text, filename, spec_label=None)`: all of the above, then the generated module's
   source text.
-- `CompileError`: raised by both with every diagnostic (render them with `.render()`).
+- `decompile(checkpoint, ...)`: a ResNet checkpoint (a path, a state_dict or an `nn.Module`) read
+  back into a spec that compiles to code loading it with `strict=True` (needs torch for `.pt`
+  files, the `safetensors` package for `.safetensors`).
+- `CompileError`: raised by all three with every diagnostic (render them with `.render()`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 
 from .diagnostics import CompileError, Diagnostic
 
-__all__ = ["Analysis", "CompileError", "Diagnostic", "analyze", "compile_spec"]
+__all__ = ["Analysis", "CompileError", "Diagnostic", "analyze", "compile_spec", "decompile"]
 __version__ = "0.1.0"
 
 
@@ -57,3 +60,38 @@ def compile_spec(text: str | bytes, filename: str = "<spec>", spec_label: str | 
 
     result = analyze(text, filename)
     return render(result.network, spec_label or filename)
+
+
+def decompile(
+    checkpoint: object,
+    *,
+    name: str | None = None,
+    input: str | tuple[int, ...] | None = None,
+    downsample_at: str | None = None,
+    pool: bool | None = None,
+    stem_stride: int | None = None,
+    classes: int | None = None,
+    filename: str = "<decompiled>",
+):
+    """Read a ResNet checkpoint back into a spec (`compiler.decompiler.Decompiled`).
+
+    `checkpoint` is a path to a `.pt`/`.pth`/`.safetensors` file (read safely: pickles with
+    `torch.load(weights_only=True)`, safetensors from the header alone), a state_dict, or a live
+    `nn.Module`. The weights fix kernels, widths, groups, repeats, shortcuts, input channels and
+    classes; `input` ("HxW"), `downsample_at` ("3x3"/"1x1"), `pool` and `stem_stride` override
+    what the stem's convention assumes, `name` the network's name, and `classes` gives a headless
+    backbone an fc. The result's `.spec` is the YAML text, `.analysis` its analysis, `.summary()`
+    what was recognised. Raises `CompileError` when the checkpoint is refused.
+    """
+    from .decompiler import decompile as run
+
+    return run(
+        checkpoint,
+        name=name,
+        input=input,
+        downsample_at=downsample_at,
+        pool=pool,
+        stem_stride=stem_stride,
+        classes=classes,
+        filename=filename,
+    )
