@@ -154,7 +154,7 @@ def _unsafe(label: str, message: str) -> CompileError:
 
 def _corrupt(label: str, exc: BaseException) -> CompileError:
     text = str(exc).strip().splitlines()
-    said = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    said = f"{type(exc).__name__}: {text[0].split('. ')[0]}" if text else type(exc).__name__
     if isinstance(exc, EOFError):
         said = "the data ends too early"
     return refusal(
@@ -209,7 +209,13 @@ def from_object(obj: object, label: str, origin: tuple[str, ...]) -> Checkpoint:
 def _unwrap(obj: object, label: str, origin: tuple[str, ...], depth: int):
     if not isinstance(obj, Mapping):
         raise refusal(label, f"the file holds {_kind(obj)}: {_NOT_A_STATE_DICT}", _HELP_SAVE)
-    nested = [k for k in obj if isinstance(obj[k], Mapping)]
+    if {"state", "param_groups"} <= set(obj):
+        raise refusal(
+            label,
+            f"this is an optimizer's state, not a model's: {_describe(obj)}",
+            "decompile the model's state_dict (model.state_dict())",
+        )
+    nested = [k for k in obj if isinstance(obj[k], Mapping) and obj[k]]
     key = next((w for w in WRAPPERS if w in nested), None)
     if key is None and (any(_is_tensor(v) for v in obj.values()) or depth == _MAX_DEPTH):
         return obj, origin
@@ -225,8 +231,6 @@ def _unwrap(obj: object, label: str, origin: tuple[str, ...], depth: int):
 
 
 def _wrapper_help(obj: Mapping) -> str:
-    if {"state", "param_groups"} <= set(obj):
-        return "this looks like an optimizer's state_dict; decompile the model's state_dict"
     return (
         f"resnetc looks for a state_dict under {', '.join(repr(w) for w in WRAPPERS)}; in Python,"
         " pass the right entry: compiler.decompile(torch.load(path, weights_only=True)[KEY])"

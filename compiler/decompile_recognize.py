@@ -254,14 +254,15 @@ def _refuse_other_shortcut(k: _Keys, prefix: str, expected: str) -> None:
     others = [key for key in k.shapes if key.startswith(f"{prefix}.downsample.")]
     if not others:
         return
-    key = others[0]
-    if len(k.shapes[key]) == 4 and key.startswith(f"{prefix}.downsample.1."):
+    key = f"{prefix}.downsample.1.weight"
+    if len(k.shapes.get(key, ())) == 4:
         raise Mismatch(
             f"{key} has shape {dims(k.shapes[key])}, where {expected} was expected: an"
             " average-pool shortcut (downsample.0 an AvgPool2d, then a 1x1 conv and a BatchNorm:"
             " timm's resnet*d 'avg-down'); resnetc's projection is a strided 1x1 conv"
             " (downsample.0) and a BatchNorm (downsample.1)"
         )
+    key = others[0]
     raise Mismatch(
         f"{key} has shape {dims(k.shapes[key])}, where {expected} was expected: a shortcut laid"
         " out differently from resnetc's projection"
@@ -295,14 +296,14 @@ def _walk(k: _Keys, progress: list[str]) -> Found:
     stem = layout.stem(k)
     in_channels = k.shapes["conv1.weight"][1]
     progress.append(
-        f"conv1: {stem.kernel}x{stem.kernel}, {stem.filters} from {in_channels} input channels"
+        f"conv1 {stem.kernel}x{stem.kernel}, {stem.filters} from {in_channels} input channels"
     )
     stages: list[FoundStage] = []
     channels, last = stem.filters, "conv1"
     for n, repeats in enumerate(_stage_sizes(k.shapes), start=1):
         stage = _stage(k, layout, f"layer{n}", repeats, channels, last)
         stages.append(stage)
-        progress.append(f"{stage.attr}: {format_cell(stage.cell)}")
+        progress.append(f"{stage.attr} {format_cell(stage.cell)}")
         channels, last = stage.out_channels, f"{stage.attr}.{repeats - 1}"
     classes = layout.head(k, channels, last)
     return Found(
