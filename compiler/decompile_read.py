@@ -209,6 +209,8 @@ def from_object(obj: object, label: str, origin: tuple[str, ...]) -> Checkpoint:
 def _unwrap(obj: object, label: str, origin: tuple[str, ...], depth: int):
     if not isinstance(obj, Mapping):
         raise refusal(label, f"the file holds {_kind(obj)}: {_NOT_A_STATE_DICT}", _HELP_SAVE)
+    if not obj:
+        raise refusal(label, "the checkpoint holds an empty dict: there are no tensors in it")
     if {"state", "param_groups"} <= set(obj):
         raise refusal(
             label,

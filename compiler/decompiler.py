@@ -89,7 +89,10 @@ def decompile(
     found = _recognise(ckpt)
     _check_choices(ckpt, found, choices, size)
     name = choices.name or default_name(found)
-    text, assumed = spec_text(found, name, _label(checkpoint, ckpt), choices)
+    try:
+        text, assumed = spec_text(found, name, _label(checkpoint, ckpt), choices)
+    except Mismatch as exc:  # the shortcuts fit none of the options A, B, C
+        raise _refuse(ckpt, exc.message, exc.help, [note("recognised: " + describe(found), None)])
     analysis = _analyze(text, filename, ckpt)
     check_layout(analysis.network, ckpt, found)
     return Decompiled(text, analysis, found, ckpt, tuple(assumed))
