@@ -92,7 +92,8 @@ def decompile(
     try:
         text, assumed = spec_text(found, name, _label(checkpoint, ckpt), choices)
     except Mismatch as exc:  # the shortcuts fit none of the options A, B, C
-        raise _refuse(ckpt, exc.message, exc.help, [note("recognised: " + describe(found), None)])
+        notes = [note("recognised: " + describe(found), None)]
+        raise _refuse(ckpt, exc.message, exc.help, notes) from None
     analysis = _analyze(text, filename, ckpt)
     check_layout(analysis.network, ckpt, found)
     return Decompiled(text, analysis, found, ckpt, tuple(assumed))
