@@ -188,7 +188,7 @@ def _header(w: _Writer, found: Found, name: str, label: str, conv: Convention) -
     w.comment(
         "The weights fixed every kernel, width, group count and repeat, the input channels, the"
         " shortcuts and the classes. Strides, pooling and the input size leave no trace in"
-        f" weights: lines marked 'assumed' follow the {conv.name} convention (a"
+        f" the weights: lines marked 'assumed' follow the {conv.name} convention (a"
         f" {found.stem_kernel}x{found.stem_kernel} stem) and name the flag of `resnetc"
         " decompile` that changes them."
     )
