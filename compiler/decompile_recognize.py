@@ -16,15 +16,11 @@ from dataclasses import dataclass
 from itertools import zip_longest
 
 from .cells import Cell, Row, format_cell, format_row
+from .decompile_explain import BLOCK_KEY, Mismatch, dims, no_stem
 from .source import Span
 
 NOWHERE = Span("<checkpoint>", 1, 1, 1, 1)
 """The span of table parts read from weights: they have no source text."""
-
-LAYOUT_HELP = (
-    "resnetc reads torchvision's ResNet key names, which timm's ResNet, ResNeXt and Wide ResNet"
-    " share: conv1, bn1, layerN.i.convJ / bnJ, layerN.i.downsample.0 / .1, fc"
-)
 
 
 @dataclass(frozen=True)
@@ -66,26 +62,12 @@ class Found:
         return 2 + sum(len(s.rows) * s.repeats for s in self.stages)
 
 
-class Mismatch(Exception):  # noqa: N818 (a verdict on the input, not a failure of resnetc)
-    """A key or shape that does not fit; `recognised` says what was read before it."""
-
-    def __init__(self, message: str, help: str = LAYOUT_HELP) -> None:
-        super().__init__(message)
-        self.message, self.help = message, help
-        self.recognised: tuple[str, ...] = ()
-
-
 class Leftover(Exception):  # noqa: N818
     """A whole network was recognised, but some keys are not part of it."""
 
     def __init__(self, found: Found, keys: list[str]) -> None:
         super().__init__(f"{len(keys)} keys not recognised")
         self.found, self.keys = found, keys
-
-
-def dims(shape: tuple[int, ...]) -> str:
-    """`[128, 64, 3, 3]`, as PyTorch prints a size."""
-    return "[" + ", ".join(str(d) for d in shape) + "]"
 
 
 class _Keys:
@@ -271,8 +253,6 @@ def _refuse_other_shortcut(k: _Keys, prefix: str, expected: str) -> None:
 
 # ---------------------------------------------------------------- the walk
 
-_BLOCK_KEY = re.compile(r"layer([1-9]\d{0,5})\.(0|[1-9]\d{0,6})\.")
-
 
 def recognise(shapes: dict[str, tuple[int, ...]]) -> Found:
     """Read the network the keys and shapes describe; raise `Mismatch` or `Leftover`."""
@@ -291,7 +271,7 @@ def recognise(shapes: dict[str, tuple[int, ...]]) -> Found:
 
 def _walk(k: _Keys, progress: list[str]) -> Found:
     if not k.has("conv1.weight"):
-        raise _no_stem(k.shapes)
+        raise no_stem(k.shapes)
     layout = _PreAct() if not k.has("bn1.weight") and k.has("final_bn.weight") else _PostAct()
     stem = layout.stem(k)
     in_channels = k.shapes["conv1.weight"][1]
@@ -315,7 +295,7 @@ def _stage_sizes(shapes: dict[str, tuple[int, ...]]) -> list[int]:
     """Blocks per stage, from the `layerN.i.` keys; numbering gaps are refused."""
     blocks: dict[int, set[int]] = {}
     for key in shapes:
-        m = _BLOCK_KEY.match(key)
+        m = BLOCK_KEY.match(key)
         if m:
             blocks.setdefault(int(m.group(1)), set()).add(int(m.group(2)))
     if not blocks:
@@ -384,65 +364,3 @@ def _same_rows(k: _Keys, prefix: str, rows: tuple, first: str, expected: tuple) 
                 f"{key} {what}: {prefix}'s row {j} is {mine}, but {first}'s is {theirs}; every"
                 " block of a stage repeats the same rows (a table cell is one block x N)"
             )
-
-
-# ---------------------------------------------------------------- not a ResNet stem
-
-_FAMILIES = (
-    (("patch_embed.",), "a Vision Transformer (patch_embed, blocks.N.attn)"),
-    (("features.denseblock",), "a DenseNet (features.denseblockN)"),
-    (("features.0.", "classifier."), "a VGG or AlexNet (features.N, classifier.N)"),
-    (("stem.", "stages."), "a network of stem.* and stages.* (timm's ResNetV2, ConvNeXt, ...)"),
-    (("conv_stem.",), "an EfficientNet or MobileNet (conv_stem, blocks.N.M)"),
-)
-
-
-def _no_stem(shapes: dict[str, tuple[int, ...]]) -> Mismatch:
-    """Why there is no `conv1.weight`, as precisely as the keys allow."""
-    if "conv1.0.weight" in shapes:
-        return Mismatch(
-            f"conv1.weight is missing, and conv1.0.weight {dims(shapes['conv1.0.weight'])}"
-            " exists: a deep stem of three 3x3 convolutions (conv1.0, conv1.1, conv1.3, ...:"
-            " timm's resnet*d and resnet*s); resnetc's stem is one convolution, conv1"
-        )
-    for key in shapes:
-        prefix = key[: -len("conv1.weight")]
-        if key.endswith(".conv1.weight") and prefix + "layer1.0.conv1.weight" in shapes:
-            return Mismatch(
-                f"conv1.weight is missing, but {key} exists: the ResNet sits under"
-                f" {prefix!r}, beside other modules",
-                f"decompile that part alone: in Python, compiler.decompile({{k[{len(prefix)}:]:"
-                f" v for k, v in state_dict.items() if k.startswith({prefix!r})}})",
-            )
-    first = next(iter(shapes))
-    for prefixes, family in _FAMILIES:
-        if all(any(k.startswith(p) for k in shapes) for p in prefixes):
-            return Mismatch(
-                f"conv1.weight is missing: this looks like {family}, not a ResNet (its first key"
-                f" is {first} {dims(shapes[first])})"
-            )
-    return Mismatch(
-        "conv1.weight is missing: a ResNet's state_dict begins with its stem convolution,"
-        f" conv1.weight [filters, input channels, k, k]; this one begins with {first}"
-        f" {dims(shapes[first])}"
-    )
-
-
-def leftover_groups(keys: list[str], shapes: dict[str, tuple[int, ...]]) -> list[str]:
-    """The unrecognised keys, grouped by module (`layerN.i.se.*` in 16 blocks, e.g. ...)."""
-    groups: dict[str, list[str]] = {}
-    for key in keys:
-        m = _BLOCK_KEY.match(key)
-        rest = key[m.end() :] if m else key
-        head = rest.split(".", 1)[0]
-        groups.setdefault(("layerN.i." if m else "") + head, []).append(key)
-    out = []
-    for group, members in groups.items():
-        first = members[0]
-        example = f"{first} {dims(shapes[first])}" if first in shapes else first
-        blocks = {_BLOCK_KEY.match(k).group(0) for k in members if _BLOCK_KEY.match(k)}
-        where = f" in {len(blocks)} blocks" if len(blocks) > 1 else ""
-        name = " (squeeze-and-excitation modules)" if group.endswith(".se") else ""
-        count = f"{len(members)} keys" if len(members) > 1 else "1 key"
-        out.append(f"{group}.*{name}: {count}{where}, e.g. {example}")
-    return out

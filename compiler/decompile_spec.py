@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .cells import format_cell
-from .decompile_recognize import Found, FoundStage, Mismatch
+from .decompile_explain import Mismatch
+from .decompile_recognize import Found, FoundStage
 from .lower import stride_row
 
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 from . import Analysis, analyze, costs, ir, limits
 from .cells import format_cell
+from .decompile_explain import Mismatch, dims, leftover_groups
 from .decompile_read import Checkpoint, read
-from .decompile_recognize import Found, Leftover, Mismatch, dims, leftover_groups, recognise
+from .decompile_recognize import Found, Leftover, recognise
 from .decompile_spec import Choices, article, convention, default_name, spec_text
 from .diagnostics import CompileError, Diagnostic, note
 from .report import render_table
