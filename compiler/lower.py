@@ -9,7 +9,10 @@ The rules, from the paper and torchvision:
   it there either way;
 - a block whose shape changes gets a shortcut that changes shape too: a 1x1 projection (options B,
   C) or a zero-padded identity (option A); option C projects in every block;
-- padding is always kernel // 2, so only strides change the resolution.
+- padding is always kernel // 2, so only strides change the resolution;
+- pre-activation (He et al. 2016, "Identity Mappings"): each BatchNorm moves in front of its conv
+  (bnJ normalises convJ's input), the stem is conv1 alone, a projection is a lone 1x1 conv fed the
+  pre-activated input, and the head gains a final BN (and ReLU) before the average pool.
 """
 
 from __future__ import annotations
@@ -59,8 +62,6 @@ def class_name_for(name: str) -> str:
 
 def lower(spec: Spec) -> ir.Network:
     """Build the (not yet shape-annotated) IR of `spec`."""
-    if spec.options.preact.value:
-        raise fail("pre-activation networks are not supported yet", spec.options.preact.span)
     class_name = class_name_for(spec.name.value)
     options = ir.Options(
         downsample_at=spec.options.downsample_at.value,
@@ -69,7 +70,7 @@ def lower(spec: Spec) -> ir.Network:
         preact=spec.options.preact.value,
         shortcut_span=spec.options.shortcut.span,
     )
-    stem = _stem(spec)
+    stem = _stem(spec, options.preact)
     channels = stem.conv.out_channels
     stages: list[ir.Stage] = []
     for i, stage_spec in enumerate(spec.stages):
@@ -84,12 +85,15 @@ def lower(spec: Spec) -> ir.Network:
             spec.name.span,
         )
     head = ir.Head(
+        norm=ir.Norm(name="final_bn", channels=channels, span=spec.options.preact.span)
+        if options.preact
+        else None,
         fc=ir.Linear(
             name="fc",
             in_features=channels,
             out_features=spec.classes.value,
             span=spec.classes.span,
-        )
+        ),
     )
     return ir.Network(
         name=spec.name.value,
@@ -111,7 +115,7 @@ def lower(spec: Spec) -> ir.Network:
     )
 
 
-def _stem(spec: Spec) -> ir.Stem:
+def _stem(spec: Spec, preact: bool) -> ir.Stem:
     c1 = spec.stem.conv1
     conv = ir.Conv(
         name="conv1",
@@ -122,12 +126,12 @@ def _stem(spec: Spec) -> ir.Stem:
         padding=c1.kernel // 2,
         span=c1.span,
     )
-    norm = ir.Norm(name="bn1", channels=c1.filters, span=c1.span)
+    norm = None if preact else ir.Norm(name="bn1", channels=c1.filters, span=c1.span)
     pool = None
     if spec.stem.pool is not None:
         p = spec.stem.pool
         pool = ir.Pool(
-            name="maxpool" if p.kind == "max" else "avgpool",
+            name="maxpool" if p.kind == "max" else "pool",  # the head owns `avgpool`
             kind=p.kind,
             kernel=p.kernel,
             stride=p.stride,
@@ -148,12 +152,13 @@ def _stage(i: int, spec: StageSpec, in_channels: int, options: ir.Options) -> ir
     stride = spec.stride.value if spec.stride is not None else (1 if i == 0 else 2)
     rows = spec.cell.rows
     out_channels = rows[-1].filters
-    first = _block(0, 1, in_channels, stride, rows, options, spec.cell.span)
-    blocks = [first]
-    if spec.cell.repeats > 1:
-        blocks.append(
-            _block(1, spec.cell.repeats - 1, out_channels, 1, rows, options, spec.cell.span)
-        )
+    repeats = spec.cell.repeats
+    if stride == 1 and in_channels == out_channels:  # the entry block is like the others
+        blocks = [_block(0, repeats, in_channels, 1, rows, options, spec.cell.span)]
+    else:
+        blocks = [_block(0, 1, in_channels, stride, rows, options, spec.cell.span)]
+        if repeats > 1:
+            blocks.append(_block(1, repeats - 1, out_channels, 1, rows, options, spec.cell.span))
     return ir.Stage(
         name=spec.name.value,
         attr=f"layer{i + 1}",
@@ -178,19 +183,20 @@ def _block(
     layers: list[ir.Conv | ir.Norm] = []
     channels = in_channels
     for j, row in enumerate(rows):
-        layers.append(
-            ir.Conv(
-                name=f"conv{j + 1}",
-                in_channels=channels,
-                out_channels=row.filters,
-                kernel=row.kernel,
-                stride=stride if j == at else 1,
-                padding=row.kernel // 2,
-                groups=row.groups,
-                span=row.span,
-            )
+        conv = ir.Conv(
+            name=f"conv{j + 1}",
+            in_channels=channels,
+            out_channels=row.filters,
+            kernel=row.kernel,
+            stride=stride if j == at else 1,
+            padding=row.kernel // 2,
+            groups=row.groups,
+            span=row.span,
         )
-        layers.append(ir.Norm(name=f"bn{j + 1}", channels=row.filters, span=row.span))
+        if options.preact:  # bnJ normalises convJ's input
+            layers += [ir.Norm(name=f"bn{j + 1}", channels=channels, span=row.span), conv]
+        else:
+            layers += [conv, ir.Norm(name=f"bn{j + 1}", channels=row.filters, span=row.span)]
         channels = row.filters
     return ir.Block(
         index=index,
@@ -201,6 +207,7 @@ def _block(
         stride=stride,
         layers=tuple(layers),
         shortcut=_shortcut(in_channels, channels, stride, options, span),
+        preact=options.preact,
         span=span,
     )
 
@@ -210,17 +217,19 @@ def _shortcut(
 ) -> ir.Shortcut:
     changes = stride != 1 or in_channels != out_channels
     if options.shortcut == "C" or (changes and options.shortcut == "B"):
-        layers = (
-            ir.Conv(
-                name="downsample.0",
-                in_channels=in_channels,
-                out_channels=out_channels,
-                kernel=1,
-                stride=stride,
-                span=span,
-            ),
-            ir.Norm(name="downsample.1", channels=out_channels, span=span),
+        # Pre-activation projects the already normalised input with a lone conv (`downsample`);
+        # otherwise the projection is conv + BN (`downsample.0`, `downsample.1`), as torchvision.
+        conv = ir.Conv(
+            name="downsample" if options.preact else "downsample.0",
+            in_channels=in_channels,
+            out_channels=out_channels,
+            kernel=1,
+            stride=stride,
+            span=span,
         )
+        layers: tuple[ir.Conv | ir.Norm, ...] = (conv,)
+        if not options.preact:
+            layers += (ir.Norm(name="downsample.1", channels=out_channels, span=span),)
         return ir.Shortcut(
             kind="projection",
             in_channels=in_channels,
@@ -299,10 +308,11 @@ def _assign_kinds(
                 name = _generic_name(kernels, taken)
             taken.add(name)
             kinds[key] = ir.BlockKind(
-                class_name=name,
+                class_name="PreAct" + name if options.preact else name,
                 pattern=pattern,
                 kernels=kernels,
                 stride_row=stride_row(kernels, options.downsample_at),
+                preact=options.preact,
                 expansion=expansion,
                 grouped=False,
             )

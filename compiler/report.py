@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from . import costs, ir
 from .cells import format_cell
-from .emit import pool_text, stem_conv_text
+from .emit import head_text, pool_text, stem_conv_text
 
 
 def render_table(
@@ -26,42 +26,23 @@ def render_table(
 
 
 def stage_rows(net: ir.Network) -> list[tuple[str, str, str, int, int]]:
-    """(name, cell, output, params, MACs) for conv1, pool, every stage and the head."""
-    parts = {s.name: s for s in costs.stages(net)}
-    stem_conv = [net.stem.conv, net.stem.norm] if net.stem.norm else [net.stem.conv]
-    conv_costs = [costs.layer_cost(x) for x in stem_conv]
-    rows = [
-        (
-            "conv1",
-            stem_conv_text(net.stem.conv),
-            str(net.stem.conv.output),
-            sum(c.params for c in conv_costs),
-            sum(c.macs for c in conv_costs),
-        )
-    ]
-    if net.stem.pool is not None:
-        rows.append(("pool", pool_text(net.stem.pool), str(net.stem.pool.output), 0, 0))
-    for stage in net.stages:
-        part = parts[stage.name]
-        rows.append(
-            (
-                stage.name,
-                format_cell(stage.cell),
-                str(stage.output),
-                part.params,
-                part.macs,
-            )
-        )
-    head = parts["head"]
-    rows.append(
-        (
-            "head",
-            f"average pool, {net.classes}-d fc",
-            str(net.classes),
-            head.params,
-            head.macs,
-        )
-    )
+    """(name, cell, output, params, MACs) for conv1, pool, every stage and the head.
+
+    The numbers are `costs.stages()`, the subtotals `resnetc summary` prints; the stem's are split
+    into the conv1 row and the pool row (the pool's own cost, zero), so the rows still add up.
+    """
+    stem, *middle, head = costs.stages(net)
+    pool = net.stem.pool
+    pool_cost = costs.layer_cost(pool) if pool is not None else None
+    held = (pool_cost.params, pool_cost.macs) if pool_cost else (0, 0)
+    conv1 = stem_conv_text(net.stem.conv)
+    rows = [("conv1", conv1, str(net.stem.conv.output), stem.params - held[0], stem.macs - held[1])]
+    if pool is not None:
+        rows.append(("pool", pool_text(pool), str(pool.output), *held))
+    for stage, part in zip(net.stages, middle, strict=True):
+        cell = format_cell(stage.cell)
+        rows.append((stage.name, cell, str(stage.output), part.params, part.macs))
+    rows.append(("head", head_text(net), str(net.classes), head.params, head.macs))
     return rows
 
 

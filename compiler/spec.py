@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     ValidationError,
     WithJsonSchema,
 )
@@ -419,8 +420,16 @@ StemPoolT = Annotated[
     WithJsonSchema({"anyOf": [{**_STR, "examples": ["3x3 max, /2"]}, {"type": "null"}]}),
 ]
 _CELL_EXAMPLES = ["[[1x1,64],[3x3,64],[1x1,256]] x 3", "[3x3, 64; 3x3, 64] x 2"]
+_ROWS = {  # an unquoted flow list, `[[3x3,64],[3x3,64]]`: one block's rows, repeated once
+    "type": "array",
+    "minItems": 1,
+    "maxItems": limits.MAX_ROWS,
+    "items": {"type": "array", "minItems": 2, "items": {"type": ["string", "integer"]}},
+}
 CellT = Annotated[
-    Cell, BeforeValidator(parse_cell_value), WithJsonSchema({**_STR, "examples": _CELL_EXAMPLES})
+    Cell,
+    BeforeValidator(parse_cell_value),
+    WithJsonSchema({"anyOf": [_STR, _ROWS], "examples": _CELL_EXAMPLES}),
 ]
 DownsampleAtT = Annotated[
     Choice,
@@ -442,8 +451,15 @@ class Stem(BaseModel):
 
     model_config = _FROZEN
 
-    conv1: StemConvT
-    pool: StemPoolT = None
+    conv1: StemConvT = Field(
+        description="The first convolution, `kernel x kernel, filters, /stride` (`7x7, 64, /2`);"
+        " its padding is kernel // 2."
+    )
+    pool: StemPoolT = Field(
+        None,
+        description="The pooling after conv1, `kernel x kernel max|avg, /stride` (`3x3 max, /2`);"
+        " `none`, or no pool key, means no pooling.",
+    )
 
 
 class Stage(BaseModel):
@@ -451,9 +467,17 @@ class Stage(BaseModel):
 
     model_config = _FROZEN
 
-    name: StageNameT
-    cell: CellT
-    stride: StrideT | None = None
+    name: StageNameT = Field(description="The stage's name: its key under `stages`.")
+    cell: CellT = Field(
+        description="The table cell: one residual block's rows in brackets (`[kernel x kernel,"
+        " filters]`, a row may end with `C=groups`), then `x` and the number of blocks. The"
+        " paper's LaTeX (`\\begin{bmatrix} ... \\end{bmatrix} \\times 3`) is read too."
+    )
+    stride: StrideT | None = Field(
+        None,
+        description="The stride of the stage's first block: 1 keeps the map size, 2 halves it"
+        " (by default 1 for the first stage, 2 for every other).",
+    )
 
 
 def _stages(raw: Any) -> Any:
@@ -492,8 +516,16 @@ class Expect(BaseModel):
 
     model_config = _FROZEN
 
-    sizes: tuple[Size, ...] = ()
-    downsample: DownsampleT | None = None
+    sizes: tuple[Size, ...] = Field(
+        (),
+        description="The output size expected after conv1, the pool or a stage, under its name:"
+        " `56x56`, or `56` for a square map (Table 1's output-size column).",
+    )
+    downsample: DownsampleT | None = Field(
+        None,
+        description="The expected ratio of the input size to the last stage's map size (32 for"
+        " the ImageNet ResNets: 224 -> 7).",
+    )
 
 
 class Options(BaseModel):
@@ -501,10 +533,28 @@ class Options(BaseModel):
 
     model_config = _FROZEN
 
-    downsample_at: DownsampleAtT = Choice("3x3", None)  # type: ignore[arg-type]
-    shortcut: ShortcutT = Choice("B", None)  # type: ignore[arg-type]
-    zero_init_residual: FlagT = Flag(False, None)  # type: ignore[arg-type]
-    preact: FlagT = Flag(False, None)  # type: ignore[arg-type]
+    downsample_at: DownsampleAtT = Field(
+        Choice("3x3", None),  # type: ignore[arg-type]
+        description="Which convolution of a stage's first block carries the stride: `3x3` (the"
+        " default; torchvision's 'ResNet v1.5') or `1x1` (the block's first 1x1, as in the"
+        " paper: 'v1').",
+    )
+    shortcut: ShortcutT = Field(
+        Choice("B", None),  # type: ignore[arg-type]
+        description="The paper's shortcut options: `B` (the default) projects with a 1x1 conv"
+        " where a block changes shape and adds the identity elsewhere; `A` zero-pads instead"
+        " (no parameters); `C` projects in every block.",
+    )
+    zero_init_residual: FlagT = Field(
+        Flag(False, None),  # type: ignore[arg-type]
+        description="The generated factory's default for zeroing each block's last BatchNorm"
+        " weight, so that every residual branch starts as the identity.",
+    )
+    preact: FlagT = Field(
+        Flag(False, None),  # type: ignore[arg-type]
+        description="Pre-activation blocks (He et al. 2016, 'Identity Mappings in Deep Residual"
+        " Networks'): BatchNorm and ReLU before each convolution.",
+    )
 
 
 class Spec(BaseModel):
@@ -512,13 +562,27 @@ class Spec(BaseModel):
 
     model_config = _FROZEN
 
-    name: NameT
-    input: InputT
-    classes: ClassesT
-    stem: Stem
-    stages: Annotated[tuple[Stage, ...], BeforeValidator(_stages)]
-    expect: Annotated[Expect, BeforeValidator(_expect)] = Expect()
-    options: Options = Options()
+    name: NameT = Field(
+        description="The network's name, a Python identifier: it names the generated module"
+        " (`<name>.py`), its factory function and its class (resnet50 -> ResNet50)."
+    )
+    input: InputT = Field(
+        description="The input image, height x width x channels (`224x224x3` for ImageNet)."
+    )
+    classes: ClassesT = Field(description="How many classes the final fc layer outputs.")
+    stem: Stem = Field(
+        description="The layers before the first stage: Table 1's conv1 row and its pooling."
+    )
+    stages: Annotated[tuple[Stage, ...], BeforeValidator(_stages)] = Field(
+        description="The table's rows, in order: each stage's name, then its table cell, or a"
+        " mapping with `cell` and `stride`."
+    )
+    expect: Annotated[Expect, BeforeValidator(_expect)] = Field(
+        Expect(),
+        description="Optional checks: the output size expected after conv1, the pool or a"
+        " stage, and the overall `downsample` ratio.",
+    )
+    options: Options = Field(Options(), description="Variants of the architecture.")
 
 
 # ---------------------------------------------------------------- errors -> diagnostics

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from pathlib import Path
 
 import jinja2
+
+from .compilecache import cache_dir
 
 _CODEGEN_SETTINGS = (
     "block_start_string",
@@ -33,20 +34,6 @@ _CODEGEN_SETTINGS = (
     "autoescape",
     "optimized",
 )
-
-
-def cache_dir() -> Path | None:
-    """The directory for compiled templates, or None when caching is off or has no home."""
-    chosen = os.environ.get("RESNETC_CACHE_DIR")
-    if chosen is not None:
-        return Path(chosen) if chosen else None
-    base = os.environ.get("XDG_CACHE_HOME") or ""
-    if not base:
-        home = os.environ.get("HOME") or ""
-        if not home:
-            return None
-        base = os.path.join(home, ".cache")
-    return Path(base) / "resnetc"
 
 
 def settings_digest(env: jinja2.Environment) -> str:

@@ -40,3 +40,13 @@ def golden(request: pytest.FixtureRequest):
         assert actual == expected, f"{path} differs; if intended, run `pytest --regen-golden`"
 
     return check
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory):
+    """Compiled templates and compile results go to a directory of this test session's own,
+    not to the user's cache (tests that study the caches set their own)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("RESNETC_CACHE_DIR", str(tmp_path_factory.mktemp("resnetc-cache")))
+    yield
+    mp.undo()

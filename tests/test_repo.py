@@ -38,3 +38,19 @@ def test_ci_checks_generated_and_ruff() -> None:
 def test_layout() -> None:
     for name in ("pyproject.toml", "spec", "compiler", "generated", "tests", "docs"):
         assert (ROOT / name).exists(), name
+
+
+def test_generated_docs_are_fresh() -> None:
+    """Every section and file that docs/build.py generates is what it would write now."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("docs_build", ROOT / "docs" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    stale = [
+        str(path.relative_to(ROOT))
+        for path, text in build.outputs().items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
+    assert not stale, f"stale: {stale}; run python docs/build.py"
+    assert "python docs/build.py --check" in CI

@@ -17,7 +17,17 @@ from collections.abc import Sequence
 
 from .. import __version__
 
-COMMANDS = ("compile", "check", "decompile")
+COMMANDS = (
+    "compile",
+    "check",
+    "summary",
+    "verify",
+    "explain",
+    "diagram",
+    "schema",
+    "import-table",
+    "decompile",
+)
 """Subcommands, in the order `--help` lists them; each is the module `compiler.cli.<name>`."""
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3

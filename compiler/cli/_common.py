@@ -38,13 +38,17 @@ def _unreadable(path: str, why: str) -> str:
     return f"{printable(path)}: error: cannot read this file: {why}"
 
 
-def analyze_file(path: str) -> Analysis:
-    """Read and analyse one spec; warnings are printed, refusals raised as `Refused`."""
-    data = read_bytes(path)
+def analyze_bytes(data: bytes, path: str) -> Analysis:
+    """Analyse the spec `data` read from `path`; refusals are raised as `Refused`."""
     try:
-        analysis = analyze(data, path)
+        return analyze(data, path)
     except CompileError as exc:
         raise Refused(exc.render()) from None
+
+
+def analyze_file(path: str) -> Analysis:
+    """Read and analyse one spec; warnings are printed, refusals raised as `Refused`."""
+    analysis = analyze_bytes(read_bytes(path), path)
     print_diagnostics(analysis.warnings, analysis.source)
     return analysis
 

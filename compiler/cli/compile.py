@@ -9,14 +9,15 @@ from pathlib import Path
 from .. import Analysis
 from ..diagnostics import Diagnostic, note
 from ..source import printable
-from ._common import Refused, analyze_file, summary_line
+from ._common import Refused, analyze_bytes, read_bytes, summary_line
 
 HELP = "compile specs into PyTorch modules (DIR/<name>.py)"
 DESCRIPTION = """\
 Compile each SPEC into DIR/<name>.py. If any spec is refused, nothing is written. A file
 that resnetc did not generate is never overwritten unless --force is given. With --check,
 nothing is written: the command exits 1 and prints a unified diff if DIR is not what the
-specs compile to."""
+specs compile to. With --verify, every module is first built with torch and checked against the
+compiler (as `resnetc verify` does); if any differs, nothing is written."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--check",
         action="store_true",
         help="write nothing; exit 1 with a diff if DIR differs from the compiled specs",
+    )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="check every module with torch first (as `resnetc verify` does); write nothing on a"
+        " difference",
     )
     parser.add_argument(
         "--force",
@@ -46,12 +53,14 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    targets, refused = _compile_all(args.specs, out_dir)
+    if args.verify and not _torch_available():
+        return 2
+    targets, refused, analyses = _compile_all(args.specs, out_dir, args.verify)
+    if args.verify and not refused:
+        refused = _verify_all(targets, analyses)
     if refused:
-        print(
-            summary_line(refused, len(args.specs), "refused; nothing written"),
-            file=sys.stderr,
-        )
+        verb = "refused or failed verification" if args.verify else "refused"
+        print(summary_line(refused, len(args.specs), f"{verb}; nothing written"), file=sys.stderr)
         return 1
     if args.check:
         return _check(targets)
@@ -75,38 +84,96 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _compile_all(specs: list[str], out_dir: Path) -> tuple[list, int]:
-    """Targets for every spec that compiles, and how many were refused (all are reported)."""
-    from ..emit import render
-    from ..output import Target, spec_label, target_path
+def _torch_available() -> bool:
+    """Whether torch can be imported (--verify needs it); says why not."""
+    from ..verify import TorchMissing, import_torch
+
+    try:
+        import_torch()
+    except TorchMissing as exc:
+        print(f"resnetc: error: {exc}; nothing written", file=sys.stderr)
+        return False
+    return True
+
+
+def _verify_all(targets: list, analyses: dict[str, Analysis]) -> int:
+    """Verify every target's module against its network; how many failed (all are reported)."""
+    from .verify import report
+
+    failed = 0
+    for target, analysis in zip(targets, analyses.values(), strict=True):
+        failed += not report(analysis, analysis.source.name, target.text)
+    return failed
+
+
+def _compile_all(
+    specs: list[str], out_dir: Path, verify: bool = False
+) -> tuple[list, int, dict[str, Analysis]]:
+    """Targets for every spec that compiles, how many were refused (all are reported), and, when
+    verifying, the analysis of each target's network by name."""
+    from ..output import Target, target_path
 
     targets: list[Target] = []
-    first: dict[str, Analysis] = {}
+    first: dict[str, str] = {}
+    analyses: dict[str, Analysis] = {}
     refused = 0
     for path in specs:
         try:
-            analysis = analyze_file(path)
+            result, label, analysis = _compile_one(path, out_dir, verify)
         except Refused as exc:
             print(exc.text, file=sys.stderr)
             refused += 1
             continue
-        net = analysis.network
-        if net.name in first:
-            other = first[net.name]
-            clash = Diagnostic(
-                "error",
-                f"two specs compile to {net.name}.py: this one and {other.source.name}",
-                net.span,
-                help="give each network its own name",
-                notes=(note(f"{net.name} is also the name here", other.network.span),),
-            )
-            print(clash.render(analysis.source), file=sys.stderr)
+        if result.name in first:
+            print(_clash(path, first[result.name]), file=sys.stderr)
             refused += 1
             continue
-        first[net.name] = analysis
-        label = spec_label(path, out_dir)
-        targets.append(Target(target_path(out_dir, net.name), render(net, label), label))
-    return targets, refused
+        first[result.name] = path
+        if analysis is not None:
+            analyses[result.name] = analysis
+        targets.append(Target(target_path(out_dir, result.name), result.text, label))
+    return targets, refused, analyses
+
+
+def _compile_one(path: str, out_dir: Path, analyse: bool):
+    """(the compile's `Result`, the spec's label, its `Analysis` if `analyse` or compiled afresh).
+
+    An unchanged spec compiled by an unchanged resnetc is taken from the compile cache, unless its
+    analysis is needed (`--verify`)."""
+    from .. import compilecache
+    from ..output import spec_label
+
+    data = read_bytes(path)
+    label = spec_label(path, out_dir)
+    key = compilecache.key(data, path, label)
+    result = None if analyse else compilecache.load(key)
+    analysis = None
+    if result is None:
+        from ..emit import render
+
+        analysis = analyze_bytes(data, path)
+        warnings = "".join(d.render(analysis.source) + "\n" for d in analysis.warnings)
+        net = analysis.network
+        result = compilecache.Result(net.name, render(net, label), warnings)
+        compilecache.store(key, result)
+    sys.stderr.write(result.warnings)
+    return result, label, analysis
+
+
+def _clash(path: str, other_path: str) -> str:
+    """The diagnostic for two specs that name the same network (both are sound specs)."""
+    this, other = (
+        analyze_bytes(read_bytes(path), path),
+        analyze_bytes(read_bytes(other_path), other_path),
+    )
+    name = this.network.name
+    return Diagnostic(
+        "error",
+        f"two specs compile to {name}.py: this one and {other_path}",
+        this.network.span,
+        help="give each network its own name",
+        notes=(note(f"{name} is also the name here", other.network.span),),
+    ).render(this.source)
 
 
 def _check(targets: list) -> int:

@@ -121,8 +121,7 @@ class ResNet34(nn.Module):
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         # conv2_x: [[3x3,64],[3x3,64]] x 3 -> 64x56x56
         self.layer1 = nn.Sequential(
-            BasicBlock(64, 64),
-            *(BasicBlock(64, 64) for _ in range(2)),
+            *(BasicBlock(64, 64) for _ in range(3)),
         )
         # conv3_x: [[3x3,128],[3x3,128]] x 4 -> 128x28x28
         self.layer2 = nn.Sequential(
@@ -137,7 +136,8 @@ class ResNet34(nn.Module):
         # conv5_x: [[3x3,512],[3x3,512]] x 3 -> 512x7x7
         self.layer4 = nn.Sequential(
             BasicBlock(256, 512, stride=2, downsample=projection(256, 512, stride=2)),
-            *(BasicBlock(512, 512) for _ in range(2)),
+            BasicBlock(512, 512),
+            BasicBlock(512, 512),
         )
         # average pool, 1000-d fc -> 1000
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))

@@ -129,7 +129,8 @@ class ResNet50V1(nn.Module):
         # conv2_x: [[1x1,64],[3x3,64],[1x1,256]] x 3 -> 256x56x56
         self.layer1 = nn.Sequential(
             Bottleneck(64, 64, downsample=projection(64, 256)),
-            *(Bottleneck(256, 64) for _ in range(2)),
+            Bottleneck(256, 64),
+            Bottleneck(256, 64),
         )
         # conv3_x: [[1x1,128],[3x3,128],[1x1,512]] x 4 -> 512x28x28
         self.layer2 = nn.Sequential(
@@ -149,7 +150,8 @@ class ResNet50V1(nn.Module):
                 stride=2,
                 downsample=projection(1024, 2048, stride=2),
             ),
-            *(Bottleneck(2048, 512) for _ in range(2)),
+            Bottleneck(2048, 512),
+            Bottleneck(2048, 512),
         )
         # average pool, 1000-d fc -> 1000
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))

@@ -1,0 +1,111 @@
+"""`resnetc import-table FILE -o DIR`: a pasted Table 1 -> DIR/<name>.yaml for each model column."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from .. import limits
+from ..diagnostics import CompileError
+from ..source import printable
+from ._common import Refused, read_bytes
+
+HELP = "turn a pasted Table 1 (LaTeX or a web copy) into one spec per model column"
+DESCRIPTION = """\
+Read the paper's Table 1 as it circulates: its LaTeX source (tabular, \\multicolumn, bmatrix
+cells, the paper's own macros) or a copy from a web page (cells separated by tabs, '|' as in
+markdown, or '&'). Take the layer-name and output-size columns and write one spec per model column
+(18-layer -> DIR/resnet18.yaml), with the expect block filled from the output-size column. Every
+spec is compiled and checked before anything is written; if any column fails, nothing is written.
+An existing file is never overwritten unless --force is given. FILE may be '-' for stdin."""
+
+
+def _input_size(text: str) -> str:
+    if not re.fullmatch(r"\s*\d{1,9}\s*[xX×*]\s*\d{1,9}\s*[xX×*]\s*\d{1,9}\s*", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 224x224x3 (H x W x C)")
+    return text
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `resnetc import-table`."""
+    parser.add_argument("table", metavar="FILE", help="the pasted table ('-' reads stdin)")
+    parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
+    parser.add_argument("--force", action="store_true", help="overwrite existing spec files")
+    parser.add_argument(
+        "--names",
+        metavar="A,B,...",
+        help="network names for the model columns, left to right (default: from the header,"
+        " 18-layer -> resnet18)",
+    )
+    parser.add_argument(
+        "--input",
+        type=_input_size,
+        metavar="HxWxC",
+        help="input size (default: the table's input row, else 224x224x3)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Import the table; write every spec, or nothing; 0, or 1 if the table was refused."""
+    from .. import importtable, output
+
+    out_dir = Path(args.output)
+    if out_dir.exists() and not out_dir.is_dir():
+        print(f"resnetc: error: -o {printable(args.output)} is not a directory", file=sys.stderr)
+        return 2
+    try:
+        data, name, label = _read(args.table, out_dir)
+    except Refused as exc:
+        print(exc.text, file=sys.stderr)
+        return 1
+    try:
+        source = importtable.decode_table(data, name)
+        specs, warnings = importtable.import_table(source, label, args.names, args.input)
+    except CompileError as exc:
+        print(exc.render(), file=sys.stderr)
+        print("resnetc: the table was refused; nothing written", file=sys.stderr)
+        return 1
+    if warnings:
+        print(importtable.render(warnings, {source.name: source}), file=sys.stderr)
+    targets = [(out_dir / f"{s.name}.yaml", s) for s in specs]
+    if not args.force and _clobbered(targets):
+        print("resnetc: nothing written", file=sys.stderr)
+        return 1
+    for path, s in targets:
+        if output.current(path) == s.text:
+            print(f"unchanged {path}")
+            continue
+        try:
+            output.write_atomic(path, s.text)
+        except OSError as exc:
+            print(
+                f"{printable(str(path))}: error: cannot write it: {exc.strerror}", file=sys.stderr
+            )
+            return 1
+        print(f"wrote {path} ({s.title} column)")
+    return 0
+
+
+def _clobbered(targets: list) -> bool:
+    """Report every target that exists with other content; whether there was any."""
+    from ..output import current
+
+    clobbered = [path for path, s in targets if path.exists() and current(path) != s.text]
+    for path in clobbered:
+        print(
+            f"{printable(str(path))}: error: the file exists; refusing to overwrite it\n"
+            "  = help: move it away, choose another -o directory, or pass --force",
+            file=sys.stderr,
+        )
+    return bool(clobbered)
+
+
+def _read(table: str, out_dir: Path) -> tuple[bytes, str, str]:
+    """The table's bytes, its name in diagnostics, and its name in the written specs' header."""
+    from ..output import spec_label
+
+    if table == "-":
+        return sys.stdin.buffer.read(limits.MAX_SPEC_BYTES + 1), "<stdin>", "<stdin>"
+    return read_bytes(table), table, spec_label(table, out_dir)

@@ -1,0 +1,26 @@
+"""`resnetc schema [-o FILE]`: the JSON Schema of the spec format, for editors and validators."""
+
+from __future__ import annotations
+
+import argparse
+
+from .explain import add_output_argument, write_text
+
+HELP = "print the JSON Schema of the spec format"
+DESCRIPTION = """\
+Print the JSON Schema (draft 2020-12) of resnetc's spec format, generated from the compiler's
+own models: every key, its description, the options' choices. Point a YAML language server at
+it (a `# yaml-language-server: $schema=resnetc.schema.json` first line) for completion and
+checks while editing a spec."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `resnetc schema`."""
+    add_output_argument(parser, "the schema")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print or write the schema."""
+    from ..schema import text
+
+    return write_text(text(), args.output)

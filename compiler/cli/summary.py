@@ -1,0 +1,42 @@
+"""`resnetc summary SPEC`: every layer's output, parameters and multiply-adds, with subtotals."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ._common import Refused, analyze_file
+
+HELP = "print every layer's shape, parameters and multiply-adds"
+DESCRIPTION = """\
+Analyse SPEC (no model is built; torch is not needed) and print one row per layer of the
+generated module, in execution order and under its state_dict name: the operation, the output
+C x H x W, the parameters and the multiply-adds (MACs); a subtotal after the stem, each stage and
+the head; the totals. MACs count the conv and fc layers' multiply-accumulates, the paper's
+"FLOPs"; tools that count 2 FLOPs per multiply-add report twice as many (the JSON has both, as
+"macs" and "flops"). Formats: table (aligned, for a terminal), markdown, json. Exits 1 if the
+spec is refused."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `resnetc summary`."""
+    parser.add_argument("spec", metavar="SPEC", help="a spec file (YAML)")
+    parser.add_argument(
+        "--format",
+        choices=("table", "markdown", "json"),
+        default="table",
+        help="table (default), markdown or json",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the summary of one spec; 1 if it was refused."""
+    from ..summary import render, summarize
+
+    try:
+        analysis = analyze_file(args.spec)
+    except Refused as exc:
+        print(exc.text, file=sys.stderr)
+        return 1
+    sys.stdout.write(render(summarize(analysis.network), args.spec, args.format))
+    return 0

@@ -1,0 +1,62 @@
+"""`resnetc verify SPEC...`: build each emitted model with torch; compare it with the compiler."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ._common import Refused, analyze_file, print_diagnostics, summary_line
+
+HELP = "build each network with torch (meta device) and check it against the compiler"
+DESCRIPTION = """\
+For every SPEC (one failure does not stop the others): compile it, execute the generated
+module, build the model on torch's meta device (no memory, no weights) and run one forward pass
+on an input of the spec's size, recording every layer's output. Each conv, bn, pool and fc the
+compiler knows must be in the model under its state_dict name, with the operation, parameters,
+output shape and multiply-adds the compiler computed, and every block and stage must give the
+shape the shape pass says; the model may have no layer the compiler does not know. Any
+difference is an error at the spec text that produced the layer. Needs torch. Exits 0 if every
+spec verified, 1 if any was refused or differs, 2 if torch cannot be imported."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `resnetc verify`."""
+    parser.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (YAML)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Verify each spec in turn; 1 if any was refused or differs, 2 without torch."""
+    from ..verify import TorchMissing, import_torch
+
+    try:
+        import_torch()
+    except TorchMissing as exc:
+        print(f"resnetc: error: {exc}", file=sys.stderr)
+        return 2
+    failed = 0
+    for path in args.specs:
+        try:
+            analysis = analyze_file(path)
+        except Refused as exc:
+            print(exc.text, file=sys.stderr)
+            failed += 1
+            continue
+        failed += not report(analysis, path)
+    if len(args.specs) > 1 or failed:
+        print(summary_line(failed, len(args.specs), "failed"), file=sys.stderr)
+    return 1 if failed else 0
+
+
+def report(analysis, path: str, source: str | None = None) -> bool:
+    """Verify one analysed spec (against `source` if given); print the outcome; True if it held."""
+    from ..verify import verify
+
+    result = verify(analysis.network, source)
+    if not result.ok:
+        print_diagnostics(result.diagnostics, analysis.source)
+        return False
+    print(
+        f"{path}: verified {result.layers} layers, {result.outputs} block and stage outputs,"
+        f" {result.params:,} parameters, {result.macs:,} multiply-adds"
+    )
+    return True

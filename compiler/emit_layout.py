@@ -1,0 +1,95 @@
+"""How emitted code is laid out: calls, loops, comments and docstrings that fit in 88 columns.
+
+Every line is produced already formatted the way `ruff format` lays it out (a call that does not fit
+is exploded one argument per line with a trailing comma), so that compiling never shells out to a
+formatter whose version would change the bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+WIDTH = 88
+"""The line length of emitted code (ruff format's default)."""
+
+
+@dataclass
+class Call:
+    """A call expression that lays itself out in 88 columns (exploded when `explode` is set)."""
+
+    func: str
+    args: list[Expr] = field(default_factory=list)
+    explode: bool = False
+
+    def flat(self) -> str:
+        return f"{self.func}({', '.join(flat(a) for a in self.args)})"
+
+    def lines(self, indent: int, prefix: int = 0, suffix: str = "") -> list[str]:
+        one = self.flat() + suffix
+        if not self.explode and indent + prefix + len(one) <= WIDTH:
+            return [one]
+        out = [f"{self.func}("]
+        for arg in self.args:
+            out += ["    " + line for line in lines(arg, indent + 4, 0, ",")]
+        return [*out, ")" + suffix]
+
+
+@dataclass
+class Repeat:
+    """`*(element for _ in range(count))`: the identical blocks of a stage, as a loop."""
+
+    element: Expr
+    count: int
+
+    def flat(self) -> str:
+        return f"*({flat(self.element)} for _ in range({self.count}))"
+
+    def lines(self, indent: int, prefix: int = 0, suffix: str = "") -> list[str]:
+        one = self.flat() + suffix
+        if indent + prefix + len(one) <= WIDTH:
+            return [one]
+        body = ["    " + line for line in lines(self.element, indent + 4)]
+        return ["*(", *body, f"    for _ in range({self.count})", ")" + suffix]
+
+
+Expr = str | Call | Repeat
+
+
+def flat(expr: Expr) -> str:
+    """`expr` on one line."""
+    return expr if isinstance(expr, str) else expr.flat()
+
+
+def lines(expr: Expr, indent: int, prefix: int = 0, suffix: str = "") -> list[str]:
+    """`expr` laid out for a line indented by `indent` where `prefix` characters precede it."""
+    return [expr + suffix] if isinstance(expr, str) else expr.lines(indent, prefix, suffix)
+
+
+def assign(target: str, expr: Expr, indent: int) -> list[str]:
+    """`target = expr`, laid out at `indent`."""
+    body = lines(expr, indent, len(target) + 3)
+    return [f"{target} = {body[0]}", *body[1:]]
+
+
+def comment(text: str, indent: int) -> list[str]:
+    """`# text`, wrapped at spaces to stay within 88 columns."""
+    room = WIDTH - indent - 2
+    out, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > room:
+            out.append(line)
+            line = "  " + word
+        else:
+            line = f"{line} {word}" if line else word
+    out.append(line)
+    return ["# " + x for x in out]
+
+
+def docstring(summary: str, body: list[str], indent: int) -> str:
+    """A docstring block indented by `indent` spaces (blank lines left empty)."""
+    pad = " " * indent
+    if not body:
+        return f'{pad}"""{summary}"""'
+    text = [f'{pad}"""{summary}', ""]
+    text += [pad + line if line else "" for line in body]
+    return "\n".join([*text, f'{pad}"""'])

@@ -1,0 +1,178 @@
+"""The explain page in a real browser: Debian's headless chromium, driven by selenium.
+
+The page is loaded from a file:// URL; the tests click a table row, a line of code and use the
+keyboard, and check what is highlighted. A screenshot of each state is saved under
+test-artifacts/ in the repository root. Skipped, with the reason, only where chromium or its
+driver is not installed (`.ci/run` installs both).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from compiler import analyze
+from compiler.explain import explain
+from tests.conftest import ROOT, SPEC_DIR
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = ROOT / "test-artifacts"
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+    reason=f"no browser: {CHROMIUM} and {CHROMEDRIVER} are not both installed"
+    " (apt-get install -y chromium chromium-driver)",
+)
+
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,1000",
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="resnetc-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (*FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("page") / "resnet50.html"
+    run = subprocess.run(
+        [sys.executable, "-m", "compiler", "explain", "spec/resnet50.yaml", "--html", "-o", path],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    return path
+
+
+@pytest.fixture(scope="module")
+def parts():
+    spec = SPEC_DIR / "resnet50.yaml"
+    exp = explain(analyze(spec.read_bytes(), str(spec)))
+    return {p.key: {n for r in p.code for n in range(r.start, r.end + 1)} for p in exp.parts}
+
+
+def screenshot(driver, name: str) -> None:
+    """Save the whole page (the window grown to its height) as test-artifacts/NAME."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1400, min(max(height, 1000), 4000))
+    try:
+        assert driver.save_screenshot(str(ARTIFACTS / name))
+    finally:
+        driver.set_window_size(1400, 1000)
+
+
+def highlighted(driver) -> set[int]:
+    from selenium.webdriver.common.by import By
+
+    lines = driver.find_elements(By.CSS_SELECTOR, ".ln.hl")
+    return {int(el.get_attribute("id")[1:]) for el in lines}
+
+
+def classes(element) -> set[str]:
+    return set((element.get_attribute("class") or "").split())
+
+
+def test_clicking_a_cell_highlights_its_code_diagram_and_layers(browser, page, parts) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(page.as_uri())
+    assert browser.title == "resnet50: from the table to the code"
+    assert highlighted(browser) == set()
+    row = browser.find_element(By.ID, "row-layer2")
+    row.click()
+    assert "sel" in classes(row) and row.get_attribute("aria-selected") == "true"
+    assert highlighted(browser) == parts["layer2"]
+    init = [browser.find_element(By.ID, f"L{n}").text for n in sorted(parts["layer2"])]
+    assert any("# conv3_x: [[1x1,128],[3x3,128],[1x1,512]] x 4" in t for t in init)
+    assert any("self.layer2 = nn.Sequential(" in t for t in init)
+    boxes = browser.find_elements(By.CSS_SELECTOR, '.diagram [data-part="layer2"]')
+    assert len(boxes) == 2 and all("sel" in classes(b) for b in boxes)
+    detail = browser.find_element(By.ID, "detail-layer2")
+    assert detail.is_displayed()
+    assert "layer2.0.downsample.0" in detail.text  # its layers
+    assert "floor((56 + 2*1 - 3) / 2) + 1 = 28" in detail.text
+    assert not browser.find_element(By.ID, "detail-overview").is_displayed()
+    screenshot(browser, "explain-resnet50-conv3_x.png")
+
+
+def test_clicking_a_code_line_highlights_its_cell(browser, page, parts) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(page.as_uri())
+    line = next(
+        el
+        for el in browser.find_elements(By.CSS_SELECTOR, ".ln")
+        if "self.layer3 = nn.Sequential(" in el.text
+    )
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", line)
+    line.click()
+    row = browser.find_element(By.ID, "row-layer3")
+    assert "sel" in classes(row)
+    assert "cur" in classes(line)
+    assert highlighted(browser) == parts["layer3"]
+    assert browser.find_element(By.ID, "detail-layer3").is_displayed()
+    # A line of the Bottleneck class belongs to every stage: all four rows light up.
+    shared = browser.find_element(By.ID, f"L{min(parts['layer1'] & parts['layer4'])}")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", shared)
+    shared.click()
+    lit = {
+        r.get_attribute("id")
+        for r in browser.find_elements(By.CSS_SELECTOR, ".cells tr.sel, .cells tr.hl")
+    }
+    assert lit == {"row-layer1", "row-layer2", "row-layer3", "row-layer4"}
+    screenshot(browser, "explain-resnet50-code-line.png")
+
+
+def test_the_table_works_from_the_keyboard(browser, page, parts) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(page.as_uri())
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)
+    focused = browser.switch_to.active_element
+    assert focused.get_attribute("id") == "row-conv1"
+    focused.send_keys(Keys.ARROW_DOWN)
+    focused = browser.switch_to.active_element
+    assert focused.get_attribute("id") == "row-pool"
+    focused.send_keys(Keys.ENTER)
+    assert "sel" in classes(browser.find_element(By.ID, "row-pool"))
+    assert highlighted(browser) == parts["pool"]
+    code = browser.find_element(By.ID, "code")
+    code.send_keys(Keys.ARROW_DOWN, Keys.ENTER)  # line 2: the module docstring, no part
+    assert "sel" in classes(browser.find_element(By.ID, "row-pool"))
+    screenshot(browser, "explain-resnet50-keyboard.png")

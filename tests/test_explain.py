@@ -1,0 +1,190 @@
+"""`resnetc explain`: the walk through a network, golden for six tables, and its parts checked
+against the IR, the shape pass and the generated module.
+
+Regenerate the golden walks with `pytest --regen-golden` after an intended change.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from compiler import analyze
+from compiler.arithmetic import out_size_formula, out_size_text
+from compiler.emit import render
+from compiler.explain import explain, markdown
+from compiler.shapes import out_size
+from tests.conftest import ROOT
+
+GOLDEN = ROOT / "tests" / "explain"
+WALKS = {
+    "resnet34": "spec/resnet34.yaml",
+    "resnet50": "spec/resnet50.yaml",
+    "resnet50_v1": "tests/cases/t1_resnet50_v1/spec.yaml",
+    "cifar_resnet20_a": "tests/explain/cifar_resnet20_a.yaml",
+    "resnext50_32x4d": "tests/explain/resnext50_32x4d.yaml",
+    "warn_design_rules": "tests/cases/warn_design_rules/spec.yaml",
+}
+SPECS = sorted(
+    [str(p.relative_to(ROOT)) for p in ROOT.glob("spec/*.yaml")]
+    + [str(p.relative_to(ROOT)) for p in GOLDEN.glob("*.yaml")]
+    + [
+        str(p.relative_to(ROOT))
+        for p in ROOT.glob("tests/cases/*/spec.yaml")
+        if (p.parent / "expected.py").exists()
+    ]
+)
+
+
+def analysis(spec: str):
+    return analyze((ROOT / spec).read_bytes(), spec)
+
+
+def said(exp) -> str:
+    """Every sentence and worked size of an explanation, one per line (unwrapped)."""
+    lines = [w for p in exp.parts for w in p.words]
+    lines += [f"{s.layer}  {s.op}  {s.text}" for p in exp.parts for s in p.steps]
+    lines += [*exp.size_chain, *exp.size_words, exp.depth, *exp.cost_words, *exp.cost_table]
+    lines += [f"{rendered}\n{words}" for rendered, words in exp.warnings]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("name", sorted(WALKS))
+def test_golden_walk(name: str, golden) -> None:
+    golden(GOLDEN / f"{name}.md", markdown(analysis(WALKS[name])))
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_walk_fits_a_terminal(spec: str) -> None:
+    text = markdown(analysis(spec))
+    assert text.endswith("\n") and "\x1b" not in text and "\t" not in text
+    wide = [line for line in text.splitlines() if len(line) > 100]
+    assert wide == []
+
+
+def test_the_paper_example_in_words() -> None:
+    text = said(explain(analysis("spec/resnet50.yaml")))
+    assert "`x 4` means 4 blocks, `layer2.0` to `layer2.3`" in text
+    assert (
+        "The first block, `layer2.0`, takes 256x56x56, enters with stride 2 and has a 1x1"
+        " projection shortcut (`downsample`: conv 1x1/2 + BatchNorm) because 256->512 channels"
+        " and 56->28." in text
+    )
+    assert "The other 3, `layer2.1` to `layer2.3`, take 512x28x28, keep the shape and add" in text
+    assert "The stride sits on the 3x3, `layer2.0.conv2`" in text
+    assert "conv1  7x7 conv, stride 2, padding 3  floor((224 + 2*3 - 7) / 2) + 1 = 112" in text
+    assert "layer2.0.downsample.0  1x1 conv, stride 2, padding 0  floor((56 + 2*0 - 1)" in text
+    assert "224 / 7 = 32 = 2 x 2 x 2 x 2 x 2" in text
+    assert "Most parameters are in conv5_x (59%), then conv4_x (28%)" in text
+
+
+def test_v1_puts_the_stride_on_the_first_1x1() -> None:
+    text = said(explain(analysis("tests/cases/t1_resnet50_v1/spec.yaml")))
+    assert "The stride sits on the first 1x1, `layer2.0.conv1`" in text
+    step = "layer2.0.conv1  1x1 conv, stride 2, padding 0  floor((56 + 2*0 - 1) / 2) + 1 = 28"
+    assert step in text
+
+
+def test_option_a_and_groups_are_explained() -> None:
+    cifar = said(explain(analysis("tests/explain/cifar_resnet20_a.yaml")))
+    assert "parameter-free shortcut (option A, `ZeroPadShortcut`) because 16->32" in cifar
+    assert "x[:, :, ::2, ::2]" in cifar and "32 / 8 = 4 = 2 x 2" in cifar
+    resnext = said(explain(analysis("tests/explain/resnext50_32x4d.yaml")))
+    assert "grouped convolution (C=32" in resnext and "32 groups of 4" in resnext
+
+
+@given(st.integers(1, 4096), st.integers(1, 31), st.integers(1, 16), st.integers(0, 15))
+def test_arithmetic_is_out_size_itself(size: int, kernel: int, stride: int, padding: int) -> None:
+    text = out_size_text(size, kernel, stride, padding)
+    expression, result = text.split(" = ")
+    assert int(result) == out_size(size, kernel, stride, padding)
+    assert re.fullmatch(r"[\d+\-*/() floor]+", expression)
+    python = expression.replace("floor", "").replace(" / ", " // ")
+    assert eval(python, {"__builtins__": {}}) == int(result)  # only digits and operators
+
+
+def test_the_formula_is_read_from_out_size() -> None:
+    assert out_size_formula() == "floor((size + 2*padding - kernel) / stride) + 1"
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_each_stage_quotes_its_own_lines(spec: str) -> None:
+    """The quoted lines are the stage's comment, its nn.Sequential and its forward call."""
+    exp = explain(analysis(spec))
+    net = exp.network
+    lines = exp.module_lines
+    assert exp.module == render(net, spec)
+    tree = ast.parse(exp.module)
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    for part, stage in zip(exp.parts[-1 - len(net.stages) : -1], net.stages, strict=True):
+        init, forward, *shared = part.code
+        assert lines[init.start - 1].strip().startswith(f"# {stage.name}: ")
+        assert lines[init.end - 1].strip() == ")"
+        assert f"self.{stage.attr} = nn.Sequential(" in "\n".join(lines[init.start - 1 : init.end])
+        assert lines[forward.start - 1].strip().startswith(f"x = self.{stage.attr}(x)")
+        for r in shared:
+            kind, name = r.what.split(" ")
+            if kind == "class":
+                assert (r.start, r.end) == (classes[name].lineno, classes[name].end_lineno)
+        assert {r.what for r in shared} >= {f"class {b.kind}" for b in stage.blocks}
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_the_size_steps_agree_with_the_shape_pass(spec: str) -> None:
+    exp = explain(analysis(spec))
+    for part in exp.parts:
+        for step in part.steps:
+            assert step.text.endswith(f" = {step.after.w}")
+            assert f" = {step.after.h}" in step.text
+    costs = sum(p.params for p in exp.parts), sum(p.macs for p in exp.parts)
+    from compiler.costs import totals
+
+    assert costs == totals(exp.network)
+
+
+def test_a_stride_of_four_is_explained() -> None:
+    spec = (ROOT / "spec/resnet18.yaml").read_text()
+    spec = spec.replace(
+        'conv3_x: "[[3x3,128],[3x3,128]] x 2"',
+        'conv3_x: {cell: "[[3x3,128],[3x3,128]] x 2", stride: 4}',
+    )
+    assert "stride: 4" in spec
+    text = said(explain(analyze(spec.split("expect:")[0], "wide_stride.yaml")))
+    assert "warning: conv3_x enters with stride 4" in text
+    assert "1 of every 4 rows and columns is never read" in text
+    assert "Its stride, 4, is set in the spec (`stride: 4`)." in text
+
+
+def test_odd_sizes_and_rectangles() -> None:
+    spec = (ROOT / "spec/resnet18.yaml").read_text().replace("224x224x3", "225x193x3")
+    text = said(explain(analyze(spec.split("expect:")[0], "odd.yaml")))
+    assert "225 / 8 is not a product of whole factors" in text
+    assert "H: floor((225 + 2*3 - 7) / 2) + 1 = 113; W: floor((193 + 2*3 - 7) / 2) + 1 = 97" in text
+    assert "The width goes the same way: 193 -> 7." in text
+
+
+def test_no_downsampling_at_all() -> None:
+    spec = """\
+name: flat
+input: 16x16x1
+classes: 2
+stem:
+  conv1: 3x3, 8
+stages:
+  stage1: "[[3x3,8],[3x3,8]] x 1"
+  stage2: {cell: "[[3x3,8],[3x3,8]] x 1", stride: 1}
+"""
+    text = said(explain(analyze(spec, "flat.yaml")))
+    assert "No layer changes the map size: the last map is 16x16, as the input." in text
+    assert "`x 1` means 1 block, `layer1.0`: 1 x 2 = 2 convolutions" in text
+
+
+def test_a_deep_table_explains_in_the_size_of_its_table() -> None:
+    spec = "benchmarks/specs/deep10k.yaml"
+    text = markdown(analysis(spec))
+    assert len(text) < 60_000
+    assert "`layer1.1` to `layer1." in text

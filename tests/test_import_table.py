@@ -1,0 +1,339 @@
+"""`resnetc import-table`: Table 1 pasted from LaTeX or a web page -> the shipped specs, exactly.
+
+tests/tables/ holds Table 1 typed in the forms it circulates in: the paper's LaTeX source (its own
+`\\blocka`/`\\blockb` macros, `\\multirow`, `\\multicolumn`), the web copy seen in the seeds (tabs,
+`$\\begin{bmatrix}...$` cells), a markdown table (`<br>` between matrix rows), pages typeset by
+MathJax 2 (bracket glyph pieces, matrix rows run together) and MathJax 3 (brackets lost), and a
+copy whose matrix rows break the table's lines.
+tests/tables/bad/ holds unreadable tables; their diagnostics are golden files in
+tests/tables/bad/expected/ (regenerate with `pytest --regen-golden`).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import types
+
+import pytest
+
+from compiler import analyze, compile_spec, costs
+from compiler.cli import main
+from compiler.tabletext import Text, clean, unflatten
+from tests.conftest import REFERENCE, ROOT, SPEC_DIR
+
+TABLES = ROOT / "tests" / "tables"
+BAD = TABLES / "bad"
+EXPECTED = BAD / "expected"
+TABLE1 = ["table1.tex", "table1.tsv", "table1.md", "table1_mathjax.tsv", "table1_mathml.tsv"]
+TABLE1 += ["table1_lines.tsv", "table1_bmatrix.tex"]
+DEPTHS = (18, 34, 50, 101, 152)
+OUTPUT_SIZES = {"conv1": (112, 112), "conv2_x": (56, 56), "conv3_x": (28, 28)}
+OUTPUT_SIZES |= {"conv4_x": (14, 14), "conv5_x": (7, 7)}
+FLOPS = {18: "1.8x10^9", 34: "3.6x10^9", 50: "3.8x10^9", 101: "7.6x10^9", 152: "11.3x10^9"}
+
+
+def resnetc(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+def body(spec_text: str) -> list[str]:
+    """A spec without its comment lines."""
+    return [line for line in spec_text.splitlines() if not line.startswith("#")]
+
+
+@pytest.fixture(scope="module")
+def shipped_modules() -> dict[int, str]:
+    return {
+        d: compile_spec((SPEC_DIR / f"resnet{d}.yaml").read_bytes(), "s.yaml", "s") for d in DEPTHS
+    }
+
+
+@pytest.mark.parametrize("table", TABLE1)
+def test_table1_imports_to_the_shipped_specs(table, tmp_path, capsys, monkeypatch, shipped_modules):
+    monkeypatch.chdir(ROOT)
+    code, out, err = resnetc(capsys, "import-table", f"tests/tables/{table}", "-o", str(tmp_path))
+    assert code == 0, err
+    assert err == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"resnet{d}.yaml" for d in DEPTHS)
+    assert out.splitlines()[0] == f"wrote {tmp_path / 'resnet18.yaml'} (18-layer column)"
+    for d in DEPTHS:
+        written = (tmp_path / f"resnet{d}.yaml").read_text()
+        assert body(written) == body((SPEC_DIR / f"resnet{d}.yaml").read_text())
+        assert written.startswith(f'# resnet{d}: the "{d}-layer" column of the table in tables/')
+        if table != "table1_lines.tsv":  # the only copy without the FLOPs row
+            assert f"The table prints {FLOPS[d]} FLOPs for this column" in " ".join(
+                line.lstrip("# ") for line in written.splitlines()
+            )
+        net = analyze(written, f"resnet{d}.yaml").network
+        assert {e.key: (e.h, e.w) for e in net.expect} == OUTPUT_SIZES
+        assert net.expect_downsample == 32
+        if table in (
+            "table1.tex",
+            "table1_mathjax.tsv",
+        ):  # the same generated module, byte for byte
+            assert compile_spec(written, "s.yaml", "s") == shipped_modules[d]
+
+
+def test_resnext_table_imports_to_torchvision_counts(tmp_path, capsys) -> None:
+    """The ResNeXt paper's Table 1: `stage`/`output` headers, C=32 cells, params and FLOPs rows."""
+    code, _, err = resnetc(
+        capsys, "import-table", str(TABLES / "resnext50.tex"), "-o", str(tmp_path)
+    )
+    assert code == 0, err
+    reference = json.loads(REFERENCE.read_text())
+    for name in ("resnet50", "resnext50_32x4d"):
+        text = (tmp_path / f"{name}.yaml").read_text()
+        params, _ = costs.totals(analyze(text, name).network)
+        assert params == reference[name]["params"]
+    text = (tmp_path / "resnext50_32x4d.yaml").read_text()
+    assert '  conv3: "[[1x1,256],[3x3,256,C=32],[1x1,512]] x 4"' in text
+    assert "The table prints 25.0x10^6 params; resnetc counts 25,028,904." in text.replace(
+        "\n# ", " "
+    )
+
+
+@pytest.mark.parametrize("how", ["input row", "--input"])
+def test_input_size_from_the_table_or_the_option(how, tmp_path, capsys) -> None:
+    """tests/tables/cifar.tex has an input row; without it, --input gives the size."""
+    table = TABLES / "cifar.tex"
+    if how == "--input":
+        table = tmp_path / "cifar.tex"
+        lines = (TABLES / "cifar.tex").read_text().splitlines(True)
+        table.write_text("".join(line for line in lines if not line.startswith("input")))
+    extra = ["--input", "32x32x3"] if how == "--input" else []
+    code, _, err = resnetc(capsys, "import-table", str(table), "-o", str(tmp_path / "o"), *extra)
+    assert code == 0, err
+    text = (tmp_path / "o" / "resnet20.yaml").read_text()
+    assert body(text) == [
+        "name: resnet20",
+        "input: 32x32x3",
+        "classes: 10",
+        "stem:",
+        "  conv1: 3x3, 16",
+        "stages:",
+        '  conv2_x: "[[3x3,16],[3x3,16]] x 3"',
+        '  conv3_x: "[[3x3,32],[3x3,32]] x 3"',
+        '  conv4_x: "[[3x3,64],[3x3,64]] x 3"',
+        "expect:",
+        "  conv1: 32x32",
+        "  conv2_x: 32x32",
+        "  conv3_x: 16x16",
+        "  conv4_x: 8x8",
+        "  downsample: 4",
+    ]
+
+
+def test_a_table_without_header_needs_names(tmp_path, capsys) -> None:
+    table = tmp_path / "rows.tsv"
+    table.write_text("".join((TABLES / "table1.tsv").read_text().splitlines(True)[1:]))
+    names = "resnet18,resnet34,resnet50,resnet101,resnet152"
+    code, _, err = resnetc(capsys, "import-table", str(table), "-o", str(tmp_path / "o"))
+    assert code == 1 and "this table has no header row: its first row is conv1's" in err
+    code, _, err = resnetc(
+        capsys, "import-table", str(table), "-o", str(tmp_path / "o"), "--names", names
+    )
+    assert code == 0, err
+    for d in DEPTHS:
+        written = (tmp_path / "o" / f"resnet{d}.yaml").read_text()
+        assert body(written) == body((SPEC_DIR / f"resnet{d}.yaml").read_text())
+
+
+def test_a_pool_line_in_a_row_of_its_own(tmp_path, capsys) -> None:
+    table = tmp_path / "pool.tsv"
+    table.write_text(
+        "layer name\toutput size\t18-layer\nconv1\t112×112\t7×7, 64, stride 2\n"
+        "pool1\t56×56\t3×3 max pool, stride 2\nconv2_x\t56×56\t[3×3, 64; 3×3, 64]×2\n"
+        "\t1×1\taverage pool, 10-d fc, softmax\n"
+    )
+    code, _, err = resnetc(capsys, "import-table", str(table), "-o", str(tmp_path / "o"))
+    assert code == 0, err
+    text = (tmp_path / "o" / "resnet18.yaml").read_text()
+    assert "  pool: 3x3 max, /2\n" in text and "  pool: 56x56\n" in text
+    assert "classes: 10\n" in text
+
+
+def test_names_option_renames_the_columns(tmp_path, capsys) -> None:
+    names = "a18,a34,a50,a101,a152"
+    code, _, err = resnetc(
+        capsys, "import-table", str(TABLES / "table1.md"), "-o", str(tmp_path), "--names", names
+    )
+    assert code == 0, err
+    assert sorted(p.stem for p in tmp_path.iterdir()) == sorted(names.split(","))
+    assert "name: a101\n" in (tmp_path / "a101.yaml").read_text()
+
+
+def test_stdin(tmp_path, capsys, monkeypatch) -> None:
+    data = (TABLES / "table1.tex").read_bytes()
+    monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=io.BytesIO(data)))
+    code, _, err = resnetc(capsys, "import-table", "-", "-o", str(tmp_path))
+    assert code == 0, err
+    assert (
+        (tmp_path / "resnet50.yaml")
+        .read_text()
+        .startswith('# resnet50: the "50-layer" column of the table in <stdin>,')
+    )
+
+
+# ---------------------------------------------------------------- writing: all or nothing
+
+
+def test_one_bad_column_writes_nothing(tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    code, stdout, err = resnetc(capsys, "import-table", str(BAD / "bad_cell.tex"), "-o", str(out))
+    assert code == 1 and stdout == ""
+    assert err.rstrip().endswith("nothing written")
+    assert not out.exists()
+
+
+def test_existing_files_are_never_overwritten_without_force(tmp_path, capsys) -> None:
+    table = str(TABLES / "table1.tex")
+    mine = tmp_path / "resnet50.yaml"
+    mine.write_text("# my own resnet50\n")
+    code, stdout, err = resnetc(capsys, "import-table", table, "-o", str(tmp_path))
+    assert code == 1 and stdout == ""
+    assert f"{mine}: error: the file exists; refusing to overwrite it" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["resnet50.yaml"]
+    assert mine.read_text() == "# my own resnet50\n"
+    code, stdout, _ = resnetc(capsys, "import-table", table, "-o", str(tmp_path), "--force")
+    assert code == 0 and stdout.count("wrote ") == 5
+    assert mine.read_text().startswith("# resnet50: ")
+    code, stdout, _ = resnetc(capsys, "import-table", table, "-o", str(tmp_path))
+    assert code == 0 and stdout.count("unchanged ") == 5
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_output_must_be_a_directory(tmp_path, capsys) -> None:
+    target = tmp_path / "file"
+    target.write_text("")
+    code, _, err = resnetc(capsys, "import-table", str(TABLES / "table1.tex"), "-o", str(target))
+    assert code == 2 and "is not a directory" in err
+
+
+def test_a_huge_file_is_refused_before_reading_it_all(tmp_path, capsys) -> None:
+    table = tmp_path / "huge.tsv"
+    table.write_bytes(b"layer name\toutput size\t18-layer\n" * 40_000)
+    code, _, err = resnetc(capsys, "import-table", str(table), "-o", str(tmp_path / "o"))
+    assert code == 1
+    assert err.startswith(
+        f"{table}:1:1: error: the file is 1,048,577 bytes; a table may be at most"
+    )
+
+
+LIMITS = {
+    "cells": ("layer name\toutput size" + "\t18-layer" * 70 + "\n", "at most 64 cells in a row"),
+    "rows": ("layer name\toutput size\t18-layer\n" + "conv1\t112×112\t\n" * 1001, "1,000 rows"),
+    "macros": ("".join(f"\\newcommand{{\\m{'i' * i}}}{{x}}\n" for i in range(1, 102))
+               + "a & b \\\\\n", "at most 100 macros"),
+    "cell": ("layer name\toutput size\t18-layer\nconv1\t112×112\t" + "7" * 4001 + "\n",
+             "a table cell may be at most 4,000 characters, not 4,001"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("limit", sorted(LIMITS))
+def test_limits(limit, tmp_path, capsys) -> None:
+    text, message = LIMITS[limit]
+    table = tmp_path / "t.txt"
+    table.write_text(text)
+    code, _, err = resnetc(capsys, "import-table", str(table), "-o", str(tmp_path / "o"))
+    assert code == 1 and message in err.splitlines()[0]
+
+
+def test_a_missing_file_is_refused(tmp_path, capsys) -> None:
+    code, _, err = resnetc(capsys, "import-table", str(tmp_path / "nope.tex"), "-o", str(tmp_path))
+    assert code == 1 and "cannot read this file" in err
+
+
+# ---------------------------------------------------------------- diagnostics, golden
+
+BAD_TABLES = sorted(p.name for p in BAD.iterdir() if p.is_file())
+OPTION_CASES = {
+    "names_count": ["tests/tables/table1.tex", "--names", "a,b"],
+    "names_duplicate": ["tests/tables/table1.tex", "--names", "r18,r34,r50,r18,r152"],
+    "names_keyword": ["tests/tables/table1.tex", "--names", "r18,r34,r50,r101,class"],
+    "input_too_small": ["tests/tables/table1_mathjax.tsv", "--input", "32x32x3"],
+}
+
+
+@pytest.mark.parametrize("name", BAD_TABLES)
+def test_bad_table(name, golden, tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "out"
+    code, stdout, err = resnetc(capsys, "import-table", f"tests/tables/bad/{name}", "-o", str(out))
+    assert code == 1 and stdout == "" and not out.exists()
+    assert ": error: " in err
+    golden(EXPECTED / f"{name}.txt", err)
+
+
+@pytest.mark.parametrize("case", sorted(OPTION_CASES))
+def test_bad_option(case, golden, tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    table, *options = OPTION_CASES[case]
+    code, stdout, err = resnetc(capsys, "import-table", table, "-o", str(tmp_path), *options)
+    assert code == 1 and stdout == "" and not list(tmp_path.iterdir())
+    golden(EXPECTED / f"{case}.txt", err)
+
+
+def test_every_bad_table_has_its_golden_file() -> None:
+    assert len(BAD_TABLES) >= 20
+    assert sorted(p.stem for p in EXPECTED.iterdir()) == sorted(BAD_TABLES + list(OPTION_CASES))
+
+
+# ---------------------------------------------------------------- the text helpers
+
+
+def located(text: str) -> Text:
+    return Text.of(text, 0, len(text))
+
+
+@pytest.mark.parametrize(
+    ("pasted", "cell"),
+    [
+        ("[3×3, 643×3, 64]×2", "[3×3, 64;3×3, 64]×2"),
+        ("[1×1, 641×1, 64]×3", "[1×1, 64;1×1, 64]×3"),
+        ("[3×3, 64\n3×3, 64] ×2", "[3×3, 64;\n3×3, 64] ×2"),
+        ("[1×1, 128 3×3, 128, C=321×1, 256]×3", "[1×1, 128; 3×3, 128, C=32;1×1, 256]×3"),
+        ("[3×3, 64; 3×3, 64]×2", "[3×3, 64; 3×3, 64]×2"),
+        ("[[3x3,64],[3x3,64]] x 2", "[[3x3,64],[3x3,64]] x 2"),
+        ("[3×3, 3×3, 64]", "[3×3, 3×3, 64]"),
+        ("3×3,643×3,64×2", "[3×3,64;3×3,64]×2"),
+        (" 1×1, 64 3×3, 64, C=32 1×1, 256 ×3", " [1×1, 64; 3×3, 64, C=32; 1×1, 256] ×3"),
+        ("7×7, 64, stride 2", "7×7, 64, stride 2"),
+    ],
+)
+def test_unflatten(pasted: str, cell: str) -> None:
+    assert unflatten(located(pasted)).text == cell
+
+
+@pytest.mark.parametrize(
+    ("pasted", "cell"),
+    [
+        (r"\multirow{3}{*}{\(\left[\begin{array}{c}\text{3$\times$3, 64}\\[-.1em] \text{3$\times$3,"
+         r" 64}\end{array}\right]\)$\times$2}",
+         r"\left[\begin{array}{c}3×3, 64\\ 3×3, 64\end{array}\right]×2"),
+        ("⎡⎣⎢⎢1×1, 64⎤⎦⎥⎥ ×3", "[1×1, 64] ×3"),
+        ("[3×3, 64<br>3×3, 64]\u200b×2", "[3×3, 64\n3×3, 64]×2"),
+        (r"conv2\_x", "conv2_x"),
+        ("**conv1**", "conv1"),
+    ],
+)  # fmt: skip
+def test_clean(pasted: str, cell: str) -> None:
+    assert clean(located(pasted)).text == cell
+
+
+def test_cleaned_characters_keep_their_file_positions() -> None:
+    raw = r"\text{3$\times$3, 128}"
+    cleaned = clean(located(raw))
+    assert [raw[i] for i in cleaned.offsets] == list("3\\3, 128")
+
+
+def test_importing_never_imports_torch(tmp_path) -> None:
+    from tests.test_startup import _imported
+
+    names = _imported(tmp_path, ["import-table", str(TABLES / "table1.tex"), "-o", str(tmp_path)])
+    assert {"compiler.importtable", "compiler.shapes"} <= names
+    assert not sorted(n for n in names if n.split(".")[0] in {"torch", "numpy", "sympy"})
+    assert (tmp_path / "resnet152.yaml").exists()
