@@ -103,39 +103,14 @@ class _Shape:
         self.shape = shape
 
 
-PREACT_SPEC = """\
-name: p
-input: 8x8x1
-classes: 2
-stem:
-  conv1: 3x3, 4
-stages:
-  a: "[[3x3,4]] x 1"
-options:
-  preact: true
-"""
-
-
-def _lowering_has_preact() -> bool:
-    """Whether this resnetc compiles pre-activation specs (the lead's work, landing soon)."""
-    spec = PREACT_SPEC
-    try:
-        compiler.analyze(spec)
-    except CompileError:
-        return False
-    return True
-
-
 @pytest.mark.parametrize("state", [PREACT_RESNET20, PREACT_RESNET50], ids=["basic", "grouped"])
-def test_preact_checkpoints_decompile_once_resnetc_compiles_preact(state: dict) -> None:
-    tensors = {k: _Shape(v) for k, v in state.items()}
-    if _lowering_has_preact():
-        result = compiler.decompile(tensors)  # the layout check compares every key and shape
-        assert result.network.options.preact
-        assert result.network.head.norm is not None
-        return
-    with pytest.raises(CompileError) as info:
-        compiler.decompile(tensors)
-    text = info.value.render()
-    assert "error: pre-activation networks are not supported yet" in text
-    assert "is refused by resnetc's own analysis; nothing was written" in text
+def test_preact_checkpoints_decompile_to_code_that_loads_them(state: dict) -> None:
+    torch = pytest.importorskip("torch")
+    from tests.test_decompile_roundtrip import build
+
+    result = compiler.decompile({k: _Shape(v) for k, v in state.items()})
+    net = result.network
+    assert net.options.preact and net.stem.norm is None
+    assert net.head.norm is not None and net.head.norm.name == "final_bn"
+    model = build(net)
+    model.load_state_dict({k: torch.empty(v, device="meta") for k, v in state.items()}, strict=True)

@@ -221,6 +221,7 @@ def specs(draw, width: int = 24) -> str:
             "options:",
             f"  shortcut: {draw(st.sampled_from('ABC'))}",
             f"  downsample_at: {draw(st.sampled_from(['3x3', '1x1']))}",
+            f"  preact: {draw(st.sampled_from(['false', 'true']))}",
             "",
         ]
     )
