@@ -146,9 +146,9 @@ def _unsafe(label: str, message: str) -> CompileError:
         label,
         f"refusing to unpickle this file: {reason}; unpickling it could run arbitrary code",
         "resnetc loads checkpoints with torch.load(weights_only=True). If you trust the file,"
-        " save its weights alone: `m = torch.load(path, weights_only=False);"
-        " torch.save(m.state_dict(), 'weights.pt')`, or pass the live model to"
-        " compiler.decompile(m)",
+        " load it with weights_only=False in Python and save the model's weights alone"
+        " (torch.save(model.state_dict(), 'weights.pt')), or pass the live model to"
+        " compiler.decompile(model)",
     )
 
 

@@ -300,7 +300,7 @@ def test_a_pickle_that_runs_code_is_refused_not_executed(tmp_path: Path) -> None
 def test_a_whole_pickled_model_is_refused_with_what_to_do(tmp_path: Path) -> None:
     text = refused(save(tmp_path / "model.pth", torch.nn.Linear(2, 3)))
     assert "it pickles an object of class torch.nn.modules.linear.Linear" in text
-    assert "torch.save(m.state_dict(), 'weights.pt')" in text
+    assert "torch.save(model.state_dict(), 'weights.pt')" in text
 
 
 def _truncated(tmp_path: Path) -> Path:
