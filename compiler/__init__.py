@@ -62,36 +62,18 @@ def compile_spec(text: str | bytes, filename: str = "<spec>", spec_label: str | 
     return render(result.network, spec_label or filename)
 
 
-def decompile(
-    checkpoint: object,
-    *,
-    name: str | None = None,
-    input: str | tuple[int, ...] | None = None,
-    downsample_at: str | None = None,
-    pool: bool | None = None,
-    stem_stride: int | None = None,
-    classes: int | None = None,
-    filename: str = "<decompiled>",
-):
-    """Read a ResNet checkpoint back into a spec (`compiler.decompiler.Decompiled`).
+def decompile(checkpoint: object, **options: object):
+    """Read a ResNet checkpoint back into a spec (a `compiler.decompiler.Decompiled`).
 
     `checkpoint` is a path to a `.pt`/`.pth`/`.safetensors` file (read safely: pickles with
     `torch.load(weights_only=True)`, safetensors from the header alone), a state_dict, or a live
     `nn.Module`. The weights fix kernels, widths, groups, repeats, shortcuts, input channels and
-    classes; `input` ("HxW"), `downsample_at` ("3x3"/"1x1"), `pool` and `stem_stride` override
-    what the stem's convention assumes, `name` the network's name, and `classes` gives a headless
-    backbone an fc. The result's `.spec` is the YAML text, `.analysis` its analysis, `.summary()`
-    what was recognised. Raises `CompileError` when the checkpoint is refused.
+    classes. Keyword options: `input` ("HxW"), `downsample_at` ("3x3"/"1x1"), `pool` (bool) and
+    `stem_stride` override what the stem's convention assumes; `name` names the network;
+    `classes` gives a headless backbone an fc; `filename` names the spec in diagnostics. The
+    result's `.spec` is the YAML text, `.analysis` its analysis, `.summary()` what was recognised.
+    Raises `CompileError` when the checkpoint is refused, `ValueError` for a bad option.
     """
     from .decompiler import decompile as run
 
-    return run(
-        checkpoint,
-        name=name,
-        input=input,
-        downsample_at=downsample_at,
-        pool=pool,
-        stem_stride=stem_stride,
-        classes=classes,
-        filename=filename,
-    )
+    return run(checkpoint, **options)

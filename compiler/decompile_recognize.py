@@ -184,12 +184,13 @@ class _PostAct:
         return row
 
     def projection(self, k: _Keys, prefix: str, channels: int, out: int) -> bool:
-        name = f"{prefix}.downsample.0"
+        name = f"{prefix}.downsample" if self.preact else f"{prefix}.downsample.0"
         if not k.has(f"{name}.weight"):
             _refuse_other_shortcut(k, prefix, f"{name}.weight")
             return False
         _check_projection(k, name, channels, out, prefix)
-        k.norm(f"{prefix}.downsample.1", out, f"after {name} ({out} filters)")
+        if not self.preact:  # a pre-activation projection is the conv alone
+            k.norm(f"{prefix}.downsample.1", out, f"after {name} ({out} filters)")
         return True
 
     def head(self, k: _Keys, channels: int, last: str) -> int | None:
@@ -208,14 +209,6 @@ class _PreAct(_PostAct):
         norm = re.sub(r"conv(\d+)$", r"bn\1", name)
         k.norm(norm, channels, f"before {name} ({channels} channels {after})")
         return k.conv(name, channels, after)
-
-    def projection(self, k: _Keys, prefix: str, channels: int, out: int) -> bool:
-        name = f"{prefix}.downsample"
-        if not k.has(f"{name}.weight"):
-            _refuse_other_shortcut(k, prefix, f"{name}.weight")
-            return False
-        _check_projection(k, name, channels, out, prefix)
-        return True
 
     def head(self, k: _Keys, channels: int, last: str) -> int | None:
         k.norm("final_bn", channels, f"after {last} ({channels} channels)")
