@@ -1,4 +1,4 @@
-"""Pre-activation checkpoints (He et al. 2016), laid out as resnetc will emit them.
+"""Pre-activation checkpoints (He et al. 2016), laid out as resnetc emits them.
 
 The state_dicts are built here from the layout's description alone: `conv1` with no `bn1` in the
 stem; in every block `bnJ` before `convJ`, over its input channels; a projection shortcut is one
