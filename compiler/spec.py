@@ -548,12 +548,14 @@ class Options(BaseModel):
     zero_init_residual: FlagT = Field(
         Flag(False, None),  # type: ignore[arg-type]
         description="The generated factory's default for zeroing each block's last BatchNorm"
-        " weight, so that every residual branch starts as the identity.",
+        " weight (its last conv's, with `preact`), so that every residual branch starts as the"
+        " identity.",
     )
     preact: FlagT = Field(
         Flag(False, None),  # type: ignore[arg-type]
         description="Pre-activation blocks (He et al. 2016, 'Identity Mappings in Deep Residual"
-        " Networks'): BatchNorm and ReLU before each convolution.",
+        " Networks'): BatchNorm and ReLU before each convolution, a stem of conv1 alone, lone 1x1"
+        " convs as projections, and a final BatchNorm and ReLU before the average pool.",
     )
 
 

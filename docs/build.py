@@ -20,6 +20,8 @@ import argparse
 import contextlib
 import difflib
 import io
+import json
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -30,6 +32,7 @@ DOCS = ROOT / "docs"
 sys.path.insert(0, str(ROOT))
 
 from compiler import analyze, costs  # noqa: E402
+from compiler.cells import parse_cell  # noqa: E402
 from compiler.cli import main as resnetc  # noqa: E402
 
 SECTION = re.compile(
@@ -69,12 +72,120 @@ def family(*names: str) -> str:
 
 def run(*argv: str) -> str:
     """What `resnetc ARGV...` prints on stdout, in a fenced block, run in the repository root."""
+    os.environ["COLUMNS"] = "100"  # argparse wraps --help to the terminal's width
     out = io.StringIO()
+    here = os.getcwd()
+    os.chdir(ROOT)
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        code = resnetc(list(argv))
+        try:
+            code = resnetc(list(argv))
+        except SystemExit as exc:  # argparse's --help
+            code = exc.code or 0
+        finally:
+            os.chdir(here)
     if code != 0:
         raise SystemExit(f"docs/build.py: resnetc {' '.join(argv)} exited {code}")
     return f"```\n$ resnetc {' '.join(argv)}\n{out.getvalue()}```\n"
+
+
+def _analysis(name: str):
+    path = ROOT / "spec" / f"{name}.yaml"
+    return analyze(path.read_bytes(), f"spec/{name}.yaml")
+
+
+def explain(name: str, *sections: str) -> str:
+    """Sections of `resnetc explain spec/NAME.yaml` by their `## ` title (`+` for a space), one
+    heading level down."""
+    from compiler.explain import markdown
+
+    parts = re.split(r"^(?=## )", markdown(_analysis(name)), flags=re.M)
+    chosen = []
+    for section in sections:
+        title = section.replace("+", " ")
+        found = [p for p in parts if p.startswith((f"## {title}\n", f"## {title} "))]
+        if len(found) != 1:
+            raise SystemExit(f"docs/build.py: explain {name}: no single section {section!r}")
+        chosen.append("#" + found[0].rstrip() + "\n")
+    return "\n".join(chosen)
+
+
+def spec_file(name: str) -> str:
+    """A shipped spec, as a fenced YAML block."""
+    return f"```yaml\n{(ROOT / 'spec' / f'{name}.yaml').read_text(encoding='utf-8')}```\n"
+
+
+def cells(*forms: str) -> str:
+    """A table of cell spellings (given in docs/cells.txt) and how resnetc reads each."""
+    from compiler.cells import format_cell
+
+    rows = ["| written | read as |", "| --- | --- |"]
+    for line in (DOCS / "cells.txt").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        node = _cell_scalar(line)
+        text = format_cell(parse_cell(node))
+        shown = line.replace("|", "\\|")
+        rows.append(f"| `{shown}` | `{text}` |")
+    return "\n".join(rows) + "\n"
+
+
+def keys() -> str:
+    """Every key of the spec format, from the JSON Schema that `resnetc schema` prints."""
+    from compiler.schema import schema
+
+    root = schema()
+    rows = ["| key | required | value | default | meaning |", "| --- | --- | --- | --- | --- |"]
+    for name, prop in root["properties"].items():
+        rows.append(_key_row(name, prop, name in root.get("required", ())))
+        target = root["$defs"].get(prop.get("$ref", "#/$defs/").rsplit("/", 1)[1], prop)
+        for sub, child in target.get("properties", {}).items():
+            rows.append(_key_row(f"{name}.{sub}", child, sub in target.get("required", ())))
+        extra = target.get("additionalProperties")
+        if isinstance(extra, dict):
+            placeholder = "STAGE" if name == "stages" else "NAME"
+            items = extra.get("anyOf", [])
+            if not any(item.get("type") == "object" for item in items):
+                items = [extra]
+            for item in items:
+                if item.get("type") == "object":
+                    for sub, child in item["properties"].items():
+                        required = sub in item.get("required", ())
+                        rows.append(_key_row(f"{name}.{placeholder}.{sub}", child, required))
+                else:
+                    rows.append(_key_row(f"{name}.{placeholder}", item, False))
+    return "\n".join(rows) + "\n"
+
+
+def _key_row(key: str, prop: dict, required: bool) -> str:
+    default = prop.get("default")
+    shown = "" if default is None else f"`{json.dumps(default)}`"
+    meaning = " ".join(prop.get("description", "").split()).replace("|", "\\|")
+    return f"| `{key}` | {'yes' if required else ''} | {_value(prop)} | {shown} | {meaning} |"
+
+
+def _value(prop: dict) -> str:
+    if "enum" in prop:
+        return " or ".join(f"`{v}`" for v in dict.fromkeys(str(v) for v in prop["enum"]))
+    if "$ref" in prop or prop.get("type") == "object":
+        return "a mapping"
+    if prop.get("type") == "boolean":
+        return "`true` or `false`"
+    choices = [c for c in prop.get("anyOf", []) if c.get("type") != "null"]
+    examples = prop.get("examples") or next((c.get("examples") for c in choices), None)
+    numeric = any(c.get("type") == "integer" for c in choices)
+    if numeric and all(c.get("type") in ("integer", "string") and "enum" not in c for c in choices):
+        return f"text like `{examples[0]}`, or a number" if examples else "a positive number"
+    if choices and "enum" in choices[0]:
+        return _value(choices[0])
+    return f"text like `{examples[0]}`" if examples else "text"
+
+
+def _cell_scalar(text: str):
+    from compiler.source import Source
+    from compiler.yamlsrc import Scalar
+
+    source = Source("docs/cells.txt", text)
+    return Scalar(text, source.span(0, len(text)), source, "'", tuple(range(len(text))))
 
 
 def paper() -> str:
@@ -84,8 +195,84 @@ def paper() -> str:
     return flops_table(ROOT / "spec")
 
 
-GENERATORS: dict[str, Callable[..., str]] = {"family": family, "paper": paper, "run": run}
-FILES: dict[str, Callable[[], str]] = {}
+def diagnostics() -> str:
+    """docs/diagnostics.md: every refusal in the golden corpus, its spec and resnetc's words."""
+    cases = sorted((ROOT / "tests" / "cases").glob("bad_*/spec.yaml"))
+    out = [
+        "# Diagnostics",
+        "",
+        "Every spec below is one of the golden cases in `tests/cases/`, and under it is exactly",
+        "what `resnetc check` prints for it (the test suite compares the two byte for byte).",
+        "This page is generated by `python docs/build.py`; the spec format is in",
+        "[spec-format.md](spec-format.md).",
+        "",
+    ]
+    for path in cases:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        title = _case_title(path, text)
+        expected = (path.parent / "expected.txt").read_text(encoding="utf-8")
+        shown = text if text.isprintable() or _plain(text) else None
+        out += [f"## {title}", "", f"`{path.relative_to(ROOT).as_posix()}`", ""]
+        if shown is not None:
+            out += ["```yaml", shown.rstrip("\n"), "```", ""]
+        out += ["```", expected.rstrip("\n"), "```", ""]
+    return "\n".join(out)
+
+
+def _plain(text: str) -> bool:
+    return all(ch.isprintable() or ch in "\n\t" for ch in text) and len(text) < 4000
+
+
+def _case_title(path: Path, text: str) -> str:
+    first = text.splitlines()[0] if text.strip() else ""
+    if first.startswith("#"):
+        return first.lstrip("# ").rstrip(".:")
+    return path.parent.name.removeprefix("bad_").replace("_", " ").capitalize()
+
+
+def _explain_file(name: str) -> Callable[[], str]:
+    from compiler.explain import markdown
+
+    return lambda: markdown(_analysis(name))
+
+
+def _diagram_file(name: str) -> Callable[[], str]:
+    from compiler.diagram import svg
+
+    return lambda: svg(_analysis(name).network)
+
+
+def _page_file(name: str) -> Callable[[], str]:
+    from compiler.page import html
+
+    return lambda: html(_analysis(name))
+
+
+def _schema_file() -> str:
+    from compiler.schema import text
+
+    return text()
+
+
+GENERATORS: dict[str, Callable[..., str]] = {
+    "family": family,
+    "paper": paper,
+    "run": run,
+    "explain": explain,
+    "spec": spec_file,
+    "cells": cells,
+    "keys": keys,
+}
+FILES: dict[str, Callable[[], str]] = {
+    "diagnostics.md": diagnostics,
+    "resnetc.schema.json": _schema_file,
+    "walkthrough/resnet34.md": _explain_file("resnet34"),
+    "walkthrough/resnet50.md": _explain_file("resnet50"),
+    "walkthrough/resnet50.html": _page_file("resnet50"),
+    "img/resnet34.svg": _diagram_file("resnet34"),
+    "img/resnet50.svg": _diagram_file("resnet50"),
+    "img/resnet20.svg": _diagram_file("resnet20"),
+}
 """Whole generated files, by path relative to docs/."""
 
 
