@@ -6,7 +6,10 @@ The public API, one function per step a user may want:
   the shape-annotated IR (`network`) and the warnings.
 - `compile_spec(text, filename, spec_label=None)`: all of the above, then the generated module's
   source text.
-- `CompileError`: raised by both with every diagnostic (render them with `.render()`).
+- `decompile(checkpoint, ...)`: a ResNet checkpoint (a path, a state_dict or an `nn.Module`) read
+  back into a spec that compiles to code loading it with `strict=True` (needs torch for `.pt`
+  files, the `safetensors` package for `.safetensors`).
+- `CompileError`: raised by all three with every diagnostic (render them with `.render()`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 
 from .diagnostics import CompileError, Diagnostic
 
-__all__ = ["Analysis", "CompileError", "Diagnostic", "analyze", "compile_spec"]
+__all__ = ["Analysis", "CompileError", "Diagnostic", "analyze", "compile_spec", "decompile"]
 __version__ = "0.1.0"
 
 
@@ -57,3 +60,20 @@ def compile_spec(text: str | bytes, filename: str = "<spec>", spec_label: str | 
 
     result = analyze(text, filename)
     return render(result.network, spec_label or filename)
+
+
+def decompile(checkpoint: object, **options: object):
+    """Read a ResNet checkpoint back into a spec (a `compiler.decompiler.Decompiled`).
+
+    `checkpoint` is a path to a `.pt`/`.pth`/`.safetensors` file (read safely: pickles with
+    `torch.load(weights_only=True)`, safetensors from the header alone), a state_dict, or a live
+    `nn.Module`. The weights fix kernels, widths, groups, repeats, shortcuts, input channels and
+    classes. Keyword options: `input` ("HxW"), `downsample_at` ("3x3"/"1x1"), `pool` (bool) and
+    `stem_stride` override what the stem's convention assumes; `name` names the network;
+    `classes` gives a headless backbone an fc; `filename` names the spec in diagnostics. The
+    result's `.spec` is the YAML text, `.analysis` its analysis, `.summary()` what was recognised.
+    Raises `CompileError` when the checkpoint is refused, `ValueError` for a bad option.
+    """
+    from .decompiler import decompile as run
+
+    return run(checkpoint, **options)

@@ -32,6 +32,7 @@ COMMANDS = (
     "diagram",
     "schema",
     "import-table",
+    "decompile",
 )
 """Subcommands, in the order `--help` lists them; each is the module `compiler.cli.<name>`."""
 

@@ -1,0 +1,137 @@
+"""`resnetc decompile CHECKPOINT -o SPEC.yaml`: read a ResNet checkpoint back into its table."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HELP = "read a ResNet checkpoint (.pt, .pth, .safetensors) back into a spec"
+DESCRIPTION = """\
+Read the names and shapes of CHECKPOINT's tensors (never its values, and never by running its
+code: pickles are loaded with torch.load(weights_only=True), safetensors files from their header)
+and write the network they describe as a spec in the ResNet paper's notation. The weights fix
+every kernel, width, group count, repeat and shortcut, the input channels and the classes; what
+they cannot tell (strides, the pool, the input size) follows the convention the stem points to,
+and each such line of the spec says so and names the option that changes it. `resnetc compile`
+then turns the spec into a module that loads the checkpoint with strict=True. Exits 1, writing
+nothing, if the checkpoint is not a ResNet that resnetc can describe."""
+
+
+def _size(text: str) -> tuple[int, ...]:
+    from ..decompiler import parse_input
+
+    try:
+        return parse_input(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _name(text: str) -> str:
+    from ..decompiler import check_name
+
+    try:
+        return check_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 1 << 20:
+        raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}")
+    return int(text)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `resnetc decompile`."""
+    parser.add_argument("checkpoint", metavar="CHECKPOINT", help=".pt, .pth or .safetensors file")
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="SPEC.yaml", help="the spec to write ('-': print)"
+    )
+    parser.add_argument("--name", type=_name, help="the network's name (default: from its table)")
+    parser.add_argument(
+        "--input",
+        type=_size,
+        metavar="HxW[xC]",
+        help="input size (default: 224x224 for a 7x7 stem, 32x32 for a 3x3 one)",
+    )
+    parser.add_argument(
+        "--downsample-at",
+        choices=("3x3", "1x1"),
+        help="where a bottleneck's stride sits (default 3x3, torchvision's v1.5; 1x1: the paper)",
+    )
+    parser.add_argument(
+        "--no-pool", action="store_true", help="no 3x3 max pool after a 7x7 stem's conv1"
+    )
+    parser.add_argument(
+        "--stem-stride",
+        type=_positive,
+        metavar="N",
+        help="conv1's stride (default: 2 for a 7x7 stem, 1 for a 3x3 one)",
+    )
+    parser.add_argument(
+        "--classes",
+        type=_positive,
+        metavar="N",
+        help="give a checkpoint without fc (a headless backbone) an N-way classifier",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite SPEC.yaml if it exists")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Decompile, write the spec atomically, print what was recognised; 1 if refused."""
+    from .. import CompileError
+    from ..output import write_atomic
+    from ..source import printable
+    from ._common import print_diagnostics
+
+    out = Path(args.output)
+    to_stdout = args.output == "-"
+    if not to_stdout and out.is_dir():
+        print(
+            f"resnetc: error: -o {printable(args.output)} is a directory; name the spec file",
+            file=sys.stderr,
+        )
+        return 2
+    if not to_stdout and out.exists() and not args.force:
+        print(
+            f"{printable(args.output)}: error: this file exists; refusing to overwrite it\n"
+            "  = help: choose another -o, or pass --force",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        result = _decompile(args)
+    except CompileError as exc:
+        print(exc.render(), file=sys.stderr)
+        print("resnetc: nothing written", file=sys.stderr)
+        return 1
+    report = sys.stderr if to_stdout else sys.stdout
+    if to_stdout:
+        sys.stdout.write(result.spec)
+    else:
+        write_atomic(out, result.spec)
+    print("\n".join(result.summary()), file=report)
+    print_diagnostics(result.analysis.warnings, result.analysis.source)
+    if not to_stdout:
+        print(
+            f"wrote {printable(args.output)}; compile it with: resnetc compile"
+            f" {printable(args.output)} -o DIR",
+            file=report,
+        )
+    return 0
+
+
+def _decompile(args: argparse.Namespace):
+    from ..decompiler import decompile
+
+    return decompile(
+        args.checkpoint,
+        name=args.name,
+        input=args.input,
+        downsample_at=args.downsample_at,
+        pool=False if args.no_pool else None,
+        stem_stride=args.stem_stride,
+        classes=args.classes,
+        filename="<stdout>" if args.output == "-" else args.output,
+    )

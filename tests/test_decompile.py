@@ -1,0 +1,424 @@
+"""Decompile: the inputs it reads, the spec it writes, the assumptions and flags, the command.
+
+Refusals are in test_decompile_refusals.py and round trips in test_decompile_roundtrip.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import compiler  # noqa: E402
+from compiler import CompileError  # noqa: E402
+from compiler.cli import main  # noqa: E402
+from compiler.decompile_read import Checkpoint  # noqa: E402
+from compiler.decompiler import check_layout  # noqa: E402
+from tests.conftest import REFERENCE, ROOT  # noqa: E402
+from tests.test_decompile_roundtrip import analysed, build, normal  # noqa: E402
+from tests.test_startup import _imported  # noqa: E402
+
+REF = json.loads(REFERENCE.read_text())
+
+
+def tv(name: str, device: str = "meta") -> dict:
+    """torchvision's state_dict layout for `name` (zeros on the CPU, or meta tensors)."""
+    return {k: torch.zeros(v, device=device) for k, v in REF[name]["state_dict"].items()}
+
+
+def net_of(text: str):
+    """The meta-device model a spec compiles to."""
+    return build(analysed(text))
+
+
+RESNET50_SPEC = """\
+# resnet50: a 50-layer ResNet, decompiled by resnetc from a state_dict.
+# The weights fixed every kernel, width, group count and repeat, the input channels, the shortcuts
+# and the classes. Strides, pooling and the input size leave no trace in the weights: lines marked
+# 'assumed' follow the ImageNet convention (a 7x7 stem) and name the flag of `resnetc decompile`
+# that changes them.
+name: resnet50
+# assumed: a 224x224 input, the ImageNet size; change it with --input HxW
+input: 224x224x3
+classes: 1000
+stem:
+  # assumed: conv1 stride 2, the ImageNet stem; change it with --stem-stride N
+  conv1: 7x7, 64, /2
+  # assumed: a 3x3 max pool /2 after conv1 (a pool has no weights); leave it out with --no-pool
+  pool: 3x3 max, /2
+# assumed: each stage after the first halves the map in its first block; give a stage `stride: 1`
+# to keep its size
+stages:
+  conv2_x: "[[1x1,64],[3x3,64],[1x1,256]] x 3"
+  conv3_x: "[[1x1,128],[3x3,128],[1x1,512]] x 4"
+  conv4_x: "[[1x1,256],[3x3,256],[1x1,1024]] x 6"
+  conv5_x: "[[1x1,512],[3x3,512],[1x1,2048]] x 3"
+options:
+  # assumed: a stage's stride sits on its first block's 3x3 (torchvision, 'ResNet v1.5');
+  # --downsample-at 1x1 puts it on the first 1x1 (the paper's v1)
+  downsample_at: 3x3
+  # from the weights: a projection (downsample.0/.1) in each block that changes shape
+  shortcut: B
+"""
+
+
+def test_the_written_spec_for_torchvision_resnet50() -> None:
+    result = compiler.decompile(tv("resnet50", "meta"))
+    assert result.spec == RESNET50_SPEC
+    assert result.analysis.warnings == ()
+    assert result.network.class_name == "ResNet50"
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def _save(path: Path, obj: object, **kwargs) -> Path:
+    torch.save(obj, path, **kwargs)
+    return path
+
+
+SD = "resnet18"
+WRAPPED = {
+    "plain": lambda sd: sd,
+    "state_dict": lambda sd: {"state_dict": sd, "epoch": 90, "optimizer": {"state": {}}},
+    "model_state_dict": lambda sd: {"model_state_dict": sd, "loss": 0.5},
+    "model": lambda sd: {"model": sd, "arch": "resnet18"},
+    "ddp": lambda sd: {"state_dict": {f"module.{k}": v for k, v in sd.items()}},
+    "lightning": lambda sd: {"state_dict": {f"model.{k}": v for k, v in sd.items()}},
+    "torch_compile": lambda sd: {f"_orig_mod.{k}": v for k, v in sd.items()},
+    "ddp_of_compiled": lambda sd: {f"module._orig_mod.{k}": v for k, v in sd.items()},
+    # pytorch/examples' imagenet script: a tensor beside the state_dict must not be taken for one
+    "imagenet_example": lambda sd: {
+        "epoch": 3,
+        "arch": "resnet18",
+        "state_dict": sd,
+        "best_acc1": torch.tensor(69.7),
+        "optimizer": {},
+    },
+    # timm's train.py: the arguments as an argparse.Namespace, and an EMA copy
+    "timm": lambda sd: {
+        "epoch": 3,
+        "arch": "resnet18",
+        "state_dict": sd,
+        "version": 2,
+        "args": argparse.Namespace(model="resnet18", lr=0.1),
+        "state_dict_ema": sd,
+    },
+}
+
+
+@pytest.mark.parametrize("wrapper", list(WRAPPED))
+def test_checkpoint_files_as_training_scripts_save_them(wrapper: str, tmp_path: Path) -> None:
+    path = _save(tmp_path / "ckpt.pth", WRAPPED[wrapper](tv(SD, "cpu")))
+    result = compiler.decompile(path)
+    assert result.network.name == "resnet18"
+    assert result.spec == compiler.decompile(tv(SD)).spec.replace("a state_dict", "ckpt.pth")
+
+
+def test_the_reading_is_described() -> None:
+    result = compiler.decompile(WRAPPED["ddp"](tv(SD)))
+    assert result.checkpoint.origin == (
+        "the state_dict under 'state_dict'",
+        "the prefix 'module.' stripped from every key",
+    )
+    timm = compiler.decompile(WRAPPED["timm"](tv(SD)))
+    assert (
+        "(the file also holds 'epoch', 'arch', 'version', 'args', 'state_dict_ema')"
+        in (timm.summary()[0])
+    )
+
+
+def test_the_legacy_pickle_format_is_read(tmp_path: Path) -> None:
+    path = _save(tmp_path / "old.pth", tv(SD, "cpu"), _use_new_zipfile_serialization=False)
+    assert compiler.decompile(path).network.name == "resnet18"
+
+
+def test_safetensors_are_read_from_the_header_alone(monkeypatch, tmp_path: Path) -> None:
+    import safetensors
+    from safetensors.torch import save_file
+
+    save_file(tv(SD, "cpu"), tmp_path / "w.safetensors")
+    real = safetensors.safe_open
+
+    class HeaderOnly:
+        def __init__(self, *args, **kwargs) -> None:
+            self.inner = real(*args, **kwargs)
+
+        def __enter__(self):
+            self.inner.__enter__()
+            return self
+
+        def __exit__(self, *exc) -> None:
+            self.inner.__exit__(*exc)
+
+        def keys(self):
+            return self.inner.keys()
+
+        def get_slice(self, key):
+            return self.inner.get_slice(key)
+
+        def get_tensor(self, key):
+            raise AssertionError(f"{key} was loaded")
+
+    monkeypatch.setattr(safetensors, "safe_open", HeaderOnly)
+    result = compiler.decompile(tmp_path / "w.safetensors")
+    assert result.checkpoint.origin == ("a safetensors file (header only)",)
+    assert result.spec == compiler.decompile(tv(SD)).spec.replace("a state_dict", "w.safetensors")
+
+
+def test_safetensors_need_no_torch(tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+
+    save_file(tv(SD, "cpu"), tmp_path / "w.safetensors")
+    code = f"import compiler; compiler.decompile({str(tmp_path / 'w.safetensors')!r})"
+    names = _imported(tmp_path, [], code)
+    assert "compiler.decompile_recognize" in names
+    assert "torch" not in names
+
+
+def test_a_live_module_and_a_wrapped_one() -> None:
+    model = net_of((ROOT / "spec/resnet34.yaml").read_text())
+    direct = compiler.decompile(model)
+    assert direct.network.name == "resnet34"
+    assert direct.checkpoint.origin == ("the state_dict of a live ResNet34 module",)
+    wrapper = torch.nn.Module()
+    wrapper.module = model  # how DistributedDataParallel holds it
+    assert compiler.decompile(wrapper).spec == direct.spec.replace("ResNet34", "Module")
+
+
+def test_checkpoints_without_num_batches_tracked_load_strictly() -> None:
+    old = {k: v for k, v in tv(SD).items() if not k.endswith("num_batches_tracked")}
+    model = net_of(compiler.decompile(old).spec)
+    model.load_state_dict(old, strict=True, assign=True)  # BatchNorm fills num_batches_tracked in
+    assert model.bn1.num_batches_tracked.item() == 0
+
+
+def test_the_layout_check_can_fail() -> None:
+    found = compiler.decompile(tv(SD)).found
+    net = analysed((ROOT / "spec/resnet34.yaml").read_text())
+    shapes = {k: tuple(v) for k, v in REF[SD]["state_dict"].items()}
+    with pytest.raises(AssertionError, match=r"differs from x\.pth at layer1\.2"):
+        check_layout(net, Checkpoint("x.pth", shapes), found)
+
+
+# ---------------------------------------------------------------- assumptions and flags
+
+CIFAR = """\
+name: cifar
+input: 32x32x3
+classes: 10
+stem:
+  conv1: 3x3, 16
+stages:
+  conv2_x: "[[3x3,16],[3x3,16]] x 3"
+  conv3_x: "[[3x3,32],[3x3,32]] x 3"
+  conv4_x: "[[3x3,64],[3x3,64]] x 3"
+options:
+  shortcut: {shortcut}
+"""
+
+
+@pytest.mark.parametrize("shortcut", ["A", "B", "C"])
+def test_a_3x3_stem_follows_the_cifar_convention(shortcut: str) -> None:
+    state = net_of(CIFAR.format(shortcut=shortcut)).state_dict()
+    spec = compiler.decompile(state).spec
+    assert (
+        "# assumed: a 32x32 input, the CIFAR size; change it with --input HxW\ninput: 32x32x3\n"
+        in (spec)
+    )
+    assert "  conv1: 3x3, 16\n" in spec
+    assert "  # assumed: no pool after conv1, as in the CIFAR stem;" in spec
+    assert f"  shortcut: {shortcut}\n" in spec
+    assert "downsample_at" not in spec  # basic blocks: nothing to assume
+    same = normal(compiler.decompile(state, name="cifar").network)
+    assert same == normal(analysed(CIFAR.format(shortcut=shortcut)))
+    assert compiler.decompile(state).network.name == "resnet20"
+
+
+def test_flags_replace_the_assumptions() -> None:
+    result = compiler.decompile(
+        tv("resnet50"),
+        name="r50",
+        input="160x128",
+        downsample_at="1x1",
+        pool=False,
+        stem_stride=1,
+    )
+    spec = result.spec
+    assert "# from --input 160x128\ninput: 160x128x3\n" in spec
+    assert "  # from --stem-stride 1\n  conv1: 7x7, 64\n" in spec
+    assert "  # from --no-pool: no pooling after conv1\n# assumed: each stage" in spec
+    assert "  pool:" not in spec
+    assert "  # from --downsample-at\n  downsample_at: 1x1\n" in spec
+    assert [a for a, _ in result.assumptions] == ["stride 2 entering each stage after the first"]
+    net = result.network
+    assert (net.name, net.input.h, net.input.w, net.stem.conv.stride) == ("r50", 160, 128, 1)
+    assert net.stem.pool is None and net.options.downsample_at == "1x1"
+    assert net.stages[1].blocks[0].convs[0].stride == 2  # the paper's v1: on the first 1x1
+
+
+def test_input_channels_and_classes_come_from_the_weights() -> None:
+    gray = compiler.decompile(tv(SD), input="64x64x3").network
+    assert gray.input.c == 3
+    with pytest.raises(CompileError, match=r"--input asks for 1 input channels, but conv1\.weight"):
+        compiler.decompile(tv(SD), input="64x64x1")
+    with pytest.raises(CompileError, match=r"--classes 10, but fc\.weight"):
+        compiler.decompile(tv(SD), classes=10)
+    assert compiler.decompile(tv(SD), classes=1000).network.classes == 1000
+
+
+def test_a_headless_backbone_needs_classes_and_then_loads_all_but_fc() -> None:
+    backbone = {k: v for k, v in tv(SD).items() if not k.startswith("fc.")}
+    with pytest.raises(CompileError) as info:
+        compiler.decompile(backbone)
+    assert "fc.weight is missing: the checkpoint has no classifier" in info.value.render()
+    assert "pass --classes N" in info.value.render()
+    result = compiler.decompile(backbone, classes=10)
+    assert "# from --classes: the checkpoint has no fc" in result.spec
+    missing, unexpected = net_of(result.spec).load_state_dict(backbone, strict=False)
+    assert (sorted(missing), unexpected) == (["fc.bias", "fc.weight"], [])
+
+
+def test_bad_options_are_value_errors() -> None:
+    for options in (
+        {"name": "class"},
+        {"input": "32"},
+        {"downsample_at": "2x2"},
+        {"stem_stride": 0},
+        {"classes": 0},
+    ):
+        with pytest.raises(ValueError):
+            compiler.decompile(tv(SD), **options)
+
+
+STRIDES = """\
+name: odd
+input: 64x64x3
+classes: 5
+stem:
+  conv1: 3x3, 8
+stages:
+  conv2_x:
+    cell: "[[3x3,8],[3x3,8]] x 2"
+    stride: 2
+  conv3_x: "[[3x3,16],[3x3,16]] x 2"
+  conv4_x:
+    cell: "[[3x3,16],[3x3,16]] x 2"
+    stride: 1
+"""
+
+
+def test_option_b_projections_show_strides_where_channels_stay() -> None:
+    state = net_of(STRIDES).state_dict()
+    result = compiler.decompile(state, name="odd", input="64x64")
+    spec = result.spec
+    assert (
+        '  conv2_x:\n    cell: "[[3x3,8],[3x3,8]] x 2"\n    # from the weights: layer1.0 keeps 8'
+        " channels yet has a projection: under option B its map\n    # halves\n    stride: 2\n"
+    ) in spec
+    assert "layer3.0 keeps 16 channels and has no projection: under option B its map\n" in spec
+    assert '  conv3_x: "[[3x3,16],[3x3,16]] x 2"\n' in spec
+    assert normal(result.network) == normal(analysed(STRIDES))
+
+
+# ---------------------------------------------------------------- the command
+
+
+class Run(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def resnetc(capsys):
+    """`resnetc ARGS...` in this process (torch is already imported): exit code and output."""
+
+    def run(*args: str) -> Run:
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code
+        out = capsys.readouterr()
+        return Run(code, out.out, out.err)
+
+    return run
+
+
+def test_the_command_writes_the_spec_and_says_what_it_recognised(resnetc, tmp_path: Path) -> None:
+    ckpt = _save(tmp_path / "resnext.pth", {"state_dict": tv("resnext50_32x4d", "cpu")})
+    out = tmp_path / "spec" / "mine.yaml"
+    run = resnetc("decompile", str(ckpt), "-o", str(out), "--name", "mine")
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
+    lines = run.stdout.splitlines()
+    assert lines[0] == f"read {ckpt}: the state_dict under 'state_dict'"
+    assert lines[1] == "recognised a 50-layer ResNet in its 320 tensors, 25,028,904 parameters:"
+    assert lines[3] == (
+        "  conv2_x  [[1x1,128],[3x3,128,C=32],[1x1,256]] x 3     bottlenecks, expansion 2"
+    )
+    assert "  input 224x224                                 --input HxW" in lines
+    assert lines[-1] == f"wrote {out}; compile it with: resnetc compile {out} -o DIR"
+    expected = compiler.decompile(ckpt, name="mine", filename=str(out)).spec
+    assert out.read_text() == expected
+    assert sorted(p.name for p in out.parent.iterdir()) == ["mine.yaml"]  # no temporary left
+    compiled = resnetc("compile", str(out), "-o", str(tmp_path / "gen"))
+    assert compiled.returncode == 0, compiled.stderr
+
+
+def test_the_command_never_overwrites_unless_forced(resnetc, tmp_path: Path) -> None:
+    ckpt = _save(tmp_path / "r18.pth", tv(SD, "cpu"))
+    out = tmp_path / "r18.yaml"
+    out.write_text("mine\n")
+    run = resnetc("decompile", str(ckpt), "-o", str(out))
+    assert run.returncode == 1
+    assert run.stderr == (
+        f"{out}: error: this file exists; refusing to overwrite it\n"
+        "  = help: choose another -o, or pass --force\n"
+    )
+    assert out.read_text() == "mine\n"
+    assert resnetc("decompile", str(ckpt), "-o", str(out), "--force").returncode == 0
+    assert out.read_text().startswith("# resnet18: an 18-layer ResNet, decompiled by resnetc")
+    assert resnetc("decompile", str(ckpt), "-o", str(tmp_path)).returncode == 2
+
+
+def test_the_command_prints_to_stdout_with_dash(resnetc, tmp_path: Path) -> None:
+    ckpt = _save(tmp_path / "r18.pth", tv(SD, "cpu"))
+    run = resnetc("decompile", str(ckpt), "-o", "-", "--input", "32x32")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == compiler.decompile(ckpt, input="32x32").spec
+    assert "recognised an 18-layer ResNet" in run.stderr
+    assert list(tmp_path.iterdir()) == [ckpt]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--name", "class"], "argument --name: network name 'class' is a Python keyword"),
+        (["--input", "32"], "argument --input: cannot read the input size '32'"),
+        (["--downsample-at", "2x2"], "argument --downsample-at: invalid choice: '2x2'"),
+        (["--stem-stride", "0"], "argument --stem-stride: expected a positive number, not '0'"),
+    ],
+)
+def test_bad_options_are_usage_errors(resnetc, args: list[str], message: str, tmp_path) -> None:
+    run = resnetc("decompile", "x.pth", "-o", str(tmp_path / "x.yaml"), *args)
+    assert run.returncode == 2
+    assert message in run.stderr
+
+
+def test_warnings_of_the_written_spec_are_shown(resnetc, tmp_path: Path) -> None:
+    narrow = (ROOT / "tests/cases/warn_design_rules/spec.yaml").read_text()
+    ckpt = _save(
+        tmp_path / "narrow.pth",
+        {k: torch.zeros(v.shape) for k, v in net_of(narrow).state_dict().items()},
+    )
+    out = tmp_path / "narrow.yaml"
+    run = resnetc("decompile", str(ckpt), "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    assert f"{out}:" in run.stderr and ": warning: " in run.stderr
