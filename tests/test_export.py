@@ -10,13 +10,24 @@ ONNX (the dynamo-based torch.onnx.export, which needs onnx and onnxscript) is ch
 and its ONNX graph run with onnx's reference evaluator. torch.compile's inductor backend costs
 about 20-30 s of C++ compilation on this machine even for a tiny network, so it is run once, on a
 three-block CIFAR network.
+
+Tracing and scripting cost grows with depth (tens of seconds for 50 blocks on 2 cores), and most
+shipped modules differ only in their numbers: resnet152.py is resnet50.py with other repeat counts.
+So the default suite checks the *representatives*: shipped specs, shallowest first, each kept unless
+an earlier one's module already has every line of its module (numbers and the network's name set
+aside, docstrings and comments dropped; `covers`). A test asserts that every other spec is covered
+by a representative, so the default run exercises every line any shipped module contains. The
+others carry the `slow` marker: `pytest -m slow tests/test_export.py` runs them (CI does).
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import importlib.util
+import re
 import types
+from pathlib import Path
 
 import pytest
 import torch
@@ -25,8 +36,40 @@ from torch import nn
 from compiler import analyze, compile_spec
 from tests.conftest import GENERATED_DIR, SPEC_DIR
 
-SPECS = sorted(SPEC_DIR.glob("*.yaml"))
-IDS = [p.stem for p in SPECS]
+
+def module_lines(spec_path: Path) -> frozenset[str]:
+    """The generated module's code lines, with numbers and the network's names abstracted."""
+    net = analyze(spec_path.read_bytes(), str(spec_path)).network
+    tree = ast.parse((GENERATED_DIR / f"{net.name}.py").read_text())
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        first = body[0] if isinstance(body, list) and body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            first.value.value = ""  # a docstring
+    text = ast.unparse(tree).replace(net.class_name, "NET").replace(net.name, "net")
+    return frozenset(re.sub(r"\b\d+\b", "N", line).strip() for line in text.splitlines())
+
+
+def _depth(spec_path: Path) -> int:
+    return sum(s.repeats for s in analyze(spec_path.read_bytes(), str(spec_path)).network.stages)
+
+
+def representatives(specs: list[Path]) -> list[Path]:
+    """Shallowest first, each spec whose module no earlier representative's module covers."""
+    chosen: list[Path] = []
+    for spec in sorted(specs, key=lambda p: (_depth(p), p.stem)):
+        if not any(module_lines(spec) <= module_lines(rep) for rep in chosen):
+            chosen.append(spec)
+    return chosen
+
+
+ALL_SPECS = sorted(SPEC_DIR.glob("*.yaml"))
+REPRESENTATIVES = representatives(ALL_SPECS)
+SPECS = [
+    spec if spec in REPRESENTATIVES else pytest.param(spec, marks=pytest.mark.slow)
+    for spec in ALL_SPECS
+]
+IDS = [p.stem for p in ALL_SPECS]
 _CACHE: dict[str, tuple[nn.Module, torch.Tensor, torch.Tensor]] = {}
 
 # What a forward of ours may do (ATen ops in torch.export's graph): the layers, the residual add,
@@ -151,6 +194,13 @@ def test_autocast_bfloat16(spec) -> None:
     assert out.dtype == torch.bfloat16
     error = (out.float() - ref).norm() / ref.norm()
     assert error < 0.1, f"bfloat16 output is {error:.3f} away from float32's (relative)"
+
+
+def test_every_shipped_module_is_covered_by_a_representative() -> None:
+    for spec in ALL_SPECS:
+        lines = module_lines(spec)
+        assert any(lines <= module_lines(rep) for rep in REPRESENTATIVES), spec.stem
+    assert len(REPRESENTATIVES) < len(ALL_SPECS)
 
 
 def test_onnx_export_resnet18_dynamo_exporter() -> None:

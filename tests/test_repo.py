@@ -54,3 +54,7 @@ def test_generated_docs_are_fresh() -> None:
     ]
     assert not stale, f"stale: {stale}; run python docs/build.py"
     assert "python docs/build.py --check" in CI
+
+
+def test_ci_runs_the_slow_export_battery() -> None:
+    assert "pytest -m slow tests/test_export.py" in CI
