@@ -1,7 +1,7 @@
 """resnetc's benchmark: compile cost against the interpreter floor, analysis time, growth with
 depth, and the generated ResNet-50's speed against a flat `nn.Sequential` of the same layers.
 
-Run from the repository root:  python benchmarks/bench.py   (about 2-3 minutes on 2 cores)
+Run from the repository root:  python benchmarks/bench.py   (about 5 minutes on 2 cores)
 Options: --rounds N (subprocess rounds, default 21), --only startup,analysis,growth,model.
 
 Every comparison is measured side by side in one run: the commands being compared are run

@@ -1,4 +1,4 @@
-"""Regenerate the parts of docs/ that resnetc itself computes, or check that they are fresh.
+"""Regenerate the parts of docs/ (and README.md) that resnetc itself computes, or check them.
 
     python docs/build.py           # rewrite every generated section and file
     python docs/build.py --check   # write nothing; exit 1 with a diff if anything is stale (CI)
@@ -107,6 +107,14 @@ def explain(name: str, *sections: str) -> str:
             raise SystemExit(f"docs/build.py: explain {name}: no single section {section!r}")
         chosen.append("#" + found[0].rstrip() + "\n")
     return "\n".join(chosen)
+
+
+def stage_code(name: str, stage: str) -> str:
+    """The lines of generated/NAME.py that build STAGE: its comment through its `nn.Sequential`."""
+    lines = (ROOT / "generated" / f"{name}.py").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith(f"# {stage}:"))
+    end = next(i for i in range(start, len(lines)) if lines[i] == "        )")
+    return "```python\n" + "\n".join(lines[start : end + 1]) + "\n```\n"
 
 
 def spec_file(name: str) -> str:
@@ -262,6 +270,7 @@ GENERATORS: dict[str, Callable[..., str]] = {
     "spec": spec_file,
     "cells": cells,
     "keys": keys,
+    "stage_code": stage_code,
 }
 FILES: dict[str, Callable[[], str]] = {
     "diagnostics.md": diagnostics,
@@ -289,7 +298,7 @@ def render_markdown(text: str) -> str:
 def outputs() -> dict[Path, str]:
     """Every generated file's path and the text it should hold."""
     out = {DOCS / path: make() for path, make in FILES.items()}
-    for page in sorted(DOCS.glob("*.md")):
+    for page in [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]:
         text = page.read_text(encoding="utf-8")
         if SECTION.search(text):
             out[page] = render_markdown(text)
