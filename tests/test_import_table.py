@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import types
 
 import pytest
@@ -55,16 +56,23 @@ def shipped_modules() -> dict[int, str]:
 
 @pytest.mark.parametrize("table", TABLE1)
 def test_table1_imports_to_the_shipped_specs(table, tmp_path, capsys, monkeypatch, shipped_modules):
-    monkeypatch.chdir(ROOT)
-    code, out, err = resnetc(capsys, "import-table", f"tests/tables/{table}", "-o", str(tmp_path))
+    # A project of its own (tables/ and spec/ side by side), so that the header's path to the
+    # table is the same wherever the clone lives.
+    (tmp_path / "tables").mkdir()
+    shutil.copy(ROOT / "tests" / "tables" / table, tmp_path / "tables" / table)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = resnetc(capsys, "import-table", f"tables/{table}", "-o", "spec")
     assert code == 0, err
     assert err == ""
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"resnet{d}.yaml" for d in DEPTHS)
-    assert out.splitlines()[0] == f"wrote {tmp_path / 'resnet18.yaml'} (18-layer column)"
+    out_dir = tmp_path / "spec"
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(f"resnet{d}.yaml" for d in DEPTHS)
+    assert out.splitlines()[0] == "wrote spec/resnet18.yaml (18-layer column)"
     for d in DEPTHS:
-        written = (tmp_path / f"resnet{d}.yaml").read_text()
+        written = (out_dir / f"resnet{d}.yaml").read_text()
         assert body(written) == body((SPEC_DIR / f"resnet{d}.yaml").read_text())
-        assert written.startswith(f'# resnet{d}: the "{d}-layer" column of the table in tables/')
+        assert written.startswith(
+            f'# resnet{d}: the "{d}-layer" column of the table in tables/{table},'
+        )
         if table != "table1_lines.tsv":  # the only copy without the FLOPs row
             assert f"The table prints {FLOPS[d]} FLOPs for this column" in " ".join(
                 line.lstrip("# ") for line in written.splitlines()
