@@ -25,7 +25,7 @@ from .decompile_spec import Choices, article, convention, default_name, spec_tex
 from .diagnostics import CompileError, Diagnostic, note
 from .report import render_table
 from .source import Source, printable
-from .spec import _bad_identifier
+from .specvalues import bad_identifier
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def parse_input(text: str) -> tuple[int, ...]:
 
 def check_name(name: str) -> str:
     """`name` if it can name a network; `ValueError` saying why not otherwise."""
-    why = _bad_identifier(name)
+    why = bad_identifier(name)
     if why:
         raise ValueError(f"network name {name!r} {why}")
     return name
