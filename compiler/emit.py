@@ -17,7 +17,7 @@ from .cells import format_cell
 from .emit_blocks import BlockView, as_tuple, block_call, block_view, helpers_used
 from .emit_layout import WIDTH, Call, Expr, Repeat, assign, comment, docstring
 from .modcheck import check_module
-from .output import HEADER, HEADER_RE  # noqa: F401 (HEADER_RE re-exported)
+from .output import HEADER
 
 # ---------------------------------------------------------------- views the templates render
 

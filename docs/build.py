@@ -42,11 +42,6 @@ SECTION = re.compile(
 )
 
 
-def _spec(name: str):
-    path = ROOT / "spec" / f"{name}.yaml"
-    return analyze(path.read_bytes(), f"spec/{name}.yaml").network
-
-
 def _millions(count: int) -> str:
     value = count / 1e6
     return f"{value:.2f}M" if value < 1 else f"{value:.1f}M"
@@ -59,7 +54,7 @@ def family(*names: str) -> str:
         "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for name in names:
-        net = _spec(name)
+        net = _analysis(name).network
         params, macs = costs.totals(net)
         depth = 2 + sum(len(s.cell.rows) * s.repeats for s in net.stages)
         size = f"{net.input.h}x{net.input.w}"
@@ -72,9 +67,9 @@ def family(*names: str) -> str:
 
 def run(*argv: str) -> str:
     """What `resnetc ARGV...` prints on stdout, in a fenced block, run in the repository root."""
-    os.environ["COLUMNS"] = "100"  # argparse wraps --help to the terminal's width
     out = io.StringIO()
-    here = os.getcwd()
+    here, columns = os.getcwd(), os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "100"  # argparse wraps --help to the terminal's width
     os.chdir(ROOT)
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
         try:
@@ -83,6 +78,10 @@ def run(*argv: str) -> str:
             code = exc.code or 0
         finally:
             os.chdir(here)
+            if columns is None:
+                del os.environ["COLUMNS"]
+            else:
+                os.environ["COLUMNS"] = columns
     if code != 0:
         raise SystemExit(f"docs/build.py: resnetc {' '.join(argv)} exited {code}")
     return f"```\n$ resnetc {' '.join(argv)}\n{out.getvalue()}```\n"
