@@ -4,7 +4,7 @@ The console script imports this module before any other part of resnetc. Until
 `compiler.cli.main` installs its own handlers (see `compiler.interrupts`), Ctrl-C ends the process
 at once, as SIGTERM already does: nothing has been written yet, and Python's start-up, which
 would otherwise turn the signal into a `KeyboardInterrupt` traceback from some half-imported
-module, prints nothing. (`python -m compiler` runs the same `main`, once `compiler` is imported.)
+module, prints nothing. (`python -m resnetc` runs the same `main`, once `resnetc` is imported.)
 """
 
 try:  # the C module behind `signal`, already loaded: importing `signal` itself takes 0.5 ms
@@ -18,7 +18,7 @@ if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not if star
 
 def main() -> int:
     """Run `resnetc` on the process arguments; return its exit code."""
-    from compiler.cli import main as run
+    from resnetc.cli import main as run
 
     return run()
 

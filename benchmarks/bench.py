@@ -114,7 +114,7 @@ def _run(argv: list[str], env: dict[str, str]) -> Callable[[], object]:
 
 
 def startup(rounds: int) -> list[str]:
-    """`python -m compiler compile SPEC -o DIR` per spec, cold and warm, against the floors."""
+    """`python -m resnetc compile SPEC -o DIR` per spec, cold and warm, against the floors."""
     # An installed package has its bytecode compiled; make that so here too (PYTHONDONTWRITEBYTECODE
     # may be set), or every run would also pay for compiling resnetc's own source.
     compileall.compile_dir(ROOT / "compiler", quiet=1)
@@ -130,8 +130,8 @@ def startup(rounds: int) -> list[str]:
         cases[f"cold {spec.stem}"] = _run(argv, env)
         setup[f"cold {spec.stem}"] = forget  # untimed: the compile cache loses every result
         cases[f"warm {spec.stem}"] = _run(argv, env)
-    cases["import only: python -c 'import compiler.cli'"] = _run(
-        [sys.executable, "-c", "import compiler.cli"], env
+    cases["import only: python -c 'import resnetc.cli'"] = _run(
+        [sys.executable, "-c", "import resnetc.cli"], env
     )
     for name, case in cases.items():  # warm the page cache and the template cache
         setup.get(name, lambda: None)()
@@ -160,9 +160,9 @@ def startup(rounds: int) -> list[str]:
 
 
 def _phases(path: Path) -> dict[str, Callable[[], object]]:
-    from compiler import analyze
-    from compiler.emit import render
-    from compiler.report import stage_table
+    from resnetc.pipeline import analyze
+    from resnetc.targets.torch.emit import render
+    from resnetc.teach.stage_table import stage_table
 
     data = path.read_bytes()
     net = analyze(data, str(path)).network
@@ -175,8 +175,8 @@ def _phases(path: Path) -> dict[str, Callable[[], object]]:
 
 def analysis(rounds: int) -> list[str]:
     """In-process time of each stage of `resnetc compile` / `check`, after start-up."""
-    from compiler import analyze
-    from compiler.emit import render
+    from resnetc.pipeline import analyze
+    from resnetc.targets.torch.emit import render
 
     paths = [*SPECS, SCALE_SPECS / "resnet1202.yaml", SCALE_SPECS / "deep10k.yaml"]
     lines = [
@@ -200,7 +200,7 @@ def analysis(rounds: int) -> list[str]:
 
 def growth(rounds: int) -> list[str]:
     """analyze + render + stage table, in-process, ResNet-18 -> ResNet-1202 -> 10,000 blocks."""
-    from compiler import analyze
+    from resnetc.pipeline import analyze
 
     paths = [ROOT / "spec" / "resnet18.yaml", *(SCALE_SPECS / n for n in GROWTH)]
     cases = {}

@@ -1,4 +1,4 @@
-"""`python -m compiler` is `resnetc`: quiet about Ctrl-C from here on, as `_resnetc` explains."""
+"""`python -m resnetc` is `resnetc`: quiet about Ctrl-C from here on, as `_resnetc` explains."""
 
 import signal
 import sys

@@ -12,10 +12,11 @@ from pathlib import Path
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from compiler import ir, limits
-from compiler.cells import format_cell
-from compiler.emit import pool_text, stem_conv_text
-from compiler.source import Source, Span
+from resnetc.core import ir
+from resnetc.front import limits
+from resnetc.front.cells import format_cell
+from resnetc.front.source import Source, Span
+from resnetc.targets.torch.emit import pool_text, stem_conv_text
 from tests.conftest import ROOT
 from tests.test_cells import SPEC
 
@@ -83,7 +84,7 @@ def cell_rows(draw: st.DrawFn) -> tuple[Rows, int]:
 
 
 def spell(rows: Rows, repeats: int, notation: int) -> str:
-    """A cell in one of the notations `compiler.cells` accepts."""
+    """A cell in one of the notations `resnetc.front.cells` accepts."""
     if notation == 0:  # [[3x3,64],[3x3,64]] x 2
         body = ",".join(f"[{k}x{k},{f}{f',C={g}' if g != 1 else ''}]" for k, f, g in rows)
         return f"[{body}] x {repeats}"
@@ -101,7 +102,7 @@ def valid_cell_texts() -> st.SearchStrategy[str]:
 
 def scalar_of(text: str, name: str = "cell.txt"):
     """`text` as a YAML `Scalar` of its own one-file source (for calling the cell parser alone)."""
-    from compiler.yamlsrc import Scalar
+    from resnetc.front.yamlsrc import Scalar
 
     source = Source(name, text)
     end = source.span(0, len(text)) if text else Span(name, 1, 1, 1, 1)

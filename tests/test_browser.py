@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler import analyze
-from compiler.explain import explain
+from resnetc.pipeline import analyze
+from resnetc.teach.explanation import explain
 from tests.conftest import ROOT, SPEC_DIR
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -67,7 +67,7 @@ def browser():
 def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("page") / "resnet50.html"
     run = subprocess.run(
-        [sys.executable, "-m", "compiler", "explain", "spec/resnet50.yaml", "--html", "-o", path],
+        [sys.executable, "-m", "resnetc", "explain", "spec/resnet50.yaml", "--html", "-o", path],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import compiler
-from compiler import CompileError
-from compiler.cells import format_cell
+import resnetc
+from resnetc.front.cells import format_cell
+from resnetc.front.diagnostics import CompileError
 
 BOTTLENECK = ((1, 64, 1), (3, 64, 1), (1, 256, 1))
 
@@ -24,7 +24,7 @@ stages:
 
 def rows_of(cell_yaml: str) -> tuple[tuple[tuple[int, int, int], ...], int]:
     """(kernel, filters, groups) per row and the repeats of the one-stage spec with this cell."""
-    net = compiler.analyze(SPEC.format(cell=cell_yaml), "cell.yaml").network
+    net = resnetc.analyze(SPEC.format(cell=cell_yaml), "cell.yaml").network
     cell = net.stages[0].cell
     return tuple((r.kernel, r.filters, r.groups) for r in cell.rows), cell.repeats
 
@@ -89,7 +89,7 @@ def test_missing_repeat_means_one_block() -> None:
 
 
 def test_canonical_form_parses_back() -> None:
-    net = compiler.analyze(SPEC.format(cell=FORMS["latex bmatrix single-quoted"]), "c.yaml").network
+    net = resnetc.analyze(SPEC.format(cell=FORMS["latex bmatrix single-quoted"]), "c.yaml").network
     text = format_cell(net.stages[0].cell)
     assert text == "[[1x1,64],[3x3,64],[1x1,256]] x 3"
     assert rows_of(f'"{text}"') == (BOTTLENECK, 3)
@@ -97,7 +97,7 @@ def test_canonical_form_parses_back() -> None:
 
 def diagnostic(cell_yaml: str) -> str:
     with pytest.raises(CompileError) as info:
-        compiler.analyze(SPEC.format(cell=cell_yaml), "cell.yaml")
+        resnetc.analyze(SPEC.format(cell=cell_yaml), "cell.yaml")
     return info.value.render()
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from compiler.cli import COMMANDS, main
+from resnetc.cli import COMMANDS, main
 from tests.conftest import GENERATED_DIR, ROOT, SPEC_DIR
 
 
 def resnetc(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "compiler", *args],
+        [sys.executable, "-m", "resnetc", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler import compilecache
-from compiler.cli import main
+from resnetc.cli import main
+from resnetc.files import cache as compilecache
 from tests.conftest import ROOT, SPEC_DIR
 from tests.test_startup import _imported
 
@@ -47,7 +47,9 @@ def test_a_warm_compile_imports_no_dependency(tmp_path: Path) -> None:
     cold = _imported(tmp_path, args)
     warm = _imported(tmp_path, args)
     assert {"pydantic", "yaml", "jinja2"} <= cold
-    assert not {"pydantic", "yaml", "jinja2", "compiler.emit", "compiler.ir"} & warm
+    assert (
+        not {"pydantic", "yaml", "jinja2", "resnetc.targets.torch.emit", "resnetc.core.ir"} & warm
+    )
 
 
 def test_the_key_covers_spec_path_label_and_resnetc(cache) -> None:
@@ -63,7 +65,10 @@ def test_the_fingerprint_covers_every_module_and_template(tmp_path: Path) -> Non
     shutil.copytree(ROOT / "compiler", package, ignore=shutil.ignore_patterns("__pycache__"))
     before = compilecache.digest(package)
     assert before == compilecache.digest(package)
-    for changed in (package / "templates" / "block.py.j2", package / "shapes.py"):
+    for changed in (
+        package / "targets" / "torch" / "templates" / "block.py.j2",
+        package / "core" / "shapes.py",
+    ):
         original = changed.read_bytes()
         changed.write_bytes(original + b"\n")
         assert compilecache.digest(package) != before, changed.name
@@ -118,7 +123,7 @@ def test_old_entries_are_pruned(cache, monkeypatch) -> None:
 def test_check_mode_uses_the_cache_and_still_finds_stale_files(cache, tmp_path) -> None:
     spec = str(SPEC_DIR / "resnet18.yaml")
     out = tmp_path / "out"
-    run = [sys.executable, "-m", "compiler", "compile", spec, "-o", str(out)]
+    run = [sys.executable, "-m", "resnetc", "compile", spec, "-o", str(out)]
     env = {"RESNETC_CACHE_DIR": str(cache.parent), "PATH": "/usr/bin:/bin"}
     assert subprocess.run(run, cwd=ROOT, env=env, capture_output=True).returncode == 0
     (out / "resnet18.py").write_text((out / "resnet18.py").read_text() + "# edited\n")

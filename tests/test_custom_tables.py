@@ -14,7 +14,8 @@ torch = pytest.importorskip("torch")
 
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-from compiler import analyze, compile_spec, costs  # noqa: E402
+from resnetc.core import costs  # noqa: E402
+from resnetc.pipeline import analyze, compile_spec  # noqa: E402
 from tests.test_models import load_module  # noqa: E402
 
 IMAGENET_STEM = "stem:\n  conv1: 7x7, 64, /2\n  pool: 3x3 max, /2\n"

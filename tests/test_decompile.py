@@ -14,11 +14,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import compiler  # noqa: E402
-from compiler import CompileError  # noqa: E402
-from compiler.cli import main  # noqa: E402
-from compiler.decompile_read import Checkpoint  # noqa: E402
-from compiler.decompiler import check_layout  # noqa: E402
+from resnetc import decompile  # noqa: E402
+from resnetc.checkpoint.decompiler import check_layout  # noqa: E402
+from resnetc.checkpoint.read import Checkpoint  # noqa: E402
+from resnetc.cli import main  # noqa: E402
+from resnetc.front.diagnostics import CompileError  # noqa: E402
 from tests.conftest import REFERENCE, ROOT  # noqa: E402
 from tests.test_decompile_roundtrip import analysed, build, normal  # noqa: E402
 from tests.test_startup import _imported  # noqa: E402
@@ -68,7 +68,7 @@ options:
 
 
 def test_the_written_spec_for_torchvision_resnet50() -> None:
-    result = compiler.decompile(tv("resnet50", "meta"))
+    result = decompile(tv("resnet50", "meta"))
     assert result.spec == RESNET50_SPEC
     assert result.analysis.warnings == ()
     assert result.network.class_name == "ResNet50"
@@ -115,18 +115,18 @@ WRAPPED = {
 @pytest.mark.parametrize("wrapper", list(WRAPPED))
 def test_checkpoint_files_as_training_scripts_save_them(wrapper: str, tmp_path: Path) -> None:
     path = _save(tmp_path / "ckpt.pth", WRAPPED[wrapper](tv(SD, "cpu")))
-    result = compiler.decompile(path)
+    result = decompile(path)
     assert result.network.name == "resnet18"
-    assert result.spec == compiler.decompile(tv(SD)).spec.replace("a state_dict", "ckpt.pth")
+    assert result.spec == decompile(tv(SD)).spec.replace("a state_dict", "ckpt.pth")
 
 
 def test_the_reading_is_described() -> None:
-    result = compiler.decompile(WRAPPED["ddp"](tv(SD)))
+    result = decompile(WRAPPED["ddp"](tv(SD)))
     assert result.checkpoint.origin == (
         "the state_dict under 'state_dict'",
         "the prefix 'module.' stripped from every key",
     )
-    timm = compiler.decompile(WRAPPED["timm"](tv(SD)))
+    timm = decompile(WRAPPED["timm"](tv(SD)))
     assert (
         "(the file also holds 'epoch', 'arch', 'version', 'args', 'state_dict_ema')"
         in (timm.summary()[0])
@@ -135,7 +135,7 @@ def test_the_reading_is_described() -> None:
 
 def test_the_legacy_pickle_format_is_read(tmp_path: Path) -> None:
     path = _save(tmp_path / "old.pth", tv(SD, "cpu"), _use_new_zipfile_serialization=False)
-    assert compiler.decompile(path).network.name == "resnet18"
+    assert decompile(path).network.name == "resnet18"
 
 
 def test_safetensors_are_read_from_the_header_alone(monkeypatch, tmp_path: Path) -> None:
@@ -166,40 +166,40 @@ def test_safetensors_are_read_from_the_header_alone(monkeypatch, tmp_path: Path)
             raise AssertionError(f"{key} was loaded")
 
     monkeypatch.setattr(safetensors, "safe_open", HeaderOnly)
-    result = compiler.decompile(tmp_path / "w.safetensors")
+    result = decompile(tmp_path / "w.safetensors")
     assert result.checkpoint.origin == ("a safetensors file (header only)",)
-    assert result.spec == compiler.decompile(tv(SD)).spec.replace("a state_dict", "w.safetensors")
+    assert result.spec == decompile(tv(SD)).spec.replace("a state_dict", "w.safetensors")
 
 
 def test_safetensors_need_no_torch(tmp_path: Path) -> None:
     from safetensors.torch import save_file
 
     save_file(tv(SD, "cpu"), tmp_path / "w.safetensors")
-    code = f"import compiler; compiler.decompile({str(tmp_path / 'w.safetensors')!r})"
+    code = f"import resnetc; resnetc.decompile({str(tmp_path / 'w.safetensors')!r})"
     names = _imported(tmp_path, [], code)
-    assert "compiler.decompile_recognize" in names
+    assert "resnetc.checkpoint.recognize" in names
     assert "torch" not in names
 
 
 def test_a_live_module_and_a_wrapped_one() -> None:
     model = net_of((ROOT / "spec/resnet34.yaml").read_text())
-    direct = compiler.decompile(model)
+    direct = decompile(model)
     assert direct.network.name == "resnet34"
     assert direct.checkpoint.origin == ("the state_dict of a live ResNet34 module",)
     wrapper = torch.nn.Module()
     wrapper.module = model  # how DistributedDataParallel holds it
-    assert compiler.decompile(wrapper).spec == direct.spec.replace("ResNet34", "Module")
+    assert decompile(wrapper).spec == direct.spec.replace("ResNet34", "Module")
 
 
 def test_checkpoints_without_num_batches_tracked_load_strictly() -> None:
     old = {k: v for k, v in tv(SD).items() if not k.endswith("num_batches_tracked")}
-    model = net_of(compiler.decompile(old).spec)
+    model = net_of(decompile(old).spec)
     model.load_state_dict(old, strict=True, assign=True)  # BatchNorm fills num_batches_tracked in
     assert model.bn1.num_batches_tracked.item() == 0
 
 
 def test_the_layout_check_can_fail() -> None:
-    found = compiler.decompile(tv(SD)).found
+    found = decompile(tv(SD)).found
     net = analysed((ROOT / "spec/resnet34.yaml").read_text())
     shapes = {k: tuple(v) for k, v in REF[SD]["state_dict"].items()}
     with pytest.raises(AssertionError, match=r"differs from x\.pth at layer1\.2"):
@@ -226,7 +226,7 @@ options:
 @pytest.mark.parametrize("shortcut", ["A", "B", "C"])
 def test_a_3x3_stem_follows_the_cifar_convention(shortcut: str) -> None:
     state = net_of(CIFAR.format(shortcut=shortcut)).state_dict()
-    spec = compiler.decompile(state).spec
+    spec = decompile(state).spec
     assert (
         "# assumed: a 32x32 input, the CIFAR size; change it with --input HxW\ninput: 32x32x3\n"
         in (spec)
@@ -235,13 +235,13 @@ def test_a_3x3_stem_follows_the_cifar_convention(shortcut: str) -> None:
     assert "  # assumed: no pool after conv1, as in the CIFAR stem;" in spec
     assert f"  shortcut: {shortcut}\n" in spec
     assert "downsample_at" not in spec  # basic blocks: nothing to assume
-    same = normal(compiler.decompile(state, name="cifar").network)
+    same = normal(decompile(state, name="cifar").network)
     assert same == normal(analysed(CIFAR.format(shortcut=shortcut)))
-    assert compiler.decompile(state).network.name == "resnet20"
+    assert decompile(state).network.name == "resnet20"
 
 
 def test_flags_replace_the_assumptions() -> None:
-    result = compiler.decompile(
+    result = decompile(
         tv("resnet50"),
         name="r50",
         input="160x128",
@@ -263,22 +263,22 @@ def test_flags_replace_the_assumptions() -> None:
 
 
 def test_input_channels_and_classes_come_from_the_weights() -> None:
-    gray = compiler.decompile(tv(SD), input="64x64x3").network
+    gray = decompile(tv(SD), input="64x64x3").network
     assert gray.input.c == 3
     with pytest.raises(CompileError, match=r"--input asks for 1 input channels, but conv1\.weight"):
-        compiler.decompile(tv(SD), input="64x64x1")
+        decompile(tv(SD), input="64x64x1")
     with pytest.raises(CompileError, match=r"--classes 10, but fc\.weight"):
-        compiler.decompile(tv(SD), classes=10)
-    assert compiler.decompile(tv(SD), classes=1000).network.classes == 1000
+        decompile(tv(SD), classes=10)
+    assert decompile(tv(SD), classes=1000).network.classes == 1000
 
 
 def test_a_headless_backbone_needs_classes_and_then_loads_all_but_fc() -> None:
     backbone = {k: v for k, v in tv(SD).items() if not k.startswith("fc.")}
     with pytest.raises(CompileError) as info:
-        compiler.decompile(backbone)
+        decompile(backbone)
     assert "fc.weight is missing: the checkpoint has no classifier" in info.value.render()
     assert "pass --classes N" in info.value.render()
-    result = compiler.decompile(backbone, classes=10)
+    result = decompile(backbone, classes=10)
     assert "# from --classes: the checkpoint has no fc" in result.spec
     missing, unexpected = net_of(result.spec).load_state_dict(backbone, strict=False)
     assert (sorted(missing), unexpected) == (["fc.bias", "fc.weight"], [])
@@ -293,7 +293,7 @@ def test_bad_options_are_value_errors() -> None:
         {"classes": 0},
     ):
         with pytest.raises(ValueError):
-            compiler.decompile(tv(SD), **options)
+            decompile(tv(SD), **options)
 
 
 STRIDES = """\
@@ -315,7 +315,7 @@ stages:
 
 def test_option_b_projections_show_strides_where_channels_stay() -> None:
     state = net_of(STRIDES).state_dict()
-    result = compiler.decompile(state, name="odd", input="64x64")
+    result = decompile(state, name="odd", input="64x64")
     spec = result.spec
     assert (
         '  conv2_x:\n    cell: "[[3x3,8],[3x3,8]] x 2"\n    # from the weights: layer1.0 keeps 8'
@@ -365,7 +365,7 @@ def test_the_command_writes_the_spec_and_says_what_it_recognised(resnetc, tmp_pa
     )
     assert "  input 224x224                                 --input HxW" in lines
     assert lines[-1] == f"wrote {out}; compile it with: resnetc compile {out} -o DIR"
-    expected = compiler.decompile(ckpt, name="mine", filename=str(out)).spec
+    expected = decompile(ckpt, name="mine", filename=str(out)).spec
     assert out.read_text() == expected
     assert sorted(p.name for p in out.parent.iterdir()) == ["mine.yaml"]  # no temporary left
     compiled = resnetc("compile", str(out), "-o", str(tmp_path / "gen"))
@@ -392,7 +392,7 @@ def test_the_command_prints_to_stdout_with_dash(resnetc, tmp_path: Path) -> None
     ckpt = _save(tmp_path / "r18.pth", tv(SD, "cpu"))
     run = resnetc("decompile", str(ckpt), "-o", "-", "--input", "32x32")
     assert run.returncode == 0, run.stderr
-    assert run.stdout == compiler.decompile(ckpt, input="32x32").spec
+    assert run.stdout == decompile(ckpt, input="32x32").spec
     assert "recognised an 18-layer ResNet" in run.stderr
     assert list(tmp_path.iterdir()) == [ckpt]
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-import compiler
-from compiler import CompileError
-from compiler.decompile_recognize import recognise
-from compiler.decompile_spec import Choices, spec_text
+import resnetc
+from resnetc.checkpoint.recognize import recognise
+from resnetc.checkpoint.write import Choices, spec_text
+from resnetc.front.diagnostics import CompileError
 
 Rows = list[tuple[int, int, int]]  # (kernel, filters, groups)
 
@@ -80,7 +80,7 @@ def test_preact_shapes_are_checked_against_the_input_channels() -> None:
     state = dict(PREACT_RESNET20)
     state["layer2.0.bn1.weight"] = (32,)  # a post-activation bn1 would have conv1's 32 filters
     with pytest.raises(CompileError) as info:
-        compiler.decompile({k: _Shape(v) for k, v in state.items()})
+        resnetc.decompile({k: _Shape(v) for k, v in state.items()})
     assert (
         "layer2.0.bn1.weight has shape [32]: the BatchNorm before layer2.0.conv1 (16 channels from"
         " layer1.2) needs [16]"
@@ -91,7 +91,7 @@ def test_a_two_conv_projection_in_a_preact_net_is_refused() -> None:
     state = {k: _Shape(v) for k, v in PREACT_RESNET20.items()}
     state["layer2.0.downsample.0.weight"] = state.pop("layer2.0.downsample.weight")
     with pytest.raises(CompileError, match=r"layer2\.0\.downsample\.0\.weight has shape"):
-        compiler.decompile(state)
+        resnetc.decompile(state)
 
 
 class _Shape:
@@ -108,7 +108,7 @@ def test_preact_checkpoints_decompile_to_code_that_loads_them(state: dict) -> No
     torch = pytest.importorskip("torch")
     from tests.test_decompile_roundtrip import build
 
-    result = compiler.decompile({k: _Shape(v) for k, v in state.items()})
+    result = resnetc.decompile({k: _Shape(v) for k, v in state.items()})
     net = result.network
     assert net.options.preact and net.stem.norm is None
     assert net.head.norm is not None and net.head.norm.name == "final_bn"

@@ -17,8 +17,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import compiler  # noqa: E402
-from compiler import CompileError  # noqa: E402
+import resnetc  # noqa: E402
+from resnetc.front.diagnostics import CompileError  # noqa: E402
 from tests.conftest import REFERENCE, ROOT  # noqa: E402
 
 REF = json.loads(REFERENCE.read_text())
@@ -36,7 +36,7 @@ def meta(*shape: int):
 def refused(checkpoint: object, **options) -> str:
     """The rendered diagnostics of a refused decompile."""
     with pytest.raises(CompileError) as info:
-        compiler.decompile(checkpoint, **options)
+        resnetc.decompile(checkpoint, **options)
     return info.value.render()
 
 
@@ -360,16 +360,16 @@ def test_unreadable_files_get_one_diagnostic(case: str, tmp_path: Path) -> None:
     assert "Traceback" not in text
 
 
-def resnetc(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def run_resnetc(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "compiler", *args], cwd=cwd, capture_output=True, text=True
+        [sys.executable, "-m", "resnetc", *args], cwd=cwd, capture_output=True, text=True
     )
 
 
 def test_the_command_refuses_with_exit_1_and_writes_nothing(tmp_path: Path) -> None:
     path = save(tmp_path / "se.pth", {k: torch.zeros(v.shape) for k, v in with_se(tv(R50)).items()})
     out = tmp_path / "se.yaml"
-    run = resnetc("decompile", str(path), "-o", str(out))
+    run = run_resnetc("decompile", str(path), "-o", str(out))
     assert run.returncode == 1, run.stderr
     assert run.stderr.startswith(f"{path}: error: 64 of 384 entries are not part of the ResNet")
     assert run.stderr.rstrip().endswith("resnetc: nothing written")

@@ -24,10 +24,10 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-import compiler  # noqa: E402
-from compiler import CompileError  # noqa: E402
-from compiler.decompiler import state_dict_layout  # noqa: E402
-from compiler.emit import render  # noqa: E402
+import resnetc  # noqa: E402
+from resnetc.checkpoint.decompiler import state_dict_layout  # noqa: E402
+from resnetc.front.diagnostics import CompileError  # noqa: E402
+from resnetc.targets.torch.emit import render  # noqa: E402
 from tests import reference  # noqa: E402
 from tests.conftest import REFERENCE, SPEC_DIR  # noqa: E402
 
@@ -82,7 +82,7 @@ def with_weights(net, weights: dict):
 
 def analysed(text: str | bytes):
     """The analysed IR of a spec."""
-    return compiler.analyze(text, "<spec>").network
+    return resnetc.analyze(text, "<spec>").network
 
 
 def normal(net, strides: bool = True) -> object:
@@ -120,7 +120,7 @@ def flags(net) -> dict:
 def round_trip(original) -> None:
     """Decompile the state_dict of the model `original` compiles to: same IR, a strict load."""
     state = build(original).state_dict()
-    result = compiler.decompile(state, **flags(original))
+    result = resnetc.decompile(state, **flags(original))
     assert state_dict_layout(original) == {k: tuple(v.shape) for k, v in state.items()}
     default = all(s.stride == (2 if i else 1) for i, s in enumerate(original.stages))
     explained = default or any("stride:" in line for line in result.spec.splitlines())
@@ -144,19 +144,19 @@ def meta_state(name: str) -> dict:
 @pytest.mark.parametrize("name", list(REF))
 def test_torchvision_and_timm_layouts_load_strictly(name: str) -> None:
     state = meta_state(name)
-    result = compiler.decompile(state)
+    result = resnetc.decompile(state)
     assert result.network.name == name
     model = build(analysed(result.spec))
     model.load_state_dict(state, strict=True)
     assert sum(p.numel() for p in model.parameters()) == REF[name]["params"]
-    assert compiler.decompile(model.state_dict()).spec == result.spec
+    assert resnetc.decompile(model.state_dict()).spec == result.spec
 
 
 def test_resnext_and_wide_decompile_to_the_cells_a_user_would_write() -> None:
-    resnext = compiler.decompile(meta_state("resnext50_32x4d")).spec
+    resnext = resnetc.decompile(meta_state("resnext50_32x4d")).spec
     assert 'conv2_x: "[[1x1,128],[3x3,128,C=32],[1x1,256]] x 3"' in resnext
     assert 'conv5_x: "[[1x1,1024],[3x3,1024,C=32],[1x1,2048]] x 3"' in resnext
-    wide = compiler.decompile(meta_state("wide_resnet50_2")).spec
+    wide = resnetc.decompile(meta_state("wide_resnet50_2")).spec
     assert 'conv2_x: "[[1x1,128],[3x3,128],[1x1,256]] x 3"' in wide
     assert 'conv4_x: "[[1x1,512],[3x3,512],[1x1,1024]] x 6"' in wide
 
@@ -164,7 +164,7 @@ def test_resnext_and_wide_decompile_to_the_cells_a_user_would_write() -> None:
 @pytest.mark.parametrize("name", ["resnet18", "resnext50_32x4d"])
 def test_decompiled_code_computes_what_torchvision_computes(name: str) -> None:
     weights = reference.randomized(meta_state(name))
-    model = with_weights(analysed(compiler.decompile(weights).spec), weights)
+    model = with_weights(analysed(resnetc.decompile(weights).spec), weights)
     x = torch.randn(1, 3, 48, 48, generator=torch.Generator().manual_seed(1))
     with torch.no_grad(), one_thread():
         torch.testing.assert_close(model(x), reference.forward(weights, x), rtol=1e-4, atol=1e-5)
@@ -268,7 +268,7 @@ def _same_outputs(text: str) -> None:
     hypothesis.assume(original is not None)
     weights = reference.randomized(build(original).state_dict())
     model = with_weights(original, weights)
-    again = with_weights(analysed(compiler.decompile(weights, **flags(original)).spec), weights)
+    again = with_weights(analysed(resnetc.decompile(weights, **flags(original)).spec), weights)
     x = torch.randn(2, original.input.c, 12, 10, generator=torch.Generator().manual_seed(2))
     with torch.no_grad(), one_thread():
         torch.testing.assert_close(again(x), model(x), rtol=0, atol=0)

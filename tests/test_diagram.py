@@ -10,9 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from compiler import analyze
-from compiler.diagram import HEAD_COLOUR, INPUT_COLOUR, LINE_COLOUR, STAGE_COLOURS, STEM_COLOUR, svg
-from compiler.page import html
+from resnetc.pipeline import analyze
+from resnetc.teach.diagram import (
+    HEAD_COLOUR,
+    INPUT_COLOUR,
+    LINE_COLOUR,
+    STAGE_COLOURS,
+    STEM_COLOUR,
+    svg,
+)
+from resnetc.teach.page import html
 from tests.conftest import ROOT
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -106,7 +113,7 @@ def test_deterministic() -> None:
 def test_cli_writes_the_same_svg(tmp_path: Path) -> None:
     out = tmp_path / "sub" / "resnet50.svg"
     run = subprocess.run(
-        [sys.executable, "-m", "compiler", "diagram", "spec/resnet50.yaml", "-o", str(out)],
+        [sys.executable, "-m", "resnetc", "diagram", "spec/resnet50.yaml", "-o", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,

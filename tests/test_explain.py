@@ -13,11 +13,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compiler import analyze
-from compiler.arithmetic import out_size_formula, out_size_text
-from compiler.emit import render
-from compiler.explain import explain, markdown
-from compiler.shapes import out_size
+from resnetc.core.shapes import out_size
+from resnetc.pipeline import analyze
+from resnetc.targets.torch.emit import render
+from resnetc.teach.explanation import explain
+from resnetc.teach.markdown import markdown
+from resnetc.teach.size_formula import out_size_formula, out_size_text
 from tests.conftest import ROOT
 
 GOLDEN = ROOT / "tests" / "explain"
@@ -141,7 +142,7 @@ def test_the_size_steps_agree_with_the_shape_pass(spec: str) -> None:
             assert step.text.endswith(f" = {step.after.w}")
             assert f" = {step.after.h}" in step.text
     costs = sum(p.params for p in exp.parts), sum(p.macs for p in exp.parts)
-    from compiler.costs import totals
+    from resnetc.core.costs import totals
 
     assert costs == totals(exp.network)
 

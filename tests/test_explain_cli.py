@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compiler import analyze
-from compiler.explain import markdown
-from compiler.page import html
+from resnetc.pipeline import analyze
+from resnetc.teach.markdown import markdown
+from resnetc.teach.page import html
 from tests.conftest import ROOT
 from tests.test_cli import resnetc
 

@@ -33,7 +33,7 @@ import pytest
 import torch
 from torch import nn
 
-from compiler import analyze, compile_spec
+from resnetc.pipeline import analyze, compile_spec
 from tests.conftest import GENERATED_DIR, SPEC_DIR
 
 

@@ -15,8 +15,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from compiler import analyze, compile_spec, costs  # noqa: E402
-from compiler.cells import format_cell  # noqa: E402
+from resnetc.core import costs  # noqa: E402
+from resnetc.front.cells import format_cell  # noqa: E402
+from resnetc.pipeline import analyze, compile_spec  # noqa: E402
 from tests import reference  # noqa: E402
 from tests.conftest import REFERENCE, SPEC_DIR  # noqa: E402
 from tests.test_models import load_module  # noqa: E402

@@ -22,12 +22,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from compiler import CompileError, analyze, compile_spec
-from compiler.cells import Cell, format_cell, parse_cell
-from compiler.cli import main
-from compiler.diagnostics import Diagnostic
-from compiler.source import Source
-from compiler.yamlsrc import decode, load
+from resnetc.cli import main
+from resnetc.front.cells import Cell, format_cell, parse_cell
+from resnetc.front.diagnostics import CompileError, Diagnostic
+from resnetc.front.source import Source
+from resnetc.front.yamlsrc import decode, load
+from resnetc.pipeline import analyze, compile_spec
 from tests import strategies as s
 
 LONG_EXAMPLES = int(os.environ.get("RESNETC_FUZZ_EXAMPLES", "5000"))

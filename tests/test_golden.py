@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from compiler import CompileError, compile_spec
-from compiler.cli import main
+from resnetc.cli import main
+from resnetc.front.diagnostics import CompileError
+from resnetc.pipeline import compile_spec
 from tests.conftest import ROOT
 
 CASES = ROOT / "tests" / "cases"
@@ -56,7 +57,7 @@ def test_refusal_exit_code_and_format_from_the_command_line(tmp_path: Path) -> N
     """The installed entry point: diagnostics on stderr, exit 1, nothing on stdout."""
     spec = "tests/cases/bad_unquoted_cell/spec.yaml"
     run = subprocess.run(
-        [sys.executable, "-m", "compiler", "compile", spec, "-o", str(tmp_path)],
+        [sys.executable, "-m", "resnetc", "compile", spec, "-o", str(tmp_path)],
         cwd=ROOT,
         capture_output=True,
         text=True,

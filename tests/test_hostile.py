@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from compiler import CompileError, analyze, compile_spec, emit, output
-from compiler.cli import main
-from compiler.modcheck import InternalError, check_module
+from resnetc.cli import main
+from resnetc.files import output
+from resnetc.front.diagnostics import CompileError
+from resnetc.pipeline import analyze, compile_spec
+from resnetc.targets.torch import emit
+from resnetc.targets.torch.modcheck import InternalError, check_module
 from tests.conftest import ROOT, SPEC_DIR
 
 R18 = (SPEC_DIR / "resnet18.yaml").read_text()

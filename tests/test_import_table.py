@@ -18,10 +18,11 @@ import types
 
 import pytest
 
-from compiler import analyze, compile_spec, costs
-from compiler.cli import main
-from compiler.limits import MAX_SPEC_BYTES
-from compiler.tabletext import Text, clean, unflatten
+from resnetc.cli import main
+from resnetc.core import costs
+from resnetc.front.limits import MAX_SPEC_BYTES
+from resnetc.pipeline import analyze, compile_spec
+from resnetc.tables.text import Text, clean, unflatten
 from tests.conftest import REFERENCE, ROOT, SPEC_DIR
 
 TABLES = ROOT / "tests" / "tables"
@@ -344,6 +345,6 @@ def test_importing_never_imports_torch(tmp_path) -> None:
     from tests.test_startup import _imported
 
     names = _imported(tmp_path, ["import-table", str(TABLES / "table1.tex"), "-o", str(tmp_path)])
-    assert {"compiler.importtable", "compiler.shapes"} <= names
+    assert {"resnetc.tables.importer", "resnetc.core.shapes"} <= names
     assert not sorted(n for n in names if n.split(".")[0] in {"torch", "numpy", "sympy"})
     assert (tmp_path / "resnet152.yaml").exists()

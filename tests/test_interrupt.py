@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from compiler import compile_spec, interrupts, output
-from compiler.cli import main
-from compiler.emit import HEADER
-from compiler.output import spec_label
+from resnetc.cli import main
+from resnetc.files import interrupts, output
+from resnetc.files.output import spec_label
+from resnetc.pipeline import compile_spec
+from resnetc.targets.torch.emit import HEADER
 from tests.conftest import ROOT, SPEC_DIR
 
 SPECS = ["resnet18.yaml", "resnet50.yaml", "resnet152.yaml"]
@@ -211,7 +212,7 @@ class _Panic(BaseException):
 def test_whatever_an_interrupted_import_raises_is_reported_as_the_interrupt(
     monkeypatch, capsys
 ) -> None:
-    import compiler.cli.check as check
+    import resnetc.cli.check as check
 
     def interrupted_import(args) -> int:
         try:
@@ -226,7 +227,7 @@ def test_whatever_an_interrupted_import_raises_is_reported_as_the_interrupt(
 
 
 def test_a_bug_is_an_internal_error_not_a_traceback(monkeypatch, capsys) -> None:
-    import compiler.cli.check as check
+    import resnetc.cli.check as check
 
     def bug(args) -> int:
         raise _Panic("something broke")

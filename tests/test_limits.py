@@ -1,4 +1,4 @@
-"""Bounded resources: every limit in compiler/limits.py refuses with its own diagnostic, fast,
+"""Bounded resources: every limit in compiler/front/limits.py refuses with its own diagnostic, fast,
 and a huge but sound table (a million blocks a stage, 2^20-wide convolutions) is handled
 statically, fast; docs/robustness.md lists the limits as they are.
 """
@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from compiler import CompileError, analyze, compile_spec, limits
-from compiler.cli import main
+from resnetc.cli import main
+from resnetc.front import limits
+from resnetc.front.diagnostics import CompileError
+from resnetc.pipeline import analyze, compile_spec
 from tests.conftest import ROOT
 
 SECOND = 1.0
@@ -285,7 +287,7 @@ def test_every_limit_has_a_test() -> None:
 
 
 def test_the_documented_limits_are_the_real_ones() -> None:
-    """docs/robustness.md's table names every limit with its value, as compiler/limits.py has it."""
+    """docs/robustness.md names every limit with its value, as compiler/front/limits.py has it."""
     doc = (ROOT / "docs" / "robustness.md").read_text()
     rows = dict(re.findall(r"^\| `(MAX_\w+)` \| ([\d,]+) \|", doc, flags=re.M))
     assert {k: int(v.replace(",", "")) for k, v in rows.items()} == _limits()

@@ -14,7 +14,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import compiler  # noqa: E402
+import resnetc  # noqa: E402
 from tests import reference  # noqa: E402
 from tests.conftest import GENERATED_DIR, REFERENCE, ROOT, SPEC_DIR  # noqa: E402
 
@@ -38,7 +38,7 @@ def build(name: str, device: str = "meta"):
 
 def analysis(name: str):
     path = SPEC_DIR / f"{name}.yaml"
-    return compiler.analyze(path.read_bytes(), f"spec/{name}.yaml")
+    return resnetc.analyze(path.read_bytes(), f"spec/{name}.yaml")
 
 
 @pytest.mark.parametrize("name", TABLE1)
@@ -87,7 +87,7 @@ def test_outputs_equal_an_independent_torchvision_forward(name: str) -> None:
 @pytest.mark.parametrize("name", TABLE1)
 def test_generated_file_is_what_the_spec_compiles_to(name: str) -> None:
     spec = f"spec/{name}.yaml"
-    text = compiler.compile_spec((ROOT / spec).read_bytes(), spec)
+    text = resnetc.compile_spec((ROOT / spec).read_bytes(), spec)
     assert text == (GENERATED_DIR / f"{name}.py").read_text()
 
 
@@ -97,7 +97,7 @@ def test_any_input_size_channels_and_classes() -> None:
         "classes: 1000", "classes: 7"
     )
     spec = spec[: spec.index("expect:")]  # Table 1's sizes are for 224x224
-    text = compiler.compile_spec(spec, "odd.yaml")
+    text = resnetc.compile_spec(spec, "odd.yaml")
     model = load_module("odd", text).resnet18().eval()
     with torch.no_grad():
         out = model(torch.randn(1, 4, 96, 128))

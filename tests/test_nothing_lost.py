@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from compiler import compile_spec, output
-from compiler.cli import main
-from compiler.output import spec_label, target_path
+from resnetc.cli import main
+from resnetc.files import output
+from resnetc.files.output import spec_label, target_path
+from resnetc.pipeline import compile_spec
 from tests.conftest import SPEC_DIR
 
 R18 = SPEC_DIR / "resnet18.yaml"

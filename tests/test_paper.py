@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from compiler import paper
+from resnetc.teach import paper_flops as paper
 from tests.conftest import REFERENCE, ROOT, SPEC_DIR
 
 DOC = ROOT / "docs" / "flops.md"
@@ -66,8 +66,8 @@ def test_the_1x1_networks_are_exact_against_torch(rows) -> None:
     torch = pytest.importorskip("torch")
     from torch.utils.flop_counter import FlopCounterMode
 
-    from compiler import compile_spec
-    from compiler.verify import load_module
+    from resnetc.pipeline import compile_spec
+    from resnetc.targets.torch.verify import load_module
 
     for r in rows:
         text = paper.with_options((SPEC_DIR / f"{r.name}.yaml").read_text(), downsample_at="1x1")

@@ -13,9 +13,10 @@ import pytest
 import torch
 from torch import nn
 
-from compiler import analyze, compile_spec, costs
-from compiler.emit import render
-from compiler.report import stage_table
+from resnetc.core import costs
+from resnetc.pipeline import analyze, compile_spec
+from resnetc.targets.torch.emit import render
+from resnetc.teach.stage_table import stage_table
 from tests.conftest import ROOT, SPEC_DIR
 
 SCALE = ROOT / "benchmarks" / "specs"

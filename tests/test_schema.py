@@ -17,8 +17,10 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from compiler import CompileError, analyze, spec
-from compiler.schema import schema, text
+from resnetc.front import spec
+from resnetc.front.diagnostics import CompileError
+from resnetc.front.schema import schema, text
+from resnetc.pipeline import analyze
 from tests.conftest import ROOT
 
 GOOD = sorted(
@@ -145,7 +147,7 @@ def test_text_is_deterministic_json_and_the_cli_writes_it(tmp_path: Path) -> Non
     assert json.loads(text()) == schema()
     out = tmp_path / "resnetc.schema.json"
     run = subprocess.run(
-        [sys.executable, "-m", "compiler", "schema", "-o", str(out)],
+        [sys.executable, "-m", "resnetc", "schema", "-o", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -154,6 +156,6 @@ def test_text_is_deterministic_json_and_the_cli_writes_it(tmp_path: Path) -> Non
     assert run.returncode == 0, run.stderr
     assert out.read_text(encoding="utf-8") == text()
     stdout = subprocess.run(
-        [sys.executable, "-m", "compiler", "schema"], cwd=ROOT, capture_output=True, timeout=60
+        [sys.executable, "-m", "resnetc", "schema"], cwd=ROOT, capture_output=True, timeout=60
     )
     assert stdout.stdout.decode("utf-8") == text()

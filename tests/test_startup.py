@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from compiler import compile_spec, emit, templatecache
-from compiler.output import spec_label
+from resnetc.files import templatecache
+from resnetc.files.output import spec_label
+from resnetc.pipeline import compile_spec
+from resnetc.targets.torch import emit
 from tests.conftest import ROOT, SPEC_DIR
 
 R152 = SPEC_DIR / "resnet152.yaml"
@@ -29,7 +31,7 @@ if code:
     exec(code)
 else:
     sys.argv = ["resnetc", *args]
-    runpy.run_module("compiler", run_name="__main__", alter_sys=True)
+    runpy.run_module("resnetc", run_name="__main__", alter_sys=True)
 """
 
 
@@ -49,7 +51,7 @@ def test_compiling_never_imports_torch(command: str, tmp_path: Path) -> None:
     if command == "compile":
         args += ["-o", str(tmp_path / "out")]
     names = _imported(tmp_path, args)
-    assert {"compiler.emit", "compiler.shapes"} <= names
+    assert {"resnetc.targets.torch.emit", "resnetc.core.shapes"} <= names
     heavy = sorted(n for n in names if n.split(".")[0] in {"torch", "numpy", "sympy"})
     assert not heavy, heavy
     if command == "compile":
@@ -59,16 +61,16 @@ def test_compiling_never_imports_torch(command: str, tmp_path: Path) -> None:
 
 
 def test_help_and_the_api_import_no_dependency(tmp_path: Path) -> None:
-    code = "import compiler, compiler.cli; compiler.cli.build_parser()"
+    code = "import resnetc, resnetc.cli; resnetc.cli.build_parser()"
     names = _imported(tmp_path, [], code)
-    assert "compiler.cli.compile" in names
+    assert "resnetc.cli.compile" in names
     assert not {"pydantic", "yaml", "jinja2", "torch"} & names
 
 
 def test_check_does_not_load_templates(tmp_path: Path) -> None:
     names = _imported(tmp_path, ["check", str(R152)])
-    assert "compiler.shapes" in names
-    assert "compiler.templatecache" not in names
+    assert "resnetc.core.shapes" in names
+    assert "resnetc.files.templatecache" not in names
 
 
 # ---------------------------------------------------------------- the template cache

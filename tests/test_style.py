@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler import compile_spec
+from resnetc.pipeline import compile_spec
 from tests.conftest import GENERATED_DIR, ROOT
 
 SPECS = sorted(ROOT.glob("spec/*.yaml")) + sorted(

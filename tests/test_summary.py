@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from compiler import analyze, compile_spec, costs
-from compiler.cli import main
-from compiler.summary import FORMATS, as_data, render, summarize
+from resnetc.cli import main
+from resnetc.core import costs
+from resnetc.pipeline import analyze, compile_spec
+from resnetc.teach.layer_summary import FORMATS, as_data, render, summarize
 from tests.conftest import REFERENCE, ROOT, SPEC_DIR
 
 SPECS = sorted(SPEC_DIR.glob("*.yaml"))
@@ -96,7 +97,7 @@ def test_subtotals_and_totals_are_what_check_prints(path: Path, capsys) -> None:
 def _build(path: Path, text: str | None = None):
     import torch
 
-    from compiler.verify import load_module
+    from resnetc.targets.torch.verify import load_module
 
     net = _net(path)
     source = text or compile_spec(path.read_bytes(), _label(path))
@@ -259,5 +260,5 @@ def test_summary_never_imports_torch(tmp_path: Path) -> None:
 
     for fmt in FORMATS:
         names = _imported(tmp_path, ["summary", str(SPEC_DIR / "resnet152.yaml"), "--format", fmt])
-        assert "compiler.summary" in names
+        assert "resnetc.teach.layer_summary" in names
         assert not [n for n in names if n.split(".")[0] in {"torch", "numpy", "sympy"}]

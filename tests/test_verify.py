@@ -15,10 +15,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from compiler import analyze, costs, ir, shapes  # noqa: E402
-from compiler.cli import main  # noqa: E402
-from compiler.emit import render  # noqa: E402
-from compiler.verify import verify  # noqa: E402
+from resnetc.cli import main  # noqa: E402
+from resnetc.core import costs, ir, shapes  # noqa: E402
+from resnetc.pipeline import analyze  # noqa: E402
+from resnetc.targets.torch.emit import render  # noqa: E402
+from resnetc.targets.torch.verify import verify  # noqa: E402
 from tests.conftest import ROOT, SPEC_DIR  # noqa: E402
 
 SPECS = sorted(SPEC_DIR.glob("*.yaml")) + sorted((ROOT / "tests" / "specs").glob("*.yaml"))
@@ -245,5 +246,5 @@ def test_verify_of_resnet152_is_quick_once_torch_is_loaded() -> None:
 def test_importing_verify_imports_no_torch(tmp_path: Path) -> None:
     from tests.test_startup import _imported
 
-    names = _imported(tmp_path, [], code="import compiler.verify, compiler.cli.verify")
+    names = _imported(tmp_path, [], code="import resnetc.targets.torch.verify, resnetc.cli.verify")
     assert not [n for n in names if n.split(".")[0] == "torch"]

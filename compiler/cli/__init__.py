@@ -3,7 +3,7 @@
 Each subcommand lives in its own module of this package and exposes `HELP` (one line),
 `add_arguments(parser)` and `run(args) -> int`. Exit codes: 0 success, 1 a spec (or file) was
 refused or `--check` found a difference, 2 a usage error, 3 an internal error (a bug in resnetc),
-130 / 143 / 129 interrupted by Ctrl-C / SIGTERM / SIGHUP (see `compiler.interrupts`).
+130 / 143 / 129 interrupted by Ctrl-C / SIGTERM / SIGHUP (see `resnetc.files.interrupts`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-from .. import __version__, interrupts
-from ..interrupts import Terminated
+from .. import __version__
+from ..files import interrupts
+from ..files.interrupts import Terminated
 
 if TYPE_CHECKING:
     import argparse
@@ -34,7 +35,7 @@ COMMANDS = (
     "import-table",
     "decompile",
 )
-"""Subcommands, in the order `--help` lists them; each is the module `compiler.cli.<name>`."""
+"""Subcommands, in the order `--help` lists them; each is the module `resnetc.cli.<name>`."""
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM

@@ -6,10 +6,14 @@ import os
 import stat
 import sys
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from .. import Analysis, CompileError, analyze, limits
-from ..diagnostics import Diagnostic
-from ..source import printable
+from ..front import limits
+from ..front.diagnostics import CompileError, Diagnostic
+from ..front.source import printable
+
+if TYPE_CHECKING:
+    from ..pipeline import Analysis
 
 
 class Refused(Exception):  # noqa: N818 (a verdict, not an error in resnetc)
@@ -40,6 +44,8 @@ def _unreadable(path: str, why: str) -> str:
 
 def analyze_bytes(data: bytes, path: str) -> Analysis:
     """Analyse the spec `data` read from `path`; refusals are raised as `Refused`."""
+    from ..pipeline import analyze
+
     try:
         return analyze(data, path)
     except CompileError as exc:

@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check each spec in turn; 1 if any was refused."""
-    from ..report import stage_table
+    from ..teach.stage_table import stage_table
 
     refused = 0
     for i, path in enumerate(args.specs):

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .. import Analysis
-from ..diagnostics import Diagnostic, note
-from ..source import printable
+from ..front.diagnostics import Diagnostic, note
+from ..front.source import printable
 from ._common import Refused, analyze_bytes, read_bytes, summary_line
+
+if TYPE_CHECKING:
+    from ..pipeline import Analysis
 
 HELP = "compile specs into PyTorch modules (DIR/<name>.py)"
 DESCRIPTION = """\
@@ -67,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _write(targets: list, force: bool) -> int:
     """Write the targets, all or nothing, unless one of them may not be replaced."""
-    from .. import output
+    from ..files import output
 
     blocked = [(t, why) for t in targets if (why := output.obstacle(t.path, force))]
     for t, why in blocked:
@@ -98,7 +101,7 @@ def _write(targets: list, force: bool) -> int:
 
 def _torch_available() -> bool:
     """Whether torch can be imported (--verify needs it); says why not."""
-    from ..verify import TorchMissing, import_torch
+    from ..targets.torch.verify import TorchMissing, import_torch
 
     try:
         import_torch()
@@ -123,7 +126,7 @@ def _compile_all(
 ) -> tuple[list, int, dict[str, Analysis]]:
     """Targets for every spec that compiles, how many were refused (all are reported), and, when
     verifying, the analysis of each target's network by name."""
-    from ..output import Target, target_path
+    from ..files.output import Target, target_path
 
     targets: list[Target] = []
     first: dict[str, str] = {}
@@ -152,8 +155,8 @@ def _compile_one(path: str, out_dir: Path, analyse: bool):
 
     An unchanged spec compiled by an unchanged resnetc is taken from the compile cache, unless its
     analysis is needed (`--verify`)."""
-    from .. import compilecache
-    from ..output import spec_label
+    from ..files import cache as compilecache
+    from ..files.output import spec_label
 
     data = read_bytes(path)
     label = spec_label(path, out_dir)
@@ -161,7 +164,7 @@ def _compile_one(path: str, out_dir: Path, analyse: bool):
     result = None if analyse else compilecache.load(key)
     analysis = None
     if result is None:
-        from ..emit import render
+        from ..targets.torch.emit import render
 
         analysis = analyze_bytes(data, path)
         warnings = "".join(d.render(analysis.source) + "\n" for d in analysis.warnings)
@@ -192,7 +195,7 @@ def _clash(path: str, other_path: str) -> str:
 
 def _check(targets: list) -> int:
     """Print the diff of every stale target; 1 if there is any."""
-    from ..output import diff
+    from ..files.output import diff
 
     stale = 0
     for t in targets:

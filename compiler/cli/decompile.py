@@ -19,7 +19,7 @@ nothing, if the checkpoint is not a ResNet that resnetc can describe."""
 
 
 def _size(text: str) -> tuple[int, ...]:
-    from ..decompiler import parse_input
+    from ..checkpoint.decompiler import parse_input
 
     try:
         return parse_input(text)
@@ -28,7 +28,7 @@ def _size(text: str) -> tuple[int, ...]:
 
 
 def _name(text: str) -> str:
-    from ..decompiler import check_name
+    from ..checkpoint.decompiler import check_name
 
     try:
         return check_name(text)
@@ -80,9 +80,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Decompile, write the spec atomically, print what was recognised; 1 if refused."""
-    from .. import CompileError
-    from ..output import write_atomic
-    from ..source import printable
+    from ..files.output import write_atomic
+    from ..front.diagnostics import CompileError
+    from ..front.source import printable
     from ._common import print_diagnostics
 
     out = Path(args.output)
@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _decompile(args: argparse.Namespace):
-    from ..decompiler import decompile
+    from ..checkpoint.decompiler import decompile
 
     return decompile(
         args.checkpoint,

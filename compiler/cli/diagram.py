@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Draw one spec; 1 if it was refused."""
-    from ..diagram import svg
+    from ..teach.diagram import svg
 
     try:
         analysis = analyze_file(args.spec)

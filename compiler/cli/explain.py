@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..source import printable
+from ..front.source import printable
 from ._common import Refused, analyze_file
 
 HELP = "explain a spec: each table cell in words, sizes, costs and generated code"
@@ -43,7 +43,7 @@ def add_output_argument(parser: argparse.ArgumentParser, what: str) -> None:
 
 def write_text(text: str, path: str | None) -> int:
     """`text` to stdout, or atomically to `path`; 0, or 2 if `path` cannot be a file."""
-    from ..output import write_atomic
+    from ..files.output import write_atomic
 
     if path is None or path == "-":
         sys.stdout.write(text)
@@ -73,9 +73,9 @@ def run(args: argparse.Namespace) -> int:
         print(exc.text, file=sys.stderr)
         return 1
     if args.html:
-        from ..page import html
+        from ..teach.page import html
 
         return write_text(html(analysis), args.output)
-    from ..explain import markdown
+    from ..teach.markdown import markdown
 
     return write_text(markdown(analysis), args.output)

@@ -7,9 +7,9 @@ import re
 import sys
 from pathlib import Path
 
-from .. import limits
-from ..diagnostics import CompileError
-from ..source import printable
+from ..front import limits
+from ..front.diagnostics import CompileError
+from ..front.source import printable
 from ._common import Refused, read_bytes
 
 HELP = "turn a pasted Table 1 (LaTeX or a web copy) into one spec per model column"
@@ -49,7 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import the table; write every spec, or nothing; 0, or 1 if the table was refused."""
-    from .. import importtable, output
+    from ..files import output
+    from ..tables import importer as importtable
 
     out_dir = Path(args.output)
     if out_dir.exists() and not out_dir.is_dir():
@@ -87,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _clobbered(targets: list) -> bool:
     """Report every target that exists with other content; whether there was any."""
-    from ..output import current
+    from ..files.output import current
 
     clobbered = [path for path, s in targets if path.exists() and current(path) != s.text]
     for path in clobbered:
@@ -101,7 +102,7 @@ def _clobbered(targets: list) -> bool:
 
 def _read(table: str, out_dir: Path) -> tuple[bytes, str, str]:
     """The table's bytes, its name in diagnostics, and its name in the written specs' header."""
-    from ..output import spec_label
+    from ..files.output import spec_label
 
     if table == "-":
         return sys.stdin.buffer.read(limits.MAX_SPEC_BYTES + 1), "<stdin>", "<stdin>"

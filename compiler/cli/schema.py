@@ -21,6 +21,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print or write the schema."""
-    from ..schema import text
+    from ..front.schema import text
 
     return write_text(text(), args.output)

@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the summary of one spec; 1 if it was refused."""
-    from ..summary import render, summarize
+    from ..teach.layer_summary import render, summarize
 
     try:
         analysis = analyze_file(args.spec)

@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Verify each spec in turn; 1 if any was refused or differs, 2 without torch."""
-    from ..verify import TorchMissing, import_torch
+    from ..targets.torch.verify import TorchMissing, import_torch
 
     try:
         import_torch()
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
 def report(analysis, path: str, source: str | None = None) -> bool:
     """Verify one analysed spec (against `source` if given); print the outcome; True if it held."""
-    from ..verify import verify
+    from ..targets.torch.verify import verify
 
     result = verify(analysis.network, source)
     if not result.ok:

@@ -1,0 +1,319 @@
+"""Decompile: from a checkpoint back to its table, as a spec that compiles to code that loads it.
+
+`decompile(x)` reads the names and shapes of a checkpoint (`read`), recognises the network they
+describe (`recognize`), writes it as a spec in the paper's notation with every assumption
+commented (`write`), and runs that text through resnetc's own analysis. The analysed network's
+state_dict layout is then compared with the checkpoint's, key by key and shape by shape, so a
+returned spec is known to compile into a module that loads the checkpoint with `strict=True`.
+(The wing is called `checkpoint`, not `decompile`, so that importing it never hides the function
+`resnetc.decompile`.)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..core import costs, ir
+from ..front import limits
+from ..front.cells import format_cell
+from ..front.columns import render_table
+from ..front.diagnostics import CompileError, Diagnostic, note
+from ..front.source import Source, printable
+from ..front.specvalues import bad_identifier
+from ..pipeline import Analysis, analyze
+from .foreign import Mismatch, dims, leftover_groups
+from .read import Checkpoint, read
+from .recognize import Found, Leftover, recognise
+from .write import Choices, article, convention, default_name, spec_text
+
+
+@dataclass(frozen=True)
+class Decompiled:
+    """A checkpoint read back into a spec: its text, its analysis, and what the weights showed."""
+
+    spec: str
+    analysis: Analysis
+    found: Found
+    checkpoint: Checkpoint
+    assumptions: tuple[tuple[str, str], ...]
+
+    @property
+    def network(self) -> ir.Network:
+        """The shape-annotated IR of the written spec."""
+        return self.analysis.network
+
+    def summary(self) -> list[str]:
+        """What was read, what was recognised and what was assumed, for people."""
+        found, net = self.found, self.network
+        params, _ = costs.totals(net)
+        lines = [
+            f"read {self.checkpoint.name}: "
+            + "; ".join(self.checkpoint.origin or ("a state_dict",))
+        ]
+        lines.append(
+            f"recognised {article(found.depth)} {found.depth}-layer {_kind(found)} in its"
+            f" {found.keys} tensors,"
+            f" {params:,} parameters:"
+        )
+        lines += ["  " + line for line in render_table(("", "", ""), _table(net), set())[1:]]
+        lines.append(f"  shortcut option {net.options.shortcut}")
+        if self.assumptions:
+            lines.append(
+                f"assumed (the {convention(found).name} convention), and how to change it:"
+            )
+            lines += ["  " + line for line in render_table(("", ""), self.assumptions, set())[1:]]
+        return lines
+
+
+def decompile(
+    checkpoint: object,
+    *,
+    name: str | None = None,
+    input: str | tuple[int, ...] | None = None,
+    downsample_at: str | None = None,
+    pool: bool | None = None,
+    stem_stride: int | None = None,
+    classes: int | None = None,
+    filename: str = "<decompiled>",
+) -> Decompiled:
+    """Read a ResNet checkpoint (a path, a state_dict or an nn.Module) back into a spec.
+
+    `name`, `input` ("HxW" or "HxWxC"), `downsample_at` ("3x3"/"1x1"), `pool`, `stem_stride`
+    override what the convention would assume; `classes` gives a headless backbone its fc.
+    `filename` names the spec in diagnostics. Raises `CompileError` if the checkpoint is refused,
+    `ValueError` for a bad option.
+    """
+    size = parse_input(input) if isinstance(input, str) else input
+    choices = _choices(name, size, downsample_at, pool, stem_stride, classes)
+    ckpt = read(checkpoint)
+    found = _recognise(ckpt)
+    _check_choices(ckpt, found, choices, size)
+    name = choices.name or default_name(found)
+    try:
+        text, assumed = spec_text(found, name, _label(checkpoint, ckpt), choices)
+    except Mismatch as exc:  # the shortcuts fit none of the options A, B, C
+        notes = [note("recognised: " + describe(found), None)]
+        raise _refuse(ckpt, exc.message, exc.help, notes) from None
+    analysis = _analyze(text, filename, ckpt)
+    check_layout(analysis.network, ckpt, found)
+    return Decompiled(text, analysis, found, ckpt, tuple(assumed))
+
+
+# ---------------------------------------------------------------- options
+
+
+def parse_input(text: str) -> tuple[int, ...]:
+    """`32x32` or `32x32x1` as (h, w) or (h, w, c); `ValueError` if it is not that."""
+    m = re.fullmatch(r"\s*(\d{1,9})\s*[xX]\s*(\d{1,9})\s*(?:[xX]\s*(\d{1,9})\s*)?", text)
+    if m is None:
+        raise ValueError(f"cannot read the input size {text!r}; write it like 32x32 or 32x32x3")
+    return tuple(int(g) for g in m.groups() if g is not None)
+
+
+def check_name(name: str) -> str:
+    """`name` if it can name a network; `ValueError` saying why not otherwise."""
+    why = bad_identifier(name)
+    if why:
+        raise ValueError(f"network name {name!r} {why}")
+    return name
+
+
+def _choices(name, size, downsample_at, pool, stem_stride, classes) -> Choices:
+    if name is not None:
+        check_name(name)
+    if size is not None and (
+        len(size) not in (2, 3) or not all(1 <= v <= limits.MAX_INPUT_SIZE for v in size)
+    ):
+        raise ValueError(
+            f"input {size} should be (h, w) or (h, w, c), each from 1 to {limits.MAX_INPUT_SIZE}"
+        )
+    if downsample_at not in (None, "3x3", "1x1"):
+        raise ValueError(f"downsample_at is 3x3 or 1x1, not {downsample_at!r}")
+    for what, value, top in (
+        ("stem_stride", stem_stride, limits.MAX_STRIDE),
+        ("classes", classes, limits.MAX_WIDTH),
+    ):
+        if value is not None and not 1 <= value <= top:
+            raise ValueError(f"{what} should be from 1 to {top:,}, not {value}")
+    hw = (size[0], size[1]) if size is not None else None
+    return Choices(name, hw, downsample_at, pool, stem_stride, classes)
+
+
+def _check_choices(ckpt: Checkpoint, found: Found, choices: Choices, size) -> None:
+    if size is not None and len(size) == 3 and size[2] != found.in_channels:
+        raise _refuse(
+            ckpt,
+            f"--input asks for {size[2]} input channels, but conv1.weight"
+            f" {dims(ckpt.shapes['conv1.weight'])} takes {found.in_channels}",
+            "leave the channels out (--input HxW); the weights fix them",
+        )
+    if found.classes is None and choices.classes is None:
+        raise _refuse(
+            ckpt,
+            "fc.weight is missing: the checkpoint has no classifier (a backbone saved without its"
+            " head), and resnetc's networks end in one",
+            "pass --classes N (in Python, classes=N) to write a spec with an N-way fc; the"
+            " checkpoint then loads with strict=False, missing only fc.weight and fc.bias",
+        )
+    if found.classes is not None and choices.classes not in (None, found.classes):
+        raise _refuse(
+            ckpt,
+            f"--classes {choices.classes}, but fc.weight {dims(ckpt.shapes['fc.weight'])} has"
+            f" {found.classes} classes",
+            "leave --classes out: the weights fix the classes",
+        )
+
+
+# ---------------------------------------------------------------- recognition and refusals
+
+
+def _recognise(ckpt: Checkpoint) -> Found:
+    try:
+        found = recognise(ckpt.shapes)
+    except Mismatch as exc:
+        notes = [note("recognised before it: " + "; ".join(exc.recognised), None)]
+        raise _refuse(ckpt, exc.message, exc.help, notes if exc.recognised else []) from None
+    except Leftover as exc:
+        raise _leftover(ckpt, exc.found, exc.keys) from None
+    if ckpt.others:
+        raise _leftover(ckpt, found, [])
+    return found
+
+
+def _refuse(ckpt: Checkpoint, message: str, help: str | None, notes=()) -> CompileError:
+    stripped = [o for o in ckpt.origin if "stripped" in o]
+    extra = [note(f"keys are named here with {o}", None) for o in stripped]
+    return CompileError(
+        [Diagnostic("error", message, None, help, (*notes, *extra))], Source(ckpt.name, "")
+    )
+
+
+def _leftover(ckpt: Checkpoint, found: Found, keys: list[str]) -> CompileError:
+    groups = leftover_groups(keys, ckpt.shapes)
+    groups += [f"{k}: {kind}, not a tensor" for k, kind in ckpt.others.items()]
+    total = len(ckpt.shapes) + len(ckpt.others)
+    unknown = len(keys) + len(ckpt.others)
+    se = any("squeeze-and-excitation" in g for g in groups)
+    help = (
+        "resnetc's blocks have no squeeze-and-excitation, so no spec can describe this network"
+        if se
+        else "resnetc writes a spec only when every key fits it. If these entries are no part of"
+        " the forward pass (an auxiliary head, a loss's parameters), remove them and decompile"
+        " again; the rest then loads with strict=True"
+    )
+    notes = [note(f"not recognised: {g}", None) for g in groups[:8]]
+    if len(groups) > 8:
+        notes.append(note(f"... and {len(groups) - 8} more groups of keys", None))
+    notes.append(note("recognised: " + describe(found), None))
+    message = f"{unknown} of {total} entries are not part of the {_kind(found)} the others describe"
+    return _refuse(ckpt, message, help, notes)
+
+
+def describe(found: Found) -> str:
+    """The whole recognised table on one line."""
+    parts = [
+        f"{article(found.depth)} {found.depth}-layer {_kind(found)}",
+        f"conv1 {found.stem_kernel}x{found.stem_kernel}, {found.stem_filters} from"
+        f" {found.in_channels} input channels",
+        *(f"{s.attr} {format_cell(s.cell)}" for s in found.stages),
+    ]
+    last = found.stages[-1].out_channels
+    parts.append(f"fc {last} -> {found.classes}" if found.classes else "no fc")
+    return "; ".join(parts)
+
+
+def _kind(found: Found) -> str:
+    return "pre-activation ResNet" if found.preact else "ResNet"
+
+
+def _label(checkpoint: object, ckpt: Checkpoint) -> str:
+    if isinstance(checkpoint, (str, os.PathLike)):
+        return printable(os.path.basename(os.fspath(checkpoint)))
+    if isinstance(checkpoint, Mapping):
+        return "a state_dict"
+    return f"a live {printable(type(checkpoint).__name__)} module"
+
+
+# ---------------------------------------------------------------- checking the result
+
+
+def _analyze(text: str, filename: str, ckpt: Checkpoint) -> Analysis:
+    """resnetc's own analysis of the written text: an unsound spec is never returned."""
+    try:
+        return analyze(text, filename)
+    except CompileError as exc:
+        why = note(
+            f"this spec, decompiled from {ckpt.name}, is refused by resnetc's own analysis;"
+            " nothing was written",
+            None,
+        )
+        raise CompileError([*exc.diagnostics, why], exc.source) from None
+
+
+def state_dict_layout(net: ir.Network) -> dict[str, tuple[int, ...]]:
+    """Every state_dict key of the compiled module with its shape, read off the IR."""
+    out: dict[str, tuple[int, ...]] = {}
+    for layer in costs.stem_layers(net):
+        _add(out, "", layer)
+    for stage in net.stages:
+        for block in stage.blocks:
+            for i in range(block.index, block.index + block.count):
+                for layer in (*block.layers, *block.shortcut.layers):
+                    _add(out, f"{stage.attr}.{i}.", layer)
+    for layer in costs.head_layers(net):
+        _add(out, "", layer)
+    return out
+
+
+def _add(out: dict, prefix: str, layer) -> None:
+    name = prefix + layer.name
+    if isinstance(layer, ir.Conv):
+        k = layer.kernel
+        out[f"{name}.weight"] = (layer.out_channels, layer.in_channels // layer.groups, k, k)
+    elif isinstance(layer, ir.Norm):
+        for part in ("weight", "bias", "running_mean", "running_var"):
+            out[f"{name}.{part}"] = (layer.channels,)
+        out[f"{name}.num_batches_tracked"] = ()
+    elif isinstance(layer, ir.Linear):
+        out[f"{name}.weight"] = (layer.out_features, layer.in_features)
+        out[f"{name}.bias"] = (layer.out_features,)
+
+
+def check_layout(net: ir.Network, ckpt: Checkpoint, found: Found) -> None:
+    """Check that the compiled module's state_dict has the checkpoint's keys and shapes."""
+    expected = state_dict_layout(net)
+    optional = {k for k in expected if k.endswith(".num_batches_tracked")}
+    if found.classes is None:
+        optional |= {"fc.weight", "fc.bias"}
+    have = ckpt.shapes
+    wrong = [k for k in expected if k not in optional and have.get(k) != expected[k]]
+    wrong += [k for k in have if k not in expected]
+    if wrong:
+        key = wrong[0]
+        raise AssertionError(
+            f"the decompiled spec's state_dict differs from {ckpt.name} at {key}:"
+            f" {expected.get(key)} in the spec, {have.get(key)} in the checkpoint"
+        )
+
+
+def _table(net: ir.Network) -> list[tuple[str, str, str]]:
+    conv = net.stem.conv
+    rows = [
+        (
+            "conv1",
+            f"{conv.kernel}x{conv.kernel}, {conv.out_channels}",
+            f"from {conv.in_channels} input channels",
+        )
+    ]
+    for stage in net.stages:
+        kind = net.kind(stage.blocks[0].kind)
+        what = {"basic": "basic blocks", "bottleneck": f"bottlenecks, expansion {kind.expansion}"}
+        text = what.get(kind.pattern, f"blocks of {len(kind.kernels)} convolutions")
+        rows.append((stage.name, format_cell(stage.cell), text))
+    rows.append(
+        ("head", f"average pool, {net.classes}-d fc", f"{net.head.fc.in_features} -> {net.classes}")
+    )
+    return rows

@@ -1,0 +1,359 @@
+"""Recognising a ResNet from a state_dict's names and shapes (never from its values).
+
+Two layouts are read. torchvision's (timm's ResNet, ResNeXt and Wide ResNet use the same names),
+post-activation: `conv1`, `bn1`, `layerN.i.convJ` and `bnJ` (bnJ over convJ's filters),
+`layerN.i.downsample.0` (1x1 conv) and `.1` (BatchNorm), `fc`. And resnetc's pre-activation layout
+(He et al. 2016): `conv1` alone in the stem, `bnJ` before `convJ` (over its input channels), one
+bias-free 1x1 conv `downsample`, then `final_bn` and `fc`. The walk follows the network in order;
+the first name or shape that does not fit stops it with a `Mismatch` naming that key and what was
+expected there. Keys the walk never used make a `Leftover`, which keeps what was recognised.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import zip_longest
+
+from ..front.cells import Cell, Row, format_cell, format_row
+from ..front.source import Span
+from .foreign import BLOCK_KEY, Mismatch, dims, no_stem
+
+NOWHERE = Span("<checkpoint>", 1, 1, 1, 1)
+"""The span of table parts read from weights: they have no source text."""
+
+
+@dataclass(frozen=True)
+class FoundStage:
+    """One stage as the weights show it: its rows, repeats and which blocks project."""
+
+    attr: str
+    in_channels: int
+    rows: tuple[Row, ...]
+    repeats: int
+    projections: tuple[int, ...]
+
+    @property
+    def out_channels(self) -> int:
+        """The channels the stage gives."""
+        return self.rows[-1].filters
+
+    @property
+    def cell(self) -> Cell:
+        """The stage as a table cell."""
+        return Cell(rows=self.rows, repeats=self.repeats, span=NOWHERE, repeats_span=NOWHERE)
+
+
+@dataclass(frozen=True)
+class Found:
+    """Everything the weights say about a network."""
+
+    preact: bool
+    in_channels: int
+    stem_kernel: int
+    stem_filters: int
+    stages: tuple[FoundStage, ...]
+    classes: int | None
+    keys: int
+
+    @property
+    def depth(self) -> int:
+        """Weighted layers on the main path: the stem conv, every block's convs, the fc."""
+        return 2 + sum(len(s.rows) * s.repeats for s in self.stages)
+
+
+class Leftover(Exception):  # noqa: N818
+    """A whole network was recognised, but some keys are not part of it."""
+
+    def __init__(self, found: Found, keys: list[str]) -> None:
+        super().__init__(f"{len(keys)} keys not recognised")
+        self.found, self.keys = found, keys
+
+
+class _Keys:
+    """The state_dict's shapes, and which keys the walk has used."""
+
+    def __init__(self, shapes: dict[str, tuple[int, ...]]) -> None:
+        self.shapes = shapes
+        self.used: set[str] = set()
+
+    def has(self, key: str) -> bool:
+        return key in self.shapes
+
+    def take(self, key: str, expected: str) -> tuple[int, ...]:
+        if key not in self.shapes:
+            raise Mismatch(f"{key} is missing: expected {expected}")
+        self.used.add(key)
+        return self.shapes[key]
+
+    def conv(self, name: str, channels: int | None, after: str) -> Row:
+        """`name.weight` as one row; `channels` arrive from `after` (None: the input)."""
+        key = f"{name}.weight"
+        shape = self.take(key, f"a convolution's weight [filters, input channels, k, k] {after}")
+        if len(shape) != 4 or min(shape) < 1:
+            raise Mismatch(f"{key} has shape {dims(shape)}: expected a 2-d convolution's weight")
+        out, per_group, kh, kw = shape
+        if kh != kw:
+            raise Mismatch(f"{key} has shape {dims(shape)}: resnetc's kernels are square")
+        if f"{name}.bias" in self.shapes:
+            raise Mismatch(
+                f"{name}.bias exists: resnetc's convolutions have no bias (a BatchNorm follows"
+                " or precedes each)"
+            )
+        if channels is None:
+            return Row(kernel=kh, filters=out, span=NOWHERE)
+        if channels % per_group:
+            raise Mismatch(
+                f"{key} has shape {dims(shape)}: a {kh}x{kh} conv of {out} filters {after}"
+                f" ({channels} channels) needs {channels} or {channels}/groups input channels,"
+                f" not {per_group}"
+            )
+        groups = channels // per_group
+        if out % groups:
+            raise Mismatch(
+                f"{key} has shape {dims(shape)}: its {groups} groups ({channels} channels"
+                f" {after}, {per_group} per group) do not divide its {out} filters"
+            )
+        return Row(kernel=kh, filters=out, groups=groups, span=NOWHERE)
+
+    def norm(self, name: str, channels: int, where: str) -> None:
+        """A BatchNorm2d over `channels`: weight, bias and running statistics."""
+        if name + ".weight" not in self.shapes and name + ".running_mean" in self.shapes:
+            raise Mismatch(
+                f"{name}.weight is missing, but {name}.running_mean exists: a BatchNorm without"
+                " affine parameters; resnetc's BatchNorm2d has them"
+            )
+        for part in ("weight", "bias", "running_mean", "running_var"):
+            key = f"{name}.{part}"
+            if part == "running_mean" and key not in self.shapes:
+                raise Mismatch(
+                    f"{key} is missing: {name} has no running statistics, so it is not a"
+                    " BatchNorm2d (a GroupNorm? track_running_stats=False?); resnetc emits"
+                    " BatchNorm2d"
+                )
+            shape = self.take(key, f"the BatchNorm {where}, [{channels}]")
+            if shape != (channels,):
+                raise Mismatch(
+                    f"{key} has shape {dims(shape)}: the BatchNorm {where} needs [{channels}]"
+                )
+        tracked = f"{name}.num_batches_tracked"
+        if tracked in self.shapes:  # optional: checkpoints older than PyTorch 0.4.1 lack it
+            if self.shapes[tracked] != ():
+                raise Mismatch(f"{tracked} has shape {dims(self.shapes[tracked])}: expected []")
+            self.used.add(tracked)
+
+    def fc(self, channels: int, after: str) -> int | None:
+        """The classifier `fc` over `channels`; None if the checkpoint has no head."""
+        if "fc.weight" not in self.shapes:
+            parts = [k for k in self.shapes if k.startswith("fc.")]
+            if parts:
+                raise Mismatch(
+                    f"fc.weight is missing, but {parts[0]} {dims(self.shapes[parts[0]])} exists:"
+                    " a head of several layers; resnetc's head is one nn.Linear named fc"
+                )
+            return None
+        shape = self.take("fc.weight", "")
+        if len(shape) != 2 or shape[1] != channels:
+            raise Mismatch(
+                f"fc.weight has shape {dims(shape)}: {after} gives {channels} channels, so the fc"
+                f" (an nn.Linear) needs [classes, {channels}]"
+            )
+        bias = self.take("fc.bias", f"the fc's bias, [{shape[0]}]")
+        if bias != (shape[0],):
+            raise Mismatch(f"fc.bias has shape {dims(bias)}: the fc needs [{shape[0]}]")
+        return shape[0]
+
+
+# ---------------------------------------------------------------- the two layouts
+
+
+class _PostAct:
+    """torchvision's layout: conv -> bn in every row, projection = downsample.0 + .1."""
+
+    preact = False
+
+    def stem(self, k: _Keys) -> Row:
+        row = k.conv("conv1", None, "at the input")
+        k.norm("bn1", row.filters, f"after conv1 ({row.filters} filters)")
+        return row
+
+    def row(self, k: _Keys, name: str, channels: int, after: str) -> Row:
+        conv, norm = name, re.sub(r"conv(\d+)$", r"bn\1", name)
+        row = k.conv(conv, channels, after)
+        k.norm(norm, row.filters, f"after {conv} ({row.filters} filters)")
+        return row
+
+    def projection(self, k: _Keys, prefix: str, channels: int, out: int) -> bool:
+        name = f"{prefix}.downsample" if self.preact else f"{prefix}.downsample.0"
+        if not k.has(f"{name}.weight"):
+            _refuse_other_shortcut(k, prefix, f"{name}.weight")
+            return False
+        _check_projection(k, name, channels, out, prefix)
+        if not self.preact:  # a pre-activation projection is the conv alone
+            k.norm(f"{prefix}.downsample.1", out, f"after {name} ({out} filters)")
+        return True
+
+    def head(self, k: _Keys, channels: int, last: str) -> int | None:
+        return k.fc(channels, last)
+
+
+class _PreAct(_PostAct):
+    """He et al. 2016: bn -> conv in every row, projection = one conv, final_bn before fc."""
+
+    preact = True
+
+    def stem(self, k: _Keys) -> Row:
+        return k.conv("conv1", None, "at the input")
+
+    def row(self, k: _Keys, name: str, channels: int, after: str) -> Row:
+        norm = re.sub(r"conv(\d+)$", r"bn\1", name)
+        k.norm(norm, channels, f"before {name} ({channels} channels {after})")
+        return k.conv(name, channels, after)
+
+    def head(self, k: _Keys, channels: int, last: str) -> int | None:
+        k.norm("final_bn", channels, f"after {last} ({channels} channels)")
+        return k.fc(channels, "final_bn")
+
+
+def _check_projection(k: _Keys, name: str, channels: int, out: int, prefix: str) -> None:
+    row = k.conv(name, channels, f"at {prefix}'s input")
+    if row.kernel != 1 or row.groups != 1 or row.filters != out:
+        raise Mismatch(
+            f"{name}.weight has shape {dims(k.shapes[name + '.weight'])}: a projection shortcut"
+            f" from {channels} to {out} channels is a 1x1 conv of shape [{out}, {channels}, 1, 1]"
+        )
+
+
+def _refuse_other_shortcut(k: _Keys, prefix: str, expected: str) -> None:
+    """A shortcut with parameters under other names than resnetc's projection."""
+    others = [key for key in k.shapes if key.startswith(f"{prefix}.downsample.")]
+    if not others:
+        return
+    key = f"{prefix}.downsample.1.weight"
+    if len(k.shapes.get(key, ())) == 4:
+        raise Mismatch(
+            f"{key} has shape {dims(k.shapes[key])}, where {expected} was expected: an"
+            " average-pool shortcut (downsample.0 an AvgPool2d, then a 1x1 conv and a BatchNorm:"
+            " timm's resnet*d 'avg-down'); resnetc's projection is a strided 1x1 conv"
+            " (downsample.0) and a BatchNorm (downsample.1)"
+        )
+    key = others[0]
+    raise Mismatch(
+        f"{key} has shape {dims(k.shapes[key])}, where {expected} was expected: a shortcut laid"
+        " out differently from resnetc's projection"
+    )
+
+
+# ---------------------------------------------------------------- the walk
+
+
+def recognise(shapes: dict[str, tuple[int, ...]]) -> Found:
+    """Read the network the keys and shapes describe; raise `Mismatch` or `Leftover`."""
+    k = _Keys(shapes)
+    progress: list[str] = []
+    try:
+        found = _walk(k, progress)
+    except Mismatch as exc:
+        exc.recognised = tuple(progress)
+        raise
+    unused = [key for key in shapes if key not in k.used]
+    if unused:
+        raise Leftover(found, unused)
+    return found
+
+
+def _walk(k: _Keys, progress: list[str]) -> Found:
+    if not k.has("conv1.weight"):
+        raise no_stem(k.shapes)
+    layout = _PreAct() if not k.has("bn1.weight") and k.has("final_bn.weight") else _PostAct()
+    stem = layout.stem(k)
+    in_channels = k.shapes["conv1.weight"][1]
+    progress.append(
+        f"conv1 {stem.kernel}x{stem.kernel}, {stem.filters} from {in_channels} input channels"
+    )
+    stages: list[FoundStage] = []
+    channels, last = stem.filters, "conv1"
+    for n, repeats in enumerate(_stage_sizes(k.shapes), start=1):
+        stage = _stage(k, layout, f"layer{n}", repeats, channels, last)
+        stages.append(stage)
+        progress.append(f"{stage.attr} {format_cell(stage.cell)}")
+        channels, last = stage.out_channels, f"{stage.attr}.{repeats - 1}"
+    classes = layout.head(k, channels, last)
+    return Found(
+        layout.preact, in_channels, stem.kernel, stem.filters, tuple(stages), classes, len(k.used)
+    )
+
+
+def _stage_sizes(shapes: dict[str, tuple[int, ...]]) -> list[int]:
+    """Blocks per stage, from the `layerN.i.` keys; numbering gaps are refused."""
+    blocks: dict[int, set[int]] = {}
+    for key in shapes:
+        m = BLOCK_KEY.match(key)
+        if m:
+            blocks.setdefault(int(m.group(1)), set()).add(int(m.group(2)))
+    if not blocks:
+        after = next((k for k in shapes if not re.match(r"(conv1|bn1)\.", k)), None)
+        found = f"; after the stem comes {after}" if after else ""
+        raise Mismatch(
+            "layer1.0.conv1.weight is missing: a ResNet's stages are layer1, layer2, ..., each"
+            f" a sequence of blocks layerN.0, layerN.1, ...{found}"
+        )
+    sizes = []
+    for n in range(1, max(blocks) + 1):
+        if n not in blocks:
+            raise Mismatch(
+                f"layer{n}.0.conv1.weight is missing, but layer{max(blocks)}.* exists: stages"
+                " are numbered layer1, layer2, ... without gaps"
+            )
+        top = max(blocks[n])
+        gap = next((i for i in range(top) if i not in blocks[n]), None)
+        if gap is not None:
+            raise Mismatch(
+                f"layer{n}.{gap}.conv1.weight is missing, but layer{n}.{top}.* exists: a"
+                " stage's blocks are numbered 0, 1, ... without gaps"
+            )
+        sizes.append(top + 1)
+    return sizes
+
+
+def _stage(k: _Keys, layout: _PostAct, attr: str, repeats: int, channels: int, last: str):
+    rows, out, projects = _block(k, layout, f"{attr}.0", channels, last)
+    projections = [0] if projects else []
+    for i in range(1, repeats):
+        prefix = f"{attr}.{i}"
+        again, _, projects = _block(k, layout, prefix, out, f"{attr}.{i - 1}")
+        _same_rows(k, prefix, again, f"{attr}.0", rows)
+        if projects:
+            projections.append(i)
+    return FoundStage(attr, channels, rows, repeats, tuple(projections))
+
+
+def _block(k: _Keys, layout: _PostAct, prefix: str, channels: int, last: str):
+    """(rows, output channels, has a projection) of the block at `prefix`."""
+    rows: list[Row] = []
+    ch, after = channels, f"from {last}"
+    while k.has(f"{prefix}.conv{len(rows) + 1}.weight"):
+        name = f"{prefix}.conv{len(rows) + 1}"
+        row = layout.row(k, name, ch, after)
+        rows.append(row)
+        ch, after = row.filters, f"after {name}"
+    if not rows:
+        inside = next((key for key in k.shapes if key.startswith(prefix + ".")), "")
+        raise Mismatch(
+            f"{prefix}.conv1.weight is missing: a block's convolutions are conv1, conv2, ...;"
+            f" {prefix} has {inside}"
+        )
+    return tuple(rows), ch, layout.projection(k, prefix, channels, ch)
+
+
+def _same_rows(k: _Keys, prefix: str, rows: tuple, first: str, expected: tuple) -> None:
+    for j, (row, want) in enumerate(zip_longest(rows, expected), start=1):
+        if row != want:
+            key = f"{prefix}.conv{j}.weight"
+            what = f"has shape {dims(k.shapes[key])}" if key in k.shapes else "is missing"
+            mine = format_row(row) if row is not None else "nothing"
+            theirs = format_row(want) if want is not None else "nothing"
+            raise Mismatch(
+                f"{key} {what}: {prefix}'s row {j} is {mine}, but {first}'s is {theirs}; every"
+                " block of a stage repeats the same rows (a table cell is one block x N)"
+            )

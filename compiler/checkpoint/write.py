@@ -1,0 +1,336 @@
+"""From a recognised network to spec YAML in the paper's notation, every assumption commented.
+
+The weights fix every kernel, width, group count and repeat, the input channels, the shortcuts and
+the classes. Strides, pooling and the input size leave no trace in them, so they come from the
+convention the stem points to: a 7x7 (or 5x5) stem is ImageNet's (224x224, conv1 /2, a 3x3 max
+pool /2), a 3x3 stem is CIFAR's (32x32, stride 1, no pool). Every later stage halves the map in its
+first block, and a stage's stride sits on the 3x3 (torchvision's "v1.5"). Each assumed line of the
+written spec carries a comment naming the flag that changes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core.lower import stride_row
+from ..front.cells import format_cell
+from .foreign import Mismatch
+from .recognize import Found, FoundStage
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the caller decided; None leaves it to the weights or the convention."""
+
+    name: str | None = None
+    input: tuple[int, int] | None = None
+    downsample_at: str | None = None
+    pool: bool | None = None
+    stem_stride: int | None = None
+    classes: int | None = None
+
+
+@dataclass(frozen=True)
+class Convention:
+    """The layout that the stem points to, for what the weights cannot tell."""
+
+    name: str
+    input: tuple[int, int]
+    stem_stride: int
+    pool: bool
+
+
+IMAGENET = Convention("ImageNet", (224, 224), 2, True)
+CIFAR = Convention("CIFAR", (32, 32), 1, False)
+
+
+def convention(found: Found) -> Convention:
+    """ImageNet's layout for a large stem kernel (7x7, 5x5), CIFAR's for a small one (3x3)."""
+    return IMAGENET if found.stem_kernel >= 5 else CIFAR
+
+
+@dataclass(frozen=True)
+class Shortcuts:
+    """The shortcut option the projections show, and the stage strides they imply."""
+
+    option: str
+    why: str
+    strides: dict[int, tuple[int, str]]
+
+
+def shortcuts(found: Found) -> Shortcuts:
+    """A, B or C from where the projections are; stride overrides that option B implies."""
+    stages = found.stages
+    every = {(s, i) for s, st in enumerate(stages) for i in range(st.repeats)}
+    projects = {(s, i) for s, st in enumerate(stages) for i in st.projections}
+    widens = {(s, 0) for s, st in enumerate(stages) if st.in_channels != st.out_channels}
+    changes = widens | {(s, 0) for s in range(1, len(stages))}
+    if projects and projects == every and projects != changes:
+        return Shortcuts("C", f"a projection ({_proj(found)}) in every block", {})
+    if not projects and changes:
+        _no_shrinking_pad(found)
+        why = "no projection anywhere: identity shortcuts, zero-padded where the shape changes"
+        return Shortcuts("A", why, {})
+    _only_where_the_shape_changes(found, projects, widens)
+    strides: dict[int, tuple[int, str]] = {}
+    for s, stage in enumerate(stages):
+        if (s, 0) in widens or ((s, 0) in projects) == (s > 0):
+            continue
+        block = f"{stage.attr}.0"
+        if s == 0:
+            strides[s] = (
+                2,
+                f"{block} keeps {stage.in_channels} channels yet has a projection:"
+                " under option B its map halves",
+            )
+        else:
+            strides[s] = (
+                1,
+                f"{block} keeps {stage.in_channels} channels and has no projection:"
+                " under option B its map keeps its size",
+            )
+    return Shortcuts(
+        "B", f"a projection ({_proj(found)}) in each block that changes shape", strides
+    )
+
+
+def _proj(found: Found) -> str:
+    return "downsample" if found.preact else "downsample.0/.1"
+
+
+def _weight(found: Found, block: str) -> str:
+    return f"{block}.downsample.weight" if found.preact else f"{block}.downsample.0.weight"
+
+
+def _no_shrinking_pad(found: Found) -> None:
+    for stage in found.stages:
+        if stage.out_channels < stage.in_channels:
+            raise Mismatch(
+                f"{_weight(found, stage.attr + '.0')} is missing: {stage.attr}.0 reduces"
+                f" {stage.in_channels} channels to {stage.out_channels}, which needs a projection"
+                " shortcut (a zero-padded identity, option A, can only add channels)"
+            )
+
+
+def _only_where_the_shape_changes(found: Found, projects: set, widens: set) -> None:
+    """Option B's projections: every block that changes its channels, no non-entry block."""
+    have = next((f"{found.stages[s].attr}.{i}" for s, i in sorted(projects)), None)
+    for s, stage in enumerate(found.stages):
+        if (s, 0) in widens and (s, 0) not in projects:
+            raise Mismatch(
+                f"{_weight(found, stage.attr + '.0')} is missing: {stage.attr}.0 changes"
+                f" {stage.in_channels} channels to {stage.out_channels} with no projection, while"
+                f" {have} has one; resnetc's shortcuts project nowhere (option A), where the shape"
+                " changes (B) or in every block (C)"
+            )
+        extra = next((i for i in stage.projections if i > 0), None)
+        if extra is not None:
+            block = f"{stage.attr}.{extra}"
+            raise Mismatch(
+                f"{_weight(found, block)} exists: {block} keeps its shape and yet has a"
+                " projection, though not every block has one; resnetc's shortcuts project"
+                " nowhere (option A), where the shape changes (B) or in every block (C)"
+            )
+
+
+# ---------------------------------------------------------------- the text
+
+
+class _Writer:
+    """Spec lines with their comments, and the assumptions made, for the summary."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.assumed: list[tuple[str, str]] = []
+
+    def comment(self, text: str, indent: int = 0) -> None:
+        pad = " " * indent + "# "
+        words, line = text.split(), ""
+        for word in words:
+            if line and len(pad) + len(line) + 1 + len(word) > 99:
+                self.lines.append(pad + line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        self.lines.append(pad + line)
+
+    def entry(self, text: str, why: str | None = None, indent: int = 0) -> None:
+        if why:
+            self.comment(why, indent)
+        self.lines.append(" " * indent + text)
+
+    def assume(self, what: str, flag: str, short: str, how: str) -> str:
+        """The comment on an assumed value; `short` and `how` are remembered for the summary."""
+        self.assumed.append((short, how))
+        return f"assumed: {what}; {flag}"
+
+
+def spec_text(
+    found: Found, name: str, label: str, choices: Choices
+) -> tuple[str, list[tuple[str, str]]]:
+    """The spec YAML for `found`, and the assumptions it made: (what, how to change it)."""
+    conv = convention(found)
+    plan = shortcuts(found)
+    w = _Writer()
+    _header(w, found, name, label, conv)
+    _input_and_classes(w, found, choices, conv)
+    _stem(w, found, choices, conv)
+    _stages(w, found, plan)
+    _options(w, found, choices, plan)
+    return "\n".join(w.lines) + "\n", w.assumed
+
+
+def _header(w: _Writer, found: Found, name: str, label: str, conv: Convention) -> None:
+    kind = "pre-activation ResNet" if found.preact else "ResNet"
+    w.comment(
+        f"{name}: {article(found.depth)} {found.depth}-layer {kind}, decompiled by resnetc"
+        f" from {label}."
+    )
+    w.comment(
+        "The weights fixed every kernel, width, group count and repeat, the input channels, the"
+        " shortcuts and the classes. Strides, pooling and the input size leave no trace in"
+        f" the weights: lines marked 'assumed' follow the {conv.name} convention (a"
+        f" {found.stem_kernel}x{found.stem_kernel} stem) and name the flag of `resnetc"
+        " decompile` that changes them."
+    )
+    w.entry(f"name: {name}")
+
+
+def _input_and_classes(w: _Writer, found: Found, choices: Choices, conv: Convention) -> None:
+    h, wd = choices.input or conv.input
+    if choices.input:
+        why = f"from --input {h}x{wd}"
+    else:
+        why = w.assume(
+            f"{article(h)} {h}x{wd} input, the {conv.name} size",
+            "change it with --input HxW",
+            f"input {h}x{wd}",
+            "--input HxW",
+        )
+    w.entry(f"input: {h}x{wd}x{found.in_channels}", why)
+    why = None
+    if found.classes is None:
+        why = (
+            "from --classes: the checkpoint has no fc (a backbone without its classifier), so it"
+            " loads with strict=False, missing only fc.weight and fc.bias"
+        )
+    w.entry(f"classes: {found.classes or choices.classes}", why)
+
+
+def _stem(w: _Writer, found: Found, choices: Choices, conv: Convention) -> None:
+    w.entry("stem:")
+    k, f = found.stem_kernel, found.stem_filters
+    stride = choices.stem_stride or conv.stem_stride
+    if choices.stem_stride:
+        why = f"from --stem-stride {stride}"
+    else:
+        why = w.assume(
+            f"conv1 stride {stride}, the {conv.name} stem",
+            "change it with --stem-stride N",
+            f"conv1 stride {stride}",
+            "--stem-stride N",
+        )
+    w.entry(f"conv1: {k}x{k}, {f}" + (f", /{stride}" if stride != 1 else ""), why, 2)
+    pool = conv.pool if choices.pool is None else choices.pool
+    if choices.pool is not None:
+        w.comment("from --no-pool: no pooling after conv1" if not pool else "from pool=True", 2)
+    if pool:
+        if choices.pool is None:
+            why = w.assume(
+                "a 3x3 max pool /2 after conv1 (a pool has no weights)",
+                "leave it out with --no-pool",
+                "a 3x3 max pool /2 after conv1",
+                "--no-pool",
+            )
+            w.comment(why, 2)
+        w.entry("pool: 3x3 max, /2", None, 2)
+    elif choices.pool is None:
+        w.comment(
+            w.assume(
+                f"no pool after conv1, as in the {conv.name} stem",
+                "add `pool: 3x3 max, /2` here if yours had one",
+                "no pool after conv1",
+                "edit the spec's stem",
+            ),
+            2,
+        )
+
+
+def _stages(w: _Writer, found: Found, plan: Shortcuts) -> None:
+    if len(found.stages) > 1:
+        w.comment(
+            w.assume(
+                "each stage after the first halves the map in its first block",
+                "give a stage `stride: 1` to keep its size",
+                "stride 2 entering each stage after the first",
+                "edit the spec's stages",
+            )
+        )
+    w.entry("stages:")
+    for s, stage in enumerate(found.stages):
+        key = f"conv{s + 2}_x"
+        cell = f'"{format_cell(stage.cell)}"'
+        if s not in plan.strides:
+            w.entry(f"{key}: {cell}", None, 2)
+            continue
+        stride, why = plan.strides[s]
+        w.entry(f"{key}:", None, 2)
+        w.entry(f"cell: {cell}", None, 4)
+        w.entry(f"stride: {stride}", f"from the weights: {why}", 4)
+
+
+def _options(w: _Writer, found: Found, choices: Choices, plan: Shortcuts) -> None:
+    w.entry("options:")
+    if choices.downsample_at or _stride_row_matters(found, plan):
+        at = choices.downsample_at or "3x3"
+        why = (
+            "from --downsample-at"
+            if choices.downsample_at
+            else w.assume(
+                "a stage's stride sits on its first block's 3x3 (torchvision, 'ResNet v1.5')",
+                "--downsample-at 1x1 puts it on the first 1x1 (the paper's v1)",
+                "the stride on the 3x3 (v1.5)",
+                "--downsample-at 1x1",
+            )
+        )
+        w.entry(f"downsample_at: {at}", why, 2)
+    w.entry(f"shortcut: {plan.option}", f"from the weights: {plan.why}", 2)
+    if found.preact:
+        why = (
+            "from the weights: each bnJ comes before its convJ, and final_bn before fc"
+            " (pre-activation, He et al. 2016)"
+        )
+        w.entry("preact: true", why, 2)
+
+
+def _stride_row_matters(found: Found, plan: Shortcuts) -> bool:
+    """Whether some strided block has a 1x1 before its first larger kernel."""
+    for s, stage in enumerate(found.stages):
+        stride = plan.strides.get(s, (2 if s else 1, ""))[0]
+        kernels = tuple(row.kernel for row in stage.rows)
+        if stride != 1 and stride_row(kernels, "3x3") != stride_row(kernels, "1x1"):
+            return True
+    return False
+
+
+def article(number: int) -> str:
+    """'an' before 8, 11, 18, 80-89, 800-899, 11xxx, ...; 'a' otherwise."""
+    digits = str(number)
+    eleven = len(digits) % 3 == 2 and digits[:2] in ("11", "18")
+    return "an" if digits.startswith("8") or eleven else "a"
+
+
+def default_name(found: Found) -> str:
+    """`resnet50`, `resnext50_32x4d`, `wide_resnet50_2`, `preact_resnet18`: from the table."""
+    if found.preact:
+        return f"preact_resnet{found.depth}"
+    first: FoundStage = found.stages[0]
+    kernels = tuple(row.kernel for row in first.rows)
+    if kernels == (1, 3, 1) and first.rows[0].filters == first.rows[1].filters:
+        width, groups = first.rows[1].filters, first.rows[1].groups
+        expansion = first.rows[2].filters // width
+        if groups > 1 and width % groups == 0:
+            return f"resnext{found.depth}_{groups}x{width // groups}d"
+        if first.rows[2].filters % width == 0 and expansion in (1, 2):
+            return f"wide_resnet{found.depth}_{4 // expansion}"
+    return f"resnet{found.depth}"

@@ -1,0 +1,1 @@
+"""The network itself: the IR, lowering a spec into it, the shape pass and the costs."""

@@ -1,0 +1,173 @@
+"""Parameters and multiply-accumulates per layer, read off the shape-annotated IR.
+
+`params` counts every learnable parameter (BatchNorm's weight and bias included), as
+`sum(p.numel() for p in model.parameters())` does. `macs` counts the multiply-accumulates of the
+convolutions and the fc layer: the paper's "FLOPs (multiply-adds)". Other tools' "FLOPs" are
+usually 2 x MACs.
+
+Two views of the same numbers: `layers()` lists every layer of the generated module in execution
+order (each repeated block expanded), and `stages()` sums them per part of the network (stem, each
+stage, head). `stages()` counts a run of repeated blocks once and multiplies, so the stage table
+costs nothing for a network of any depth; both read `layer_cost()`, the only place that knows the
+formulas, and `parts()` pairs each part's totals with its layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from ..front.source import Span
+from . import ir
+
+HEAD_POOL = "avgpool"
+"""The attribute of the head's global average pool in the generated module (it has no IR node)."""
+
+
+class LayerCost(NamedTuple):
+    """One layer of the network: its dotted name (as in the state_dict), operation and costs.
+
+    `kind` is `conv`, `bn`, `pool` or `fc`; `span` is the spec text the layer was built from.
+    """
+
+    name: str
+    op: str
+    output: ir.Shape
+    params: int
+    macs: int
+    kind: str = ""
+    span: Span | None = None
+
+    @property
+    def dims(self) -> tuple[int, ...]:
+        """The output as torch shapes it, batch left out: (C, H, W), or (features,) for the fc."""
+        return (self.output.c,) if self.kind == "fc" else tuple(self.output)
+
+
+class StageCost(NamedTuple):
+    """The totals of one part of the network: the stem, a stage, or the head.
+
+    `attr` is the part's attribute in the generated module (`layer1`; '' for the stem and head).
+    """
+
+    name: str
+    output: ir.Shape
+    params: int
+    macs: int
+    attr: str = ""
+
+
+def layer_op(layer: ir.Conv | ir.Norm | ir.Pool | ir.Linear) -> str:
+    """A short description: `conv 3x3/2`, `conv 3x3 C=32`, `bn`, `maxpool 3x3/2`, `fc`."""
+    if isinstance(layer, ir.Conv):
+        op = f"conv {layer.kernel}x{layer.kernel}"
+        if layer.stride != 1:
+            op += f"/{layer.stride}"
+        if layer.groups != 1:
+            op += f" C={layer.groups}"
+        return op
+    if isinstance(layer, ir.Norm):
+        return "bn"
+    if isinstance(layer, ir.Pool):
+        return f"{layer.kind}pool {layer.kernel}x{layer.kernel}/{layer.stride}"
+    return "fc"
+
+
+_KINDS = {ir.Conv: "conv", ir.Norm: "bn", ir.Pool: "pool", ir.Linear: "fc"}
+
+
+def layer_cost(layer: ir.Conv | ir.Norm | ir.Pool | ir.Linear, prefix: str = "") -> LayerCost:
+    """The parameters and multiply-accumulates of one annotated layer."""
+    out = layer.output
+    if out is None:
+        raise ValueError("costs need a shape-annotated network (run shapes.annotate first)")
+    params = macs = 0
+    if isinstance(layer, ir.Conv):
+        params = (
+            layer.out_channels * (layer.in_channels // layer.groups) * layer.kernel * layer.kernel
+        )
+        macs = params * out.h * out.w
+    elif isinstance(layer, ir.Norm):
+        params = 2 * layer.channels
+    elif isinstance(layer, ir.Linear):
+        params = layer.in_features * layer.out_features + layer.out_features
+        macs = layer.in_features * layer.out_features
+    return LayerCost(
+        prefix + layer.name, layer_op(layer), out, params, macs, _KINDS[type(layer)], layer.span
+    )
+
+
+def _block_layers(block: ir.Block) -> list[ir.Conv | ir.Norm]:
+    return [*block.layers, *block.shortcut.layers]
+
+
+def stem_layers(net: ir.Network) -> list[ir.Conv | ir.Norm | ir.Pool]:
+    """The stem's layers in execution order."""
+    return [x for x in (net.stem.conv, net.stem.norm, net.stem.pool) if x is not None]
+
+
+def head_layers(net: ir.Network) -> list[ir.Norm | ir.Linear]:
+    """The head's layers with an IR node, in execution order (the average pool has none)."""
+    return [x for x in (net.head.norm, net.head.fc) if x is not None]
+
+
+def _stem_costs(net: ir.Network) -> Iterator[LayerCost]:
+    for layer in stem_layers(net):
+        yield layer_cost(layer)
+
+
+def _stage_costs(stage: ir.Stage) -> Iterator[LayerCost]:
+    for block in stage.blocks:
+        costs = [layer_cost(layer) for layer in _block_layers(block)]
+        for i in range(block.index, block.index + block.count):
+            prefix = f"{stage.attr}.{i}."
+            for c in costs:
+                yield c._replace(name=prefix + c.name)
+
+
+def _head_costs(net: ir.Network) -> Iterator[LayerCost]:
+    """[final_bn,] the global average pool (parameter free, C x 1 x 1), fc."""
+    fc = net.head.fc
+    if net.head.norm is not None:
+        yield layer_cost(net.head.norm)
+    pooled = ir.Shape(fc.in_features, 1, 1)
+    yield LayerCost(HEAD_POOL, "avgpool", pooled, 0, 0, "pool", fc.span)
+    yield layer_cost(fc)
+
+
+def parts(net: ir.Network) -> Iterator[tuple[StageCost, Iterator[LayerCost]]]:
+    """Each part's totals (as `stages()` gives them) with its layers in execution order."""
+    layer_lists = [_stem_costs(net), *(_stage_costs(s) for s in net.stages), _head_costs(net)]
+    yield from zip(stages(net), layer_lists, strict=True)
+
+
+def layers(net: ir.Network) -> Iterator[LayerCost]:
+    """Every layer of the generated module in execution order, each repeated block expanded."""
+    for _, part in parts(net):
+        yield from part
+
+
+def _sum(items: list[ir.Conv | ir.Norm | ir.Pool | ir.Linear], times: int = 1) -> tuple[int, int]:
+    costs = [layer_cost(x) for x in items]
+    return times * sum(c.params for c in costs), times * sum(c.macs for c in costs)
+
+
+def stages(net: ir.Network) -> list[StageCost]:
+    """Totals for the stem, each stage and the head, in order; repeated blocks counted once."""
+    params, macs = _sum(stem_layers(net))
+    out = [StageCost("stem", net.stem.output, params, macs)]
+    for stage in net.stages:
+        params = macs = 0
+        for block in stage.blocks:
+            p, m = _sum(_block_layers(block), block.count)
+            params, macs = params + p, macs + m
+        out.append(StageCost(stage.name, stage.output, params, macs, stage.attr))
+    params, macs = _sum(head_layers(net))
+    out.append(StageCost("head", net.head.output, params, macs))
+    return out
+
+
+def totals(net: ir.Network) -> tuple[int, int]:
+    """(parameters, multiply-accumulates) of the whole network."""
+    parts = stages(net)
+    return sum(s.params for s in parts), sum(s.macs for s in parts)

@@ -1,0 +1,285 @@
+"""The shape pass: thread C x H x W through stem, stages and head; annotate the IR; collect errors.
+
+This is the only place that knows `out = floor((in + 2p - k) / s) + 1`. It is a pure function of
+the IR: it returns a copy with every `output` filled in and the list of diagnostics, and it reports
+every problem it finds (not just the first), each at the span of the spec text that caused it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..front.diagnostics import CompileError, Diagnostic, error, errors_of, warning
+from ..front.source import Span
+from . import ir
+
+
+def out_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    """Output height or width of a convolution or pooling: floor((size + 2p - k) / s) + 1."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+@dataclass
+class _Pass:
+    """Diagnostics collected while walking the network."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, message: str, span: Span | None, help: str | None = None) -> None:
+        self.diagnostics.append(error(message, span, help))
+
+    def warn(self, message: str, span: Span | None, help: str | None = None) -> None:
+        self.diagnostics.append(warning(message, span, help))
+
+
+def annotate(net: ir.Network) -> tuple[ir.Network, list[Diagnostic]]:
+    """Annotate every layer of `net` with its output shape.
+
+    Returns the annotated network and its warnings; raises `CompileError` holding every error (and
+    the warnings) if the network cannot be built.
+    """
+    p = _Pass()
+    x = net.input
+    stem, x = _stem(p, net.stem, x)
+    stages = []
+    for stage in net.stages:
+        stage, x = _stage(p, stage, x)
+        stages.append(stage)
+    head = _head(net.head, x)
+    annotated = net.model_copy(update={"stem": stem, "stages": tuple(stages), "head": head})
+    _check_expect(p, annotated)
+    _design_rules(p, annotated)
+    if errors_of(p.diagnostics):
+        raise CompileError(p.diagnostics)
+    return annotated, p.diagnostics
+
+
+def _conv(p: _Pass, conv: ir.Conv, x: ir.Shape, where: str) -> tuple[ir.Conv, ir.Shape]:
+    if x.c != conv.in_channels:  # pragma: no cover - lowering wires channels through
+        raise AssertionError(f"{where}: {x.c} channels reach a conv built for {conv.in_channels}")
+    bad = [
+        f"{c} {side}" for c, side in ((conv.in_channels, "input"), (conv.out_channels, "output"))
+    ]
+    bad = [
+        b
+        for b, c in zip(bad, (conv.in_channels, conv.out_channels), strict=True)
+        if c % conv.groups
+    ]
+    if bad:
+        p.error(
+            f"{where}: C={conv.groups} groups do not divide the {' and '.join(bad)} channels",
+            conv.span,
+            help="the groups of a convolution must divide both its input and output channels",
+        )
+    h = out_size(x.h, conv.kernel, conv.stride, conv.padding)
+    w = out_size(x.w, conv.kernel, conv.stride, conv.padding)
+    if h < 1 or w < 1:
+        p.error(
+            f"{where}: a {conv.kernel}x{conv.kernel}/{conv.stride} conv on a {x.h}x{x.w} map"
+            f" leaves {max(h, 0)}x{max(w, 0)}: the map has vanished",
+            conv.span,
+            help="use a larger input, or fewer stride-2 stages",
+        )
+        h, w = max(h, 1), max(w, 1)
+    out = ir.Shape(conv.out_channels, h, w)
+    return conv.model_copy(update={"output": out}), out
+
+
+def _norm(norm: ir.Norm, x: ir.Shape) -> ir.Norm:
+    return norm.model_copy(update={"output": x})
+
+
+def _stem(p: _Pass, stem: ir.Stem, x: ir.Shape) -> tuple[ir.Stem, ir.Shape]:
+    conv, x = _conv(p, stem.conv, x, "conv1")
+    norm = _norm(stem.norm, x) if stem.norm is not None else None
+    pool = None
+    if stem.pool is not None:
+        pl = stem.pool
+        h, w = (out_size(s, pl.kernel, pl.stride, pl.padding) for s in (x.h, x.w))
+        if h < 1 or w < 1:
+            p.error(
+                f"pool: a {pl.kernel}x{pl.kernel}/{pl.stride} pool on a {x.h}x{x.w} map"
+                " leaves nothing",
+                pl.span,
+            )
+            h, w = max(h, 1), max(w, 1)
+        x = ir.Shape(x.c, h, w)
+        pool = pl.model_copy(update={"output": x})
+    return stem.model_copy(update={"conv": conv, "norm": norm, "pool": pool, "output": x}), x
+
+
+def _stage(p: _Pass, stage: ir.Stage, x: ir.Shape) -> tuple[ir.Stage, ir.Shape]:
+    blocks = []
+    reported: set[str] = set()
+    for block in stage.blocks:
+        block, x = _block(p, stage, block, x, reported)
+        blocks.append(block)
+    return stage.model_copy(update={"blocks": tuple(blocks), "output": x}), x
+
+
+def _block(
+    p: _Pass, stage: ir.Stage, block: ir.Block, x: ir.Shape, reported: set[str]
+) -> tuple[ir.Block, ir.Shape]:
+    where = f"{stage.name} ({stage.attr}.{block.index})"
+    before = len(p.diagnostics)
+    layers = []
+    y = x
+    for layer in block.layers:
+        if isinstance(layer, ir.Conv):
+            layer, y = _conv(p, layer, y, where)
+        else:
+            layer = _norm(layer, y)
+        layers.append(layer)
+    shortcut, s = _shortcut(p, block.shortcut, x, stage, where)
+    if s != y and s.c > 0:
+        p.error(
+            f"{where}: the block's output {y} cannot be added to its shortcut's {s}",
+            stage.cell.span,
+            help=_mismatch_help(block, x, y),
+        )
+    # A stage repeats one error per block kind: report each message once per stage.
+    new = p.diagnostics[before:]
+    del p.diagnostics[before:]
+    for d in new:
+        key = d.message.split(": ", 1)[-1]
+        if key not in reported:
+            reported.add(key)
+            p.diagnostics.append(d)
+    return block.model_copy(
+        update={"layers": tuple(layers), "shortcut": shortcut, "input": x, "output": y}
+    ), y
+
+
+def _mismatch_help(block: ir.Block, x: ir.Shape, y: ir.Shape) -> str | None:
+    even = [c.kernel for c in block.convs if c.kernel % 2 == 0]
+    if even:
+        return (
+            f"an even kernel ({even[0]}x{even[0]}) with padding k//2 changes the map size;"
+            " use odd kernels"
+        )
+    return None
+
+
+def _shortcut(
+    p: _Pass, sc: ir.Shortcut, x: ir.Shape, stage: ir.Stage, where: str
+) -> tuple[ir.Shortcut, ir.Shape]:
+    h, w = out_size(x.h, 1, sc.stride, 0), out_size(x.w, 1, sc.stride, 0)
+    if sc.kind == "identity":
+        out = x
+    elif sc.kind == "zeropad":
+        if sc.out_channels < sc.in_channels:
+            p.error(
+                f"{where}: shortcut option A pads new channels with zeros; it cannot reduce"
+                f" {sc.in_channels} channels to {sc.out_channels}",
+                stage.cell.span,
+                help="use shortcut B (a 1x1 projection), or keep the filters from shrinking",
+            )
+        out = ir.Shape(sc.out_channels, h, w)
+    else:
+        layers = []
+        y = x
+        for layer in sc.layers:
+            if isinstance(layer, ir.Conv):
+                layer, y = _conv(p, layer, y, where)
+            else:
+                layer = _norm(layer, y)
+            layers.append(layer)
+        return sc.model_copy(update={"layers": tuple(layers), "output": y}), y
+    return sc.model_copy(update={"output": out}), out
+
+
+def _head(head: ir.Head, x: ir.Shape) -> ir.Head:
+    norm = _norm(head.norm, x) if head.norm is not None else None
+    out = ir.Shape(head.fc.out_features, 1, 1)
+    fc = head.fc.model_copy(update={"output": out})
+    return head.model_copy(update={"norm": norm, "fc": fc, "output": out})
+
+
+def outputs(net: ir.Network) -> dict[str, ir.Shape]:
+    """The output shape at every key `expect:` may name: conv1, pool, and each stage."""
+    found: dict[str, ir.Shape] = {"conv1": net.stem.conv.output}
+    if net.stem.pool is not None:
+        found["pool"] = net.stem.pool.output
+    for stage in net.stages:
+        found[stage.name] = stage.output
+    return found
+
+
+def _check_expect(p: _Pass, net: ir.Network) -> None:
+    found = outputs(net)
+    for exp in net.expect:
+        got = found.get(exp.key)
+        if got is None:
+            p.error(
+                f"expect names '{exp.key}', which is not a layer of this network",
+                exp.key_span,
+                help="expect may name: " + ", ".join([*found, "downsample"]),
+            )
+        elif (got.h, got.w) != (exp.h, exp.w):
+            p.error(
+                f"{exp.key} comes out {got.h}x{got.w}, but expect says {exp.h}x{exp.w}",
+                exp.span,
+                help=_trace(net, exp.key),
+            )
+    if net.expect_downsample is not None:
+        final = net.stages[-1].output
+        ratio = net.expect_downsample
+        if (net.input.h, net.input.w) != (final.h * ratio, final.w * ratio):
+            p.error(
+                f"the network takes {net.input.h}x{net.input.w} down to {final.h}x{final.w},"
+                f" which is not /{ratio}",
+                net.expect_downsample_span,
+                help=_trace(net, net.stages[-1].name),
+            )
+
+
+def _trace(net: ir.Network, key: str) -> str:
+    """`224 -> 112 (conv1) -> 56 (pool) -> 56 (conv2_x)`: how the height got to `key`."""
+    steps = [str(net.input.h)]
+    steps.append(f"{net.stem.conv.output.h} (conv1 /{net.stem.conv.stride})")
+    if key != "conv1" and net.stem.pool is not None:
+        steps.append(f"{net.stem.pool.output.h} (pool /{net.stem.pool.stride})")
+    if key not in ("conv1", "pool"):
+        for stage in net.stages:
+            steps.append(f"{stage.output.h} ({stage.name} /{stage.stride})")
+            if stage.name == key:
+                break
+    return "height: " + " -> ".join(steps)
+
+
+def _design_rules(p: _Pass, net: ir.Network) -> None:
+    """Warn where the table breaks the paper's rules: filters double exactly when the map halves."""
+    for prev, stage in zip(net.stages, net.stages[1:], strict=False):
+        before = [r.filters for r in prev.cell.rows]
+        after = [r.filters for r in stage.cell.rows]
+        where = stage.stride_span or stage.cell.span
+        if stage.stride > 2:
+            p.warn(
+                f"{stage.name} enters with stride {stage.stride}; the paper only downsamples"
+                " by 2 at a stage entry",
+                where,
+            )
+        if len(before) != len(after):
+            continue
+        if stage.stride == 2 and after != [2 * f for f in before]:
+            p.warn(
+                f"{stage.name} halves the map ({prev.output.h}->{stage.output.h})"
+                " but its filters go"
+                f" {_list(before)} -> {_list(after)}, not {_list([2 * f for f in before])}",
+                stage.cell.span,
+                help="the paper doubles the filters when the feature map halves,"
+                " keeping the cost per layer",
+            )
+        elif stage.stride == 1 and after != before:
+            p.warn(
+                f"{stage.name} keeps the map size ({stage.output.h}x{stage.output.w})"
+                " but changes its"
+                f" filters {_list(before)} -> {_list(after)}",
+                stage.cell.span,
+                help="the paper keeps the same filters for the same output size"
+                " (and halves the map when they double)",
+            )
+
+
+def _list(filters: list[int]) -> str:
+    return "/".join(str(f) for f in filters)

@@ -1,0 +1,146 @@
+"""Remembered compiles: an unchanged spec compiled by an unchanged resnetc is not compiled again.
+
+`resnetc compile` runs on save, in pre-commit hooks and with `--check` in CI, nearly always over
+specs that have not changed, and then its cost is all start-up: importing pydantic alone costs more
+than 1.2x the interpreter's start with PyYAML, pydantic and jinja2 imported (docs/performance.md).
+So the result of compiling a spec (the module's text, the network's name, the rendered warnings) is
+kept in the user's cache directory under a key that covers everything the result depends on:
+
+- the spec's bytes, the path it was given by (warnings name it) and the label its header shows;
+- resnetc itself: the bytes of every module and template of the package;
+- the interpreter's version and each dependency's installed code (the path, size and modification
+  time of the `__init__.py` of PyYAML, pydantic, pydantic-core and jinja2, found without importing
+  them).
+
+A hit reads one small file and imports none of PyYAML, pydantic or jinja2. Any problem with the
+cache (unreadable, corrupt, unwritable, no home directory) is a miss and the spec is compiled as if
+there were no cache; refused specs are never stored. The directory is the template cache's
+(compiler/templatecache.py): `$RESNETC_CACHE_DIR`, else `$XDG_CACHE_HOME/resnetc`, else
+`~/.cache/resnetc`; `RESNETC_CACHE_DIR=` (empty) turns both off. It holds at most `MAX_ENTRIES`
+results; the oldest go first.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import NamedTuple
+
+MAX_ENTRIES = 512
+"""Most results kept; storing one more removes the least recently written."""
+
+_DEPENDENCIES = ("yaml", "pydantic", "pydantic_core", "jinja2")
+_FORMAT = 1
+"""The entry format's version, part of every key."""
+
+
+class Result(NamedTuple):
+    """What compiling one spec gave: the network's name, the module's text, the warnings."""
+
+    name: str
+    text: str
+    warnings: str
+
+
+def cache_dir() -> Path | None:
+    """The directory for compiled templates, or None when caching is off or has no home."""
+    chosen = os.environ.get("RESNETC_CACHE_DIR")
+    if chosen is not None:
+        return Path(chosen) if chosen else None
+    base = os.environ.get("XDG_CACHE_HOME") or ""
+    if not base:
+        home = os.environ.get("HOME") or ""
+        if not home:
+            return None
+        base = os.path.join(home, ".cache")
+    return Path(base) / "resnetc"
+
+
+def _directory() -> Path | None:
+    base = cache_dir()
+    return base / "compiled" if base is not None else None
+
+
+@functools.lru_cache(maxsize=1)
+def fingerprint() -> bytes:
+    """A digest of resnetc's own code, the interpreter and the installed dependencies."""
+    return digest(Path(__file__).resolve().parent.parent)
+
+
+def digest(package: Path) -> bytes:
+    """A digest of the modules and templates under `package`, the interpreter and the
+    dependencies' installed code."""
+    h = hashlib.sha256(f"{_FORMAT}\0{sys.version}\0".encode())
+    files = [p for p in package.rglob("*") if p.suffix in (".py", ".j2") and p.is_file()]
+    for path in sorted(files):
+        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    for name in _DEPENDENCIES:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec is not None else None
+        stat = os.stat(origin) if origin else None
+        where = f"{name}\0{origin}\0{stat.st_size}\0{stat.st_mtime_ns}" if stat else name
+        h.update(where.encode() + b"\0")
+    return h.digest()
+
+
+def key(data: bytes, path: str, label: str) -> str | None:
+    """The cache key of compiling `data` (read from `path`, shown as `label`); None if off."""
+    if _directory() is None:
+        return None
+    try:
+        h = hashlib.sha256(fingerprint())
+    except OSError:  # resnetc's own files unreadable: do not cache
+        return None
+    for part in (path.encode("utf-8", "surrogateescape"), label.encode(), data):
+        h.update(len(part).to_bytes(8, "little") + part)
+    return h.hexdigest()
+
+
+def load(cache_key: str | None) -> Result | None:
+    """The stored result for `cache_key`, or None (a miss) on any problem."""
+    where = _directory()
+    if cache_key is None or where is None:
+        return None
+    try:
+        entry = json.loads((where / f"{cache_key}.json").read_text(encoding="utf-8"))
+        result = Result(entry["name"], entry["text"], entry["warnings"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not all(isinstance(field, str) for field in result):
+        return None
+    return result
+
+
+def store(cache_key: str | None, result: Result) -> None:
+    """Keep `result` under `cache_key` (atomically); give up quietly on any problem."""
+    where = _directory()
+    if cache_key is None or where is None:
+        return
+    try:
+        where.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=where)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(result._asdict(), f)
+            os.replace(tmp, where / f"{cache_key}.json")
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        _prune(where)
+    except OSError:
+        pass
+
+
+def _prune(where: Path) -> None:
+    """Keep the `MAX_ENTRIES` most recently written results."""
+    entries = list(where.glob("*.json"))
+    if len(entries) <= MAX_ENTRIES:
+        return
+    entries.sort(key=lambda p: p.stat().st_mtime_ns)
+    for old in entries[: len(entries) - MAX_ENTRIES]:
+        old.unlink(missing_ok=True)

@@ -1,0 +1,399 @@
+"""Each value a spec holds, read from the text the user wrote: the field validators of spec.py.
+
+A validator receives a YAML `Scalar` (text plus position), or a mapping or list from `to_data`,
+parses it, and returns a small typed value that remembers its `Span`; a refusal is a pydantic
+error that carries the exact span and a help line, which spec.py turns into a diagnostic.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+import unicodedata
+from typing import Any, Literal, NamedTuple
+
+from pydantic_core import PydanticCustomError
+
+from . import limits
+from .cells import Cell, parse_cell
+from .diagnostics import CompileError
+from .source import Source, Span, describe, shorten
+from .yamlsrc import Node, Scalar, Sequence
+
+
+class Value(NamedTuple):
+    """A number the user wrote, with where they wrote it."""
+
+    value: int
+    span: Span
+
+
+class Name(NamedTuple):
+    """An identifier the user wrote, with where they wrote it."""
+
+    value: str
+    span: Span
+
+
+class InputShape(NamedTuple):
+    """`input: 224x224x3`: height, width and channels."""
+
+    h: int
+    w: int
+    c: int
+    span: Span
+
+
+class StemConv(NamedTuple):
+    """`conv1: 7x7, 64, /2`: kernel, filters and stride of the stem convolution."""
+
+    kernel: int
+    filters: int
+    stride: int
+    span: Span
+
+
+class StemPool(NamedTuple):
+    """`pool: 3x3 max, /2`: kernel, kind and stride of the stem pooling."""
+
+    kernel: int
+    kind: Literal["max", "avg"]
+    stride: int
+    span: Span
+
+
+class Size(NamedTuple):
+    """An expected output size, `56x56`, under its key (`conv2_x`)."""
+
+    key: Name
+    h: int
+    w: int
+    span: Span
+
+
+class Choice(NamedTuple):
+    """An option value chosen from a fixed list."""
+
+    value: str
+    span: Span
+
+
+class Flag(NamedTuple):
+    """A true/false option."""
+
+    value: bool
+    span: Span
+
+
+# ---------------------------------------------------------------- raw YAML -> validator input
+
+
+class SpanDict(dict):
+    """A YAML mapping as a dict of its keys' text, remembering its own and its keys' spans."""
+
+    span: Span
+    key_spans: dict[str, Span]
+    key_nodes: dict[str, Scalar]
+
+
+class SpanList(list):
+    """A YAML sequence as a list, remembering its span and its node."""
+
+    span: Span
+    node: Sequence
+
+
+def to_data(node: Node) -> Any:
+    """Turn the YAML node tree into dicts, lists and `Scalar`s that pydantic can validate."""
+    if isinstance(node, Scalar):
+        return node
+    if isinstance(node, Sequence):
+        out = SpanList(to_data(item) for item in node.items)
+        out.span, out.node = node.span, node
+        return out
+    data = SpanDict((k.text, to_data(v)) for k, v in node.entries)
+    data.span = node.span
+    data.key_spans = {k.text: k.span for k, _ in node.entries}
+    data.key_nodes = {k.text: k for k, _ in node.entries}
+    return data
+
+
+def refuse(message: str, span: Span, help: str | None = None) -> PydanticCustomError:
+    """A pydantic error that spec.py renders as a diagnostic at `span`."""
+    return PydanticCustomError(
+        "resnetc", "{message}", {"message": message, "span": span, "help": help}
+    )
+
+
+KINDS = {SpanDict: "a mapping", SpanList: "a list"}
+"""How a refusal names a value that is not text."""
+
+
+def _scalar(raw: Any, what: str, example: str) -> Scalar:
+    """`raw` as a scalar, or a refusal saying what was expected."""
+    if isinstance(raw, Scalar):
+        return raw
+    found = KINDS.get(type(raw), "something else")
+    raise refuse(f"{what} should be text like {example}, not {found}", raw.span)
+
+
+_NUMBER = r"(\d+)"
+_BY = r"\s*[xX×*]\s*"
+
+
+def _int(text: str, scalar: Scalar, start: int, what: str, maximum: int) -> int:
+    """A positive number within `maximum`, refused at its own characters otherwise."""
+    span = scalar.sub(start, start + len(text))
+    if len(text) > limits.MAX_NUMBER_DIGITS or int(text) > maximum:
+        raise refuse(f"{what} {shorten(text)} is larger than the limit of {maximum:,}", span)
+    value = int(text)
+    if value < 1:
+        raise refuse(f"{what} must be at least 1, not {value}", span)
+    return value
+
+
+def _match(pattern: str, raw: Any, what: str, example: str) -> tuple[re.Match, Scalar]:
+    scalar = _scalar(raw, what, example)
+    m = re.fullmatch(pattern, scalar.text.strip(), re.IGNORECASE)
+    if m is None:
+        raise refuse(
+            f"cannot read {what} {shorten(scalar.text)!r}; write it like {example}", scalar.span
+        )
+    return m, scalar
+
+
+def _offset(scalar: Scalar) -> int:
+    return len(scalar.text) - len(scalar.text.lstrip())
+
+
+# ---------------------------------------------------------------- field validators
+
+_RESERVED = frozenset(
+    {"torch", "nn", "Tensor", "F", "functional", "BasicBlock", "Bottleneck", "conv1x1", "conv3x3",
+     "projection", "self", "super", "object", "main", "compiler", "resnetc", "typing"}
+)  # fmt: skip
+
+
+_SOFT_KEYWORDS = frozenset({"match", "case", "type", "_"})
+"""Python's soft keywords (3.12's list, fixed here so that every Python version agrees)."""
+
+_DEVICE = re.compile(r"(?i)(con|prn|aux|nul|com[0-9]|lpt[0-9])")
+"""Names Windows reserves for devices: `nul.py` there is not a file."""
+
+
+def bad_identifier(text: str) -> str | None:
+    """Why `text` cannot name a generated module, class and function (None if it can)."""
+    if not text:
+        return "is empty"
+    if len(text) > limits.MAX_NAME_CHARS:
+        return f"is longer than {limits.MAX_NAME_CHARS} characters"
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") or ch in "/\\":
+            return f"contains {describe(ch)}"
+    if not text.isascii():
+        return "must be ASCII (letters, digits and underscores)"
+    if not text.isidentifier():
+        return (
+            "must be a Python identifier"
+            " (letters, digits and underscores, not starting with a digit)"
+        )
+    if keyword.iskeyword(text) or text in _SOFT_KEYWORDS:
+        return "is a Python keyword"
+    if text in vars(builtins):
+        return "would shadow a Python builtin"
+    if text.startswith("__"):
+        return "starts with __, which Python reserves for its own names"
+    if text in _RESERVED:
+        return "is a name the generated module already uses"
+    if _DEVICE.fullmatch(text):
+        return "is a device name on Windows, where the file would not be written"
+    return None
+
+
+def parse_name(raw: Any) -> Name:
+    """`name: resnet50`: a safe Python identifier (module, factory and class are named after it)."""
+    scalar = _scalar(raw, "the name", "resnet50")
+    why = bad_identifier(scalar.text)
+    if why:
+        raise refuse(
+            f"network name {shorten(scalar.text)!r} {why}",
+            scalar.span,
+            "use a name like resnet50 or my_net",
+        )
+    return Name(scalar.text, scalar.span)
+
+
+def parse_stage_name(raw: Any) -> Name:
+    """A stage's key, `conv2_x`: letters, digits and underscores."""
+    scalar = _scalar(raw, "a stage name", "conv2_x")
+    text = scalar.text
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", text) and len(text) > limits.MAX_NAME_CHARS:
+        raise refuse(
+            f"stage name {shorten(text)!r} is longer than {limits.MAX_NAME_CHARS} characters",
+            scalar.span,
+        )
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", text):
+        raise refuse(
+            f"stage name {shorten(text)!r} must be letters, digits and underscores, like conv2_x",
+            scalar.span,
+        )
+    if keyword.iskeyword(text) or text in _SOFT_KEYWORDS:
+        raise refuse(
+            f"stage name {text!r} is a Python keyword",
+            scalar.span,
+            "stage names label the generated code; use a name like conv2_x or stage1",
+        )
+    return Name(text, scalar.span)
+
+
+def parse_input(raw: Any) -> InputShape:
+    """`input: 224x224x3` (height x width x channels)."""
+    m, s = _match(
+        f"{_NUMBER}{_BY}{_NUMBER}{_BY}{_NUMBER}",
+        raw,
+        "the input size",
+        "224x224x3 (H x W x C)",
+    )
+    o = _offset(s)
+    h = _int(m.group(1), s, o + m.start(1), "input height", limits.MAX_INPUT_SIZE)
+    w = _int(m.group(2), s, o + m.start(2), "input width", limits.MAX_INPUT_SIZE)
+    c = _int(m.group(3), s, o + m.start(3), "input channels", limits.MAX_WIDTH)
+    return InputShape(h, w, c, s.span)
+
+
+def count_parser(what: str, example: str):
+    """A validator of a positive count, `what` in its messages (`classes`, `1000`)."""
+
+    def parse(raw: Any) -> Value:
+        m, s = _match(_NUMBER, raw, what, example)
+        return Value(_int(m.group(1), s, _offset(s), what, limits.MAX_WIDTH), s.span)
+
+    parse.__doc__ = f"A positive count: {what} ({example})."
+    return parse
+
+
+def parse_stride(raw: Any) -> Value:
+    """A stage's `stride: 1|2` override."""
+    m, s = _match(r"/?\s*" + _NUMBER, raw, "the stride", "2")
+    return Value(
+        _int(m.group(1), s, _offset(s) + m.start(1), "stride", limits.MAX_STRIDE),
+        s.span,
+    )
+
+
+def _kernel(m: re.Match, s: Scalar, first: int, second: int) -> int:
+    o = _offset(s)
+    kh = _int(m.group(first), s, o + m.start(first), "kernel", limits.MAX_KERNEL)
+    kw = _int(m.group(second), s, o + m.start(second), "kernel", limits.MAX_KERNEL)
+    if kh != kw:
+        raise refuse(
+            f"kernels must be square: {kh}x{kw} is not",
+            s.sub(o + m.start(first), o + m.end(second)),
+        )
+    return kh
+
+
+_STRIDE = r"(?:\s*,?\s*(?:/\s*|stride\s*)" + _NUMBER + r")?"
+
+
+def parse_stem_conv(raw: Any) -> StemConv:
+    """`conv1: 7x7, 64, /2` (kernel, filters, stride; `stride 2` works too, stride 1 if omitted)."""
+    m, s = _match(
+        f"{_NUMBER}{_BY}{_NUMBER}\\s*,\\s*{_NUMBER}{_STRIDE}",
+        raw,
+        "the stem conv",
+        "7x7, 64, /2",
+    )
+    kernel = _kernel(m, s, 1, 2)
+    o = _offset(s)
+    filters = _int(m.group(3), s, o + m.start(3), "filters", limits.MAX_WIDTH)
+    stride = _int(m.group(4), s, o + m.start(4), "stride", limits.MAX_STRIDE) if m.group(4) else 1
+    return StemConv(kernel, filters, stride, s.span)
+
+
+_NONE = {"", "none", "null", "~", "no", "false", "off"}
+
+
+def parse_stem_pool(raw: Any) -> StemPool | None:
+    """`pool: 3x3 max, /2` (or `avg`); `none` or leaving the key out means no pool."""
+    if isinstance(raw, Scalar) and raw.text.strip().lower() in _NONE:
+        return None
+    pattern = f"{_NUMBER}{_BY}{_NUMBER}\\s*,?\\s*(max|avg|average)(?:\\s*pool(?:ing)?)?{_STRIDE}"
+    m, s = _match(pattern, raw, "the stem pool", "3x3 max, /2")
+    kernel = _kernel(m, s, 1, 2)
+    o = _offset(s)
+    stride = _int(m.group(4), s, o + m.start(4), "stride", limits.MAX_STRIDE) if m.group(4) else 1
+    kind: Literal["max", "avg"] = "max" if m.group(3).lower() == "max" else "avg"
+    return StemPool(kernel, kind, stride, s.span)
+
+
+def parse_cell_value(raw: Any) -> Cell:
+    """A table cell (see `front.cells`); an unquoted flow list is read from its source text."""
+    if isinstance(raw, SpanList):
+        node = raw.node
+        source = _source_of(raw)
+        if source is not None:
+            start = source.index(node.span.line, node.span.col)
+            end = source.index(node.span.end_line, node.span.end_col)
+            raw = Scalar(
+                source.text[start:end],
+                node.span,
+                source,
+                None,
+                tuple(range(start, end)),
+            )
+    scalar = _scalar(raw, "a table cell", '"[[3x3,64],[3x3,64]] x 2"')
+    try:
+        return parse_cell(scalar)
+    except CompileError as exc:
+        d = exc.diagnostics[0]
+        raise refuse(d.message, d.span, d.help) from None
+
+
+def _source_of(raw: Any) -> Source | None:
+    """The `Source` behind a raw value (the first scalar found inside it)."""
+    if isinstance(raw, Scalar):
+        return raw.source
+    values = raw.values() if isinstance(raw, dict) else raw
+    for item in values:
+        found = _source_of(item)
+        if found is not None:
+            return found
+    return None
+
+
+def parse_size(raw: Any) -> tuple[int, int, Span]:
+    """`56x56` (or `56` for a square map)."""
+    m, s = _match(f"{_NUMBER}(?:{_BY}{_NUMBER})?", raw, "the expected size", "56x56")
+    o = _offset(s)
+    h = _int(m.group(1), s, o + m.start(1), "size", limits.MAX_INPUT_SIZE)
+    w = _int(m.group(2), s, o + m.start(2), "size", limits.MAX_INPUT_SIZE) if m.group(2) else h
+    return h, w, s.span
+
+
+def choice_parser(*choices: str):
+    """A validator of one of `choices` (any case), the first being the example."""
+
+    def parse(raw: Any) -> Choice:
+        s = _scalar(raw, "the option", choices[0])
+        text = s.text.strip()
+        for choice in choices:
+            if text.lower() == choice.lower():
+                return Choice(choice, s.span)
+        raise refuse(f"{shorten(text)!r} is not one of: {', '.join(choices)}", s.span)
+
+    return parse
+
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def parse_flag(raw: Any) -> Flag:
+    """A true/false option (`yes`/`no`, `on`/`off` accepted too)."""
+    s = _scalar(raw, "the option", "true")
+    text = s.text.strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return Flag(text in _TRUE, s.span)
+    raise refuse(f"{shorten(s.text)!r} is not true or false", s.span)

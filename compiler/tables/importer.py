@@ -1,0 +1,294 @@
+"""`resnetc import-table`: Table 1 pasted from the paper's LaTeX or a web page -> a spec per model.
+
+The table is read into located cells (`latex` / `web`), its columns and layers are found (`layout`,
+`columns`), and each model column becomes a YAML node tree whose scalars are the table's own
+cells: the pipeline's analysis (`analyze_tree`: the spec models, lowering, the shape pass) runs on
+the table itself, so every diagnostic points into the table file. Only columns that compile are
+turned into YAML, and that YAML is analysed again before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+
+from ..core import costs, ir
+from ..front.cells import format_cell
+from ..front.diagnostics import CompileError, Diagnostic, errors_of, fail, warning
+from ..front.source import Source, Span, printable
+from ..front.yamlsrc import Mapping, Scalar, decode
+from ..pipeline import analyze, analyze_tree
+from ..targets.torch.emit import pool_text, stem_conv_text
+from .columns import Column, named_columns, option_names, read_columns
+from .layout import layers, table_layout
+from .text import Row, Text, unflatten
+
+DEFAULT_INPUT = "224x224x3"
+"""The input size when neither the table nor `--input` gives one (ImageNet, as in Table 1)."""
+
+
+class TableError(CompileError):
+    """A refused table: diagnostics that may point into the table or into an option's value."""
+
+    def __init__(self, diagnostics, sources: dict[str, Source]) -> None:
+        self.sources = sources
+        super().__init__(diagnostics)
+
+    def render(self) -> str:
+        """Every diagnostic, each with the source line it points at."""
+        return render(self.diagnostics, self.sources)
+
+
+def render(diagnostics, sources: dict[str, Source]) -> str:
+    """Render diagnostics, each against the source (table or option) its span names."""
+    table = next(iter(sources.values()))
+    return "\n".join(d.render(sources.get(d.span.file) if d.span else table) for d in diagnostics)
+
+
+@dataclass(frozen=True)
+class Imported:
+    """One model column, compiled: its network, the spec text to write, and its warnings."""
+
+    name: str
+    title: str
+    network: ir.Network
+    text: str
+
+
+def decode_table(data: bytes, filename: str) -> Source:
+    """The table file's text, refusing oversized, binary and non-UTF-8 input."""
+    source = decode(data, filename, kind="table")
+    nul = source.text.find("\0")
+    if nul >= 0:
+        error = fail(
+            "the file holds a NUL byte: it is binary, not a pasted table", source.span(nul)
+        )
+        raise error.with_source(source)
+    if not source.text.strip():
+        raise fail(
+            "the file is empty; paste Table 1 into it (LaTeX, or copied from a web page)",
+            source.span(0),
+        )
+    return source
+
+
+def read_rows(source: Source) -> list[Row]:
+    """The table's rows, read as LaTeX source or as a web copy, whichever it is."""
+    from . import latex as tablelatex
+    from . import web as tableweb
+
+    reader = tablelatex if tablelatex.is_latex(source.text) else tableweb
+    rows = reader.read_rows(source)
+    if not rows:
+        raise fail("the file holds no table rows", source.span(0))
+    return rows
+
+
+def import_table(
+    source: Source, label: str, names: str | None = None, input: str | None = None
+) -> tuple[list[Imported], list[Diagnostic]]:
+    """Every model column of the table compiled, and the warnings; `TableError` if any fails.
+
+    `label` names the table in the written specs' header comment; `names` (`a,b,c`) names the
+    model columns, `input` (`224x224x3`) overrides the input size.
+    """
+    sources = {source.name: source}
+    try:
+        named = option_names(names) if names is not None else None
+        if named:
+            sources["--names"] = named[0].source
+        lay, data = table_layout(source, read_rows(source), named)
+        columns = named_columns(source, lay, named)
+        found = read_columns(source, layers(source, data, lay), lay, columns)
+        input_scalar = _input(input, found.input, source, sources)
+    except CompileError as exc:
+        raise TableError(exc.diagnostics, sources) from None
+    diagnostics: list[Diagnostic] = []
+    if not found.head:
+        diagnostics.append(
+            warning(
+                "the table has no head row (average pool, 1000-d fc, softmax): assuming 1000"
+                " classes",
+                None,
+            )
+        )
+    diagnostics.extend(_pool_hint(source, columns[0]))
+    classes = Scalar("1000", lay.header.text.strip().span(source), source, None, None)
+    return _compile_all(source, columns, input_scalar, classes, label, sources, diagnostics)
+
+
+def _pool_hint(source: Source, col: Column) -> list[Diagnostic]:
+    """A warning where the sizes halve from conv1 to the first stage but no pool line says why."""
+    if col.pool is not None or len(col.sizes) < 2 or not col.stages:
+        return []
+    (key1, size1), (key2, size2) = col.sizes[:2]
+    if key1.text != "conv1" or key2.text != col.stages[0][0].text:
+        return []
+    before, after = re.findall(r"\d+", size1.text), re.findall(r"\d+", size2.text)
+    if not before or [int(n) for n in before] != [2 * int(n) for n in after]:
+        return []
+    return [
+        warning(
+            f"the table has no pool line, yet the output size halves from conv1 ({size1.text}) to"
+            f" {key2.text} ({size2.text})",
+            size2.span(source),
+            help="Table 1 opens conv2_x with '3×3 max pool, stride 2': copy that row too",
+        )
+    ]
+
+
+def _compile_all(source, columns, input_scalar, classes, label, sources, diagnostics):
+    """Analyse every column (all are reported), then write each one's spec text."""
+    networks = []
+    for col in columns:
+        try:
+            analysis = analyze_tree(_tree(source, col, input_scalar, classes), source)
+            networks.append((col, analysis.network))
+            diagnostics.extend(analysis.warnings)
+        except CompileError as exc:
+            diagnostics.extend(exc.diagnostics)
+    diagnostics = _unique(diagnostics)
+    if errors_of(diagnostics):
+        raise TableError(diagnostics, sources)
+    out = [
+        Imported(net.name, col.title.text, net, _checked_yaml(net, col, label))
+        for col, net in networks
+    ]
+    return out, diagnostics
+
+
+def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Each diagnostic once (a cell shared by all columns is checked once per column)."""
+    seen, out = set(), []
+    for d in diagnostics:
+        key = (d.severity, d.message, d.span, d.help)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return sorted(out, key=lambda d: (d.span.line, d.span.col) if d.span else (0, 0))
+
+
+# ---------------------------------------------------------------- one spec tree per column
+
+
+def _input(option: str | None, table: Text | None, source: Source, sources) -> Scalar:
+    """The input size: `--input`, else the table's input row, else 224x224x3."""
+    if option is not None:
+        src = Source("--input", option)
+        sources[src.name] = src
+        return Text.of(option, 0, len(option)).strip().scalar(src)
+    if table is not None:
+        if len(re.findall(r"\d+", table.text)) == 2:
+            table = table + Text.synthetic("x3", table.end - 1)
+        return table.scalar(source)
+    return Scalar(DEFAULT_INPUT, Span(source.name, 1, 1, 1, 2), source, None, None)
+
+
+def _tree(source: Source, col: Column, input_scalar: Scalar, classes: Scalar) -> Mapping:
+    """The column as the YAML node tree a spec file would give, its scalars in the table."""
+    span = col.name.span
+
+    def key(text: str) -> Scalar:
+        """A mapping key that no diagnostic will point at (all are well-formed)."""
+        return Scalar(text, span, source, None, None)
+
+    stem = [(key("conv1"), col.stem.scalar(source))]
+    if col.pool is not None:
+        stem.append((key("pool"), col.pool.scalar(source)))
+    stages = tuple(
+        (name.scalar(source), unflatten(cell).scalar(source)) for name, cell in col.stages
+    )
+    entries = [
+        (key("name"), col.name),
+        (key("input"), input_scalar),
+        (key("classes"), col.classes.scalar(source) if col.classes is not None else classes),
+        (key("stem"), Mapping(tuple(stem), span)),
+        (key("stages"), Mapping(stages, span)),
+    ]
+    expect = [(k, size.scalar(source)) for k, size in col.sizes]
+    ratio = _downsample(input_scalar.text, col)
+    if ratio is not None:
+        expect.append(
+            (
+                key("downsample"),
+                Scalar(str(ratio), col.sizes[-1][1].span(source), source, None, None),
+            )
+        )
+    if expect:
+        entries.append((key("expect"), Mapping(tuple(expect), span)))
+    return Mapping(tuple(entries), span)
+
+
+def _downsample(input_text: str, col: Column) -> int | None:
+    """Input size / the last stage's output size, where the table gives both and they divide."""
+    if not col.sizes or not col.stages or col.sizes[-1][0].text != col.stages[-1][0].text:
+        return None
+    given = re.findall(r"\d+", input_text)
+    last = re.findall(r"\d+", col.sizes[-1][1].text)
+    if len(given) < 2 or len(last) not in (1, 2):
+        return None
+    h, w = int(given[0]), int(given[1])
+    lh, lw = int(last[0]), int(last[-1])
+    if lh == 0 or lw == 0 or h % lh or w % lw or h // lh != w // lw:
+        return None
+    return h // lh
+
+
+# ---------------------------------------------------------------- the spec files
+
+
+def spec_yaml(net: ir.Network, comment: list[str]) -> str:
+    """The spec file for `net`, laid out as the shipped spec/ files are."""
+    lines = [
+        *comment,
+        f"name: {net.name}",
+        f"input: {net.input.h}x{net.input.w}x{net.input.c}",
+        f"classes: {net.classes}",
+        "stem:",
+        f"  conv1: {stem_conv_text(net.stem.conv)}",
+    ]
+    if net.stem.pool is not None:
+        lines.append(f"  pool: {pool_text(net.stem.pool)}")
+    lines.append("stages:")
+    lines.extend(f'  {s.name}: "{format_cell(s.cell)}"' for s in net.stages)
+    if net.expect or net.expect_downsample is not None:
+        lines.append("expect:")
+        lines.extend(f"  {e.key}: {e.h}x{e.w}" for e in net.expect)
+        if net.expect_downsample is not None:
+            lines.append(f"  downsample: {net.expect_downsample}")
+    return "\n".join(lines) + "\n"
+
+
+def _comment(net: ir.Network, col: Column, label: str) -> list[str]:
+    """Where the spec came from, and what the table printed about the model."""
+    title = printable(" ".join(col.title.text.split()))[:60]
+    words = [
+        f'{net.name}: the "{title}" column of the table in {printable(label)},'
+        " imported by resnetc import-table."
+    ]
+    params, macs = costs.totals(net)
+    for what, value in col.printed:
+        if re.search(r"param", what, re.I):
+            words.append(f"The table prints {value} {what}; resnetc counts {params:,}.")
+        else:
+            words.append(
+                f"The table prints {value} {what} for this column; resnetc counts {macs:,}"
+                " multiply-adds (convolutions and fc)."
+            )
+    return ["# " + line for line in textwrap.wrap(" ".join(words), 96, break_on_hyphens=False)]
+
+
+def _checked_yaml(net: ir.Network, col: Column, label: str) -> str:
+    """The spec text, analysed again: it must build the very network the table built."""
+    comment = _comment(net, col, label)
+    text = spec_yaml(net, comment)
+    try:
+        again = analyze(text, f"{net.name}.yaml").network
+    except CompileError as exc:  # pragma: no cover - a bug in the writer, not in the table
+        raise RuntimeError(
+            f"the spec written for {net.name} does not compile:\n{exc.render()}"
+        ) from None
+    if spec_yaml(again, comment) != text or costs.totals(again) != costs.totals(net):
+        raise RuntimeError(f"the spec written for {net.name} does not build the table's network")
+    return text

@@ -1,0 +1,1 @@
+"""Output targets: each renders the shape-annotated IR as standalone source for one framework."""

@@ -1,0 +1,1 @@
+"""The PyTorch target: torchvision-compatible modules, their check, and `verify` against torch."""

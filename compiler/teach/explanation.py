@@ -1,0 +1,282 @@
+"""`resnetc explain`: a walk through the network, from each table cell to its layers and its code.
+
+`explain(analysis)` computes everything once (`Explanation`): for the stem, the pool, every stage
+and the head, the cell as written, what it expands to in words, the output-size arithmetic of every
+layer that changes the size, parameters and multiply-adds, and the lines of the generated module
+that implement it. `teach.markdown` renders it for a terminal or a docs page; the HTML page
+(`resnetc.teach.page`) renders the same `Explanation`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core import costs, ir
+from ..front.cells import format_cell
+from ..front.diagnostics import Diagnostic
+from ..pipeline import Analysis
+from ..targets.torch.emit import pool_text, render, safe_label, stem_conv_text
+from . import network_words as overview
+from . import part_words as narrate
+from .codemap import CodeRange, locate
+from .size_formula import out_size_text
+
+
+@dataclass(frozen=True)
+class SizeStep:
+    """One layer's output size, worked out: `floor((224 + 2*3 - 7) / 2) + 1 = 112`."""
+
+    layer: str
+    op: str
+    before: ir.Shape
+    after: ir.Shape
+    text: str
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """A layer of a part (`count` identical copies for a run of blocks), with its costs."""
+
+    name: str
+    op: str
+    output: ir.Shape
+    params: int
+    macs: int
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Part:
+    """The stem conv, the pool, a stage or the head: its cell, meaning, numbers and code."""
+
+    key: str
+    cell: str
+    written: tuple[tuple[int, str], ...]
+    output: ir.Shape
+    words: tuple[str, ...]
+    steps: tuple[SizeStep, ...]
+    layers: tuple[LayerRow, ...]
+    params: int
+    macs: int
+    code: tuple[CodeRange, ...]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Everything `explain` says about one network."""
+
+    network: ir.Network
+    label: str
+    module: str
+    parts: tuple[Part, ...]
+    size_chain: tuple[str, ...]
+    size_words: tuple[str, ...]
+    depth: str
+    cost_words: tuple[str, ...]
+    cost_table: tuple[str, ...]
+    warnings: tuple[tuple[str, str], ...]
+
+    @property
+    def module_lines(self) -> list[str]:
+        """The generated module, one string per line."""
+        return self.module.splitlines()
+
+    @property
+    def totals(self) -> tuple[int, int]:
+        """(parameters, multiply-adds) of the whole network."""
+        return sum(p.params for p in self.parts), sum(p.macs for p in self.parts)
+
+
+# ---------------------------------------------------------------- size arithmetic
+
+
+def _step(name: str, op: str, before: ir.Shape, after: ir.Shape, k: int, s: int, p: int):
+    text = out_size_text(before.h, k, s, p)
+    if (before.h, after.h) != (before.w, after.w):
+        text = f"H: {text}; W: {out_size_text(before.w, k, s, p)}"
+    return SizeStep(name, op, before, after, text)
+
+
+def _conv_op(conv: ir.Conv) -> str:
+    return f"{conv.kernel}x{conv.kernel} conv, stride {conv.stride}, padding {conv.padding}"
+
+
+def _block_steps(attr: str, block: ir.Block) -> list[SizeStep]:
+    """The layers of a block that change the map size (the stride's conv and its shortcut)."""
+    prefix = f"{attr}.{block.index}."
+    out, x = [], block.input
+    for conv in block.convs:
+        if (conv.output.h, conv.output.w) != (x.h, x.w):
+            out.append(_step(prefix + conv.name, _conv_op(conv), x, conv.output, *_ksp(conv)))
+        x = conv.output
+    sc, x = block.shortcut, block.input
+    if sc.kind == "projection":
+        conv = next(c for c in sc.layers if isinstance(c, ir.Conv))
+        if (conv.output.h, conv.output.w) != (x.h, x.w):
+            out.append(_step(prefix + conv.name, _conv_op(conv), x, conv.output, *_ksp(conv)))
+    elif sc.kind == "zeropad" and (sc.output.h, sc.output.w) != (x.h, x.w):
+        op = f"zero-pad shortcut, x[:, :, ::{sc.stride}, ::{sc.stride}]"
+        out.append(_step(prefix + "downsample", op, x, sc.output, 1, sc.stride, 0))
+    return out
+
+
+def _ksp(layer: ir.Conv | ir.Pool) -> tuple[int, int, int]:
+    return layer.kernel, layer.stride, layer.padding
+
+
+# ---------------------------------------------------------------- parts
+
+
+def _written(source, first: int, last: int) -> tuple[tuple[int, str], ...]:
+    from ..front.source import printable
+
+    if source is None:
+        return ()
+    return tuple((n, printable(source.line_text(n)).rstrip()) for n in range(first, last + 1))
+
+
+def _rows(prefix: str, layers, count: int = 1) -> list[LayerRow]:
+    out = []
+    for layer in layers:
+        c = costs.layer_cost(layer)
+        out.append(LayerRow(prefix + c.name, c.op, c.output, c.params, c.macs, count))
+    return out
+
+
+def _stem_parts(net: ir.Network, source, code) -> list[Part]:
+    conv = net.stem.conv
+    layers = [x for x in (conv, net.stem.norm) if x is not None]
+    rows = _rows("", layers)
+    span = conv.span
+    parts = [
+        Part(
+            "conv1",
+            stem_conv_text(conv),
+            _written(source, span.line, span.end_line) if span else (),
+            conv.output,
+            tuple(narrate.stem_words(net)),
+            (_step("conv1", _conv_op(conv), net.input, conv.output, *_ksp(conv)),),
+            tuple(rows),
+            sum(r.params for r in rows),
+            sum(r.macs for r in rows),
+            code["conv1"],
+        )
+    ]
+    pool = net.stem.pool
+    if pool is not None:
+        op = f"{pool.kernel}x{pool.kernel} {pool.kind} pool, stride {pool.stride}"
+        op += f", padding {pool.padding}"
+        step = _step(pool.name, op, conv.output, pool.output, *_ksp(pool))
+        parts.append(
+            Part(
+                "pool",
+                pool_text(pool),
+                _written(source, pool.span.line, pool.span.end_line) if pool.span else (),
+                pool.output,
+                tuple(narrate.pool_words(net)),
+                (step,),
+                tuple(_rows("", [pool])),
+                0,
+                0,
+                code["pool"],
+            )
+        )
+    return parts
+
+
+def _stage_part(net: ir.Network, index: int, source, code, total: costs.StageCost) -> Part:
+    stage = net.stages[index]
+    rows: list[LayerRow] = []
+    steps: list[SizeStep] = []
+    for block in stage.blocks:
+        last = block.index + block.count - 1
+        names = f"{block.index}" if block.count == 1 else f"[{block.index}-{last}]"
+        layers = [*block.layers, *block.shortcut.layers]
+        rows += _rows(f"{stage.attr}.{names}.", layers, block.count)
+        steps += _block_steps(stage.attr, block)
+    ends = [s.end_line for s in (stage.cell.span, stage.stride_span) if s is not None]
+    first = stage.span.line if stage.span else stage.cell.span.line
+    return Part(
+        stage.attr,
+        format_cell(stage.cell),
+        _written(source, first, max(ends)),
+        stage.output,
+        tuple(narrate.stage_words(net, stage, index)),
+        tuple(steps),
+        tuple(rows),
+        total.params,
+        total.macs,
+        code[stage.attr],
+    )
+
+
+def _head_part(net: ir.Network, source, code, total: costs.StageCost) -> Part:
+    last = net.stages[-1].output
+    rows = _rows("", [net.head.norm]) if net.head.norm is not None else []
+    rows.append(LayerRow("avgpool", "adaptive avgpool", ir.Shape(last.c, 1, 1), 0, 0))
+    rows += _rows("", [net.head.fc])
+    span = net.head.fc.span
+    return Part(
+        "head",
+        f"average pool, {net.classes}-d fc",
+        _written(source, span.line, span.end_line) if span else (),
+        net.head.output,
+        tuple(narrate.head_words(net)),
+        (),
+        tuple(rows),
+        total.params,
+        total.macs,
+        code["head"],
+    )
+
+
+# ---------------------------------------------------------------- the whole walk
+
+
+def _changes(parts: list[Part], titles: dict[str, str]) -> list[tuple[str, str, int, int]]:
+    """(part, layer, before, after) for every main-path layer that changes the map height."""
+    out = []
+    for part in parts:
+        for step in part.steps:
+            if ".downsample" not in step.layer and step.before.h != step.after.h:
+                out.append((titles[part.key], step.layer, step.before.h, step.after.h))
+    return out
+
+
+def explain(analysis: Analysis) -> Explanation:
+    """Everything `resnetc explain` says about an analysed spec."""
+    net: ir.Network = analysis.network  # type: ignore[assignment]
+    source = analysis.source
+    label = safe_label(getattr(source, "name", None) or f"{net.name}.yaml")
+    module = render(net, label)
+    code = locate(net, module)
+    stage_costs = costs.stages(net)
+    parts = _stem_parts(net, source, code)
+    for i in range(len(net.stages)):
+        parts.append(_stage_part(net, i, source, code, stage_costs[i + 1]))
+    parts.append(_head_part(net, source, code, stage_costs[-1]))
+    table, words = overview.downsampling(net, _changes(parts, titles(net)))
+    cost_words, cost_table = overview.cost_words(net)
+    return Explanation(
+        network=net,
+        label=label,
+        module=module,
+        parts=tuple(parts),
+        size_chain=tuple(table),
+        size_words=tuple(words),
+        depth=overview.depth(net),
+        cost_words=tuple(cost_words),
+        cost_table=tuple(cost_table),
+        warnings=tuple(_warning(net, d, source) for d in analysis.warnings),
+    )
+
+
+def titles(net: ir.Network) -> dict[str, str]:
+    """Part key -> the name the table gives it (`layer2` -> `conv3_x`)."""
+    out = {"conv1": "conv1", "pool": "pool", "head": "head"}
+    out.update({stage.attr: stage.name for stage in net.stages})
+    return out
+
+
+def _warning(net: ir.Network, d: Diagnostic, source) -> tuple[str, str]:
+    return d.render(source), overview.warning_words(net, d)

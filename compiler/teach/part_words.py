@@ -1,0 +1,275 @@
+"""What each part of a network means, in sentences computed from the shape-annotated IR.
+
+Every number in these sentences is read off the IR (shapes, strides, shortcut kinds, block kinds);
+nothing is assumed from the paper's own tables, so a user's custom table reads as correctly as
+ResNet-50.
+"""
+
+from __future__ import annotations
+
+from ..core import costs, ir
+
+_STRIDE_DOC = {
+    "3x3": "`downsample_at: 3x3`, the default: torchvision's ResNet v1.5",
+    "1x1": "`downsample_at: 1x1`: the paper's ResNet v1",
+}
+
+
+def hw(shape: ir.Shape) -> str:
+    """`56` for a square map, `56x48` otherwise."""
+    return str(shape.h) if shape.h == shape.w else f"{shape.h}x{shape.w}"
+
+
+def plural(n: int, word: str) -> str:
+    """`1 block`, `3 blocks`."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def block_names(attr: str, block: ir.Block) -> str:
+    """`layer2.0`, or `layer2.1` to `layer2.3` for a run of identical blocks."""
+    last = block.index + block.count - 1
+    if block.count == 1:
+        return f"`{attr}.{block.index}`"
+    return f"`{attr}.{block.index}` to `{attr}.{last}`"
+
+
+def ordinal(n: int) -> str:
+    """`1st`, `2nd`, `3rd`, `4th`, `11th`, `22nd`."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _row(conv: ir.Conv) -> str:
+    groups = f", C={conv.groups}" if conv.groups != 1 else ""
+    return f"{conv.kernel}x{conv.kernel}, {conv.out_channels}{groups}"
+
+
+# ---------------------------------------------------------------- stem, pool, head
+
+
+def stem_words(net: ir.Network) -> list[str]:
+    """conv1: what its cell means and what follows it."""
+    conv = net.stem.conv
+    stride = f"stride {conv.stride}" if conv.stride != 1 else "stride 1"
+    effect = "which keeps the size" if conv.stride == 1 else "so that only the stride shrinks it"
+    out = [
+        f"One {conv.kernel}x{conv.kernel} convolution with {conv.out_channels} filters and"
+        f" {stride}, padded by {conv.padding} ({conv.kernel} // 2) on every side, {effect}:"
+        f" {net.input} -> {conv.output}. Each filter sees all {conv.in_channels} input channels"
+        " and gives one output channel.",
+    ]
+    if net.stem.norm is not None:
+        out.append("BatchNorm and ReLU follow it (`bn1`, `relu`).")
+    else:
+        out.append(
+            "Pre-activation: no BatchNorm or ReLU follows it; each block normalizes its own input."
+        )
+    return out
+
+
+def pool_words(net: ir.Network) -> list[str]:
+    """The stem's pooling layer."""
+    pool = net.stem.pool
+    if pool is None:  # pragma: no cover - only called for a network with a pool
+        return []
+    kind = "max" if pool.kind == "max" else "average"
+    before = net.stem.conv.output
+    return [
+        f"{pool.kernel}x{pool.kernel} {kind} pooling with stride {pool.stride} and padding"
+        f" {pool.padding}: {before} -> {pool.output}. It keeps the {before.c} channels and has no"
+        " parameters; it is the only pooling before the head, every later reduction is a"
+        " strided convolution.",
+    ]
+
+
+def head_words(net: ir.Network) -> list[str]:
+    """average pool, fc."""
+    last = net.stages[-1].output
+    fc = net.head.fc
+    out = []
+    if net.head.norm is not None:
+        out.append(
+            f"Pre-activation: `{net.head.norm.name}` (BatchNorm) and ReLU first, since the last"
+            " block ends with an addition."
+        )
+    out += [
+        f"`nn.AdaptiveAvgPool2d((1, 1))` averages each of the {last.c:,} channels over its"
+        f" {last.h}x{last.w} map ({last} -> {last.c}x1x1); being adaptive, it accepts any"
+        " input size.",
+        f"A fully connected layer maps {fc.in_features:,} features to {fc.out_features:,}"
+        f" classes: {fc.in_features:,} x {fc.out_features:,} weights + {fc.out_features:,}"
+        f" biases = {costs.layer_cost(fc).params:,} parameters. The softmax of the paper's table"
+        " is left to the loss function.",
+    ]
+    return out
+
+
+# ---------------------------------------------------------------- stages
+
+
+def _block_kind_words(net: ir.Network, stage: ir.Stage) -> str:
+    block = stage.blocks[-1]
+    kind = net.kind(block.kind)
+    convs = block.convs
+    rows = "; ".join(_row(c) for c in convs)
+    if kind.pattern == "basic":
+        return (
+            f"Each bracketed row is one convolution (kernel, filters). The two rows `{rows}` make"
+            f" a basic block (class `{kind.class_name}`): two 3x3 convolutions of"
+            f" {convs[0].out_channels} filters; its `expansion` is 1, it outputs as many channels"
+            " as its convolutions have filters."
+        )
+    if kind.pattern == "bottleneck":
+        w, out = convs[1].out_channels, convs[2].out_channels
+        return (
+            f"Each bracketed row is one convolution (kernel, filters). The three rows `{rows}`"
+            f" make a bottleneck block (class `{kind.class_name}`): the first 1x1 reduces the"
+            f" channels to {w}, the 3x3 works at {w}, and the last 1x1 expands them to {out} ="
+            f" {kind.expansion} x {w} (the class's `expansion` is {kind.expansion})."
+        )
+    return (
+        f"Each bracketed row is one convolution (kernel, filters). The {len(convs)} rows"
+        f" `{rows}` make a block of {len(convs)} convolutions that is neither the paper's basic"
+        f" nor its bottleneck block, so it gets its own class, `{kind.class_name}`."
+    )
+
+
+def _groups_words(stage: ir.Stage) -> list[str]:
+    out = []
+    for j, conv in enumerate(stage.blocks[-1].convs):
+        if conv.groups == 1:
+            continue
+        per = conv.in_channels // conv.groups
+        weights = costs.layer_cost(conv).params
+        dense = conv.in_channels * conv.out_channels * conv.kernel**2
+        out.append(
+            f"Row {j + 1} is a grouped convolution (C={conv.groups}, ResNeXt's cardinality): its"
+            f" {conv.in_channels} input channels are split into {conv.groups} groups of {per},"
+            f" each convolved on its own, so each filter sees {per} channels: {weights:,} weights"
+            f" instead of an ungrouped {conv.kernel}x{conv.kernel}'s {dense:,}."
+        )
+    return out
+
+
+def _norm_words(net: ir.Network) -> str:
+    if net.options.preact:
+        return (
+            "Pre-activation: BatchNorm and ReLU come before each convolution, and nothing"
+            " follows the addition, so the identity path stays clean."
+        )
+    return (
+        "BatchNorm follows every convolution; ReLU follows each but the last, which comes after"
+        " the shortcut has been added."
+    )
+
+
+def _shortcut_words(net: ir.Network, block: ir.Block) -> str:
+    x, y, sc = block.input, block.output, block.shortcut
+    why = []
+    if x.c != y.c:
+        why.append(f"{x.c}->{y.c} channels")
+    if (x.h, x.w) != (y.h, y.w):
+        why.append(f"{hw(x)}->{hw(y)}")
+    because = " because " + " and ".join(why) if why else ""
+    if sc.kind == "identity":
+        return "keeps the shape and adds the identity (its input x, unchanged)"
+    if sc.kind == "zeropad":
+        return (
+            f"has a parameter-free shortcut (option A, `ZeroPadShortcut`){because}: it keeps"
+            f" every {ordinal(sc.stride)} pixel of each row and column and appends"
+            f" {y.c - x.c} channels of zeros"
+        )
+    stride = f"/{sc.stride}" if sc.stride != 1 else ""
+    what = "conv 1x1" + stride + (" + BatchNorm" if len(sc.layers) > 1 else ", pre-activated input")
+    if not why:
+        return (
+            f"keeps the shape but still has a 1x1 projection shortcut ({what}):"
+            f" `shortcut: {net.options.shortcut}` projects in every block"
+        )
+    return f"has a 1x1 projection shortcut (`downsample`: {what}){because}"
+
+
+def _entry_words(net: ir.Network, stage: ir.Stage, block: ir.Block, first: bool) -> str:
+    names = block_names(stage.attr, block)
+    if first and block.count == 1:
+        subject = f"The first block, {names},"
+    elif first and len(stage.blocks) == 1:
+        subject = f"All {block.count:,} blocks, {names},"
+    elif first:
+        subject = f"The first {block.count:,} blocks, {names},"
+    elif block is stage.blocks[-1] and len(stage.blocks) == 2:
+        count = f" {block.count:,}" if block.count > 1 else ""
+        subject = f"The other{count}, {names},"
+    else:
+        subject = f"Blocks {names}"
+    verb = "take" if block.count > 1 else "takes"
+    shortcut = _shortcut_words(net, block)
+    if block.count > 1:
+        shortcut = shortcut.replace("keeps", "keep", 1).replace("adds", "add", 1)
+        shortcut = shortcut.replace("has ", "have ", 1)
+    if block.stride != 1:
+        enter = "enter" if block.count > 1 else "enters"
+        return f"{subject} {verb} {block.input}, {enter} with stride {block.stride} and {shortcut}."
+    joint = ", " if block.shortcut.kind == "identity" else " and "
+    return f"{subject} {verb} {block.input}{joint}{shortcut}."
+
+
+def _stride_words(net: ir.Network, stage: ir.Stage, index: int) -> list[str]:
+    block = stage.blocks[0]
+    if stage.stride_span is not None:
+        why = f"Its stride, {stage.stride}, is set in the spec (`stride: {stage.stride}`)."
+    elif index == 0:
+        stem = net.stem.pool.output if net.stem.pool is not None else net.stem.conv.output
+        already = ": the stem has already downsampled" if stem.h < net.input.h else ""
+        return [f"As the first stage it keeps the map size, {hw(block.input)}{already}."]
+    else:
+        why = (
+            f"Like every stage after the first, it enters with stride {stage.stride}: the paper"
+            " downsamples with a strided convolution at a stage's entry, not with pooling."
+        )
+    if block.stride == 1:
+        return [why]
+    at = next(i for i, c in enumerate(block.convs) if c.stride != 1)
+    conv = block.convs[at]
+    name = f"`{stage.attr}.{block.index}.{conv.name}`"
+    k = f"{conv.kernel}x{conv.kernel}"
+    if block.convs[0].kernel > 1:
+        where = (
+            f"The stride sits on the block's first {k}, {name}: in a block that begins with a"
+            " 3x3 both `downsample_at` settings put it there."
+        )
+    elif net.options.downsample_at == "1x1":
+        where = (
+            f"The stride sits on the first 1x1, {name} ({_STRIDE_DOC['1x1']}): that 1x1 reads"
+            f" only 1 of every {conv.stride**2} input pixels. torchvision's v1.5"
+            " (`downsample_at: 3x3`) moves it to the 3x3, which sees every pixel."
+        )
+    else:
+        where = (
+            f"The stride sits on the {k}, {name} ({_STRIDE_DOC['3x3']}). The paper's v1"
+            " (`downsample_at: 1x1`) puts it on the first 1x1, which then reads only 1 of every"
+            f" {conv.stride**2} input pixels before any {k} has seen them."
+        )
+    return [why, where]
+
+
+def stage_words(net: ir.Network, stage: ir.Stage, index: int) -> list[str]:
+    """A stage: its block kind, what `x N` means, how each block enters, where the stride goes."""
+    n = stage.repeats
+    convs = len(stage.blocks[-1].convs)
+    first, last = stage.blocks[0], stage.blocks[-1]
+    span = f"`{stage.attr}.0`" if n == 1 else f"`{stage.attr}.0` to `{stage.attr}.{n - 1}`"
+    out = [_block_kind_words(net, stage), *_groups_words(stage), _norm_words(net)]
+    out.append(
+        f"`x {n:,}` means {plural(n, 'block')}, {span}: {n:,} x {convs} ="
+        f" {plural(n * convs, 'convolution')} in the main path."
+    )
+    why, *where = _stride_words(net, stage, index)
+    out += [why, _entry_words(net, stage, first, True), *where]
+    out += [_entry_words(net, stage, b, False) for b in stage.blocks[1:]]
+    if first.shortcut.kind != "identity" and last is not first and last.shortcut.kind == "identity":
+        out.append(
+            "Only the first block changes the shape, so only its shortcut has to change shape"
+            " too (the dotted arrow of the paper's figure); the others add their input as it is."
+        )
+    return out

@@ -1,0 +1,38 @@
+"""Plain-text tables for people: the stage table that `resnetc check` prints."""
+
+from __future__ import annotations
+
+from ..core import costs, ir
+from ..front.cells import format_cell
+from ..front.columns import render_table
+from ..targets.torch.emit import head_text, pool_text, stem_conv_text
+
+
+def stage_rows(net: ir.Network) -> list[tuple[str, str, str, int, int]]:
+    """(name, cell, output, params, MACs) for conv1, pool, every stage and the head.
+
+    The numbers are `costs.stages()`, the subtotals `resnetc summary` prints; the stem's are split
+    into the conv1 row and the pool row (the pool's own cost, zero), so the rows still add up.
+    """
+    stem, *middle, head = costs.stages(net)
+    pool = net.stem.pool
+    pool_cost = costs.layer_cost(pool) if pool is not None else None
+    held = (pool_cost.params, pool_cost.macs) if pool_cost else (0, 0)
+    conv1 = stem_conv_text(net.stem.conv)
+    rows = [("conv1", conv1, str(net.stem.conv.output), stem.params - held[0], stem.macs - held[1])]
+    if pool is not None:
+        rows.append(("pool", pool_text(pool), str(pool.output), *held))
+    for stage, part in zip(net.stages, middle, strict=True):
+        cell = format_cell(stage.cell)
+        rows.append((stage.name, cell, str(stage.output), part.params, part.macs))
+    rows.append(("head", head_text(net), str(net.classes), head.params, head.macs))
+    return rows
+
+
+def stage_table(net: ir.Network) -> list[str]:
+    """The stage table: stage, table cell, output C x H x W, parameters, multiply-adds."""
+    rows = stage_rows(net)
+    params, macs = costs.totals(net)
+    body = [(n, c, o, f"{p:,}", f"{m:,}") for n, c, o, p, m in rows]
+    body.append(("total", "", "", f"{params:,}", f"{macs:,}"))
+    return render_table(("stage", "cell", "output", "params", "MACs"), body, right={3, 4})
