@@ -57,7 +57,7 @@ def family(*names: str) -> str:
     for name in names:
         net = _analysis(name).network
         params, macs = costs.totals(net)
-        depth = 2 + sum(len(s.cell.rows) * s.repeats for s in net.stages)
+        depth = 2 + sum(len(s.rows) * s.repeats for s in net.stages)
         size = f"{net.input.h}x{net.input.w}"
         rows.append(
             f"| `spec/{name}.yaml` | {size} | {depth} | {params:,} | {_millions(params)} "
@@ -124,14 +124,13 @@ def spec_file(name: str) -> str:
 
 def cells(*forms: str) -> str:
     """A table of cell spellings (given in docs/cells.txt) and how resnetc reads each."""
-    from resnetc.front.cells import format_cell
 
     rows = ["| written | read as |", "| --- | --- |"]
     for line in (DOCS / "cells.txt").read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         node = _cell_scalar(line)
-        text = format_cell(parse_cell(node))
+        text = parse_cell(node).text
         shown = line.replace("|", "\\|")
         rows.append(f"| `{shown}` | `{text}` |")
     return "\n".join(rows) + "\n"

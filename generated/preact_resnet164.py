@@ -24,18 +24,10 @@ __all__ = [
 ]
 
 
-def conv3x3(
-    in_channels: int, out_channels: int, stride: int = 1, groups: int = 1
-) -> nn.Conv2d:
+def conv3x3(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
     """3x3 convolution with padding 1 and no bias (a BatchNorm follows it)."""
     return nn.Conv2d(
-        in_channels,
-        out_channels,
-        kernel_size=3,
-        stride=stride,
-        padding=1,
-        groups=groups,
-        bias=False,
+        in_channels, out_channels, kernel_size=3, stride=stride, padding=1, bias=False
     )
 
 
@@ -47,7 +39,7 @@ def conv1x1(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
 
 
 class PreActBottleneck(nn.Module):
-    """Pre-activation bottleneck block: [[1x1, width], [3x3, width], [1x1, 4 * width]].
+    """Pre-activation bottleneck: [[1x1, planes], [3x3, planes], [1x1, 4 * planes]].
 
     Each BatchNorm and ReLU comes before its conv (He et al. 2016, Identity Mappings in
     Deep Residual Networks); nothing follows the addition.
@@ -59,18 +51,18 @@ class PreActBottleneck(nn.Module):
     def __init__(
         self,
         in_channels: int,
-        width: int,
+        planes: int,
         stride: int = 1,
         downsample: nn.Module | None = None,
     ) -> None:
         super().__init__()
-        out_channels = width * self.expansion
+        out_channels = planes * self.expansion
         self.bn1 = nn.BatchNorm2d(in_channels)
-        self.conv1 = conv1x1(in_channels, width, stride)
-        self.bn2 = nn.BatchNorm2d(width)
-        self.conv2 = conv3x3(width, width)
-        self.bn3 = nn.BatchNorm2d(width)
-        self.conv3 = conv1x1(width, out_channels)
+        self.conv1 = conv1x1(in_channels, planes, stride)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv2 = conv3x3(planes, planes)
+        self.bn3 = nn.BatchNorm2d(planes)
+        self.conv3 = conv1x1(planes, out_channels)
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
 
@@ -122,7 +114,7 @@ class PreActResNet164(nn.Module):
             PreActBottleneck(128, 64, stride=2, downsample=conv1x1(128, 256, stride=2)),
             *(PreActBottleneck(256, 64) for _ in range(17)),
         )
-        # BN-ReLU, average pool, 10-d fc -> 10
+        # BN-ReLU, average pool, 10-d fc -> num_classes
         self.final_bn = nn.BatchNorm2d(256)
         self.relu = nn.ReLU(inplace=True)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
@@ -148,7 +140,7 @@ class PreActResNet164(nn.Module):
         x = self.relu(x)
         x = self.avgpool(x)  # 256x1x1
         x = torch.flatten(x, 1)  # 256
-        x = self.fc(x)  # 10
+        x = self.fc(x)  # num_classes
         return x
 
 

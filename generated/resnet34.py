@@ -26,18 +26,10 @@ __all__ = [
 ]
 
 
-def conv3x3(
-    in_channels: int, out_channels: int, stride: int = 1, groups: int = 1
-) -> nn.Conv2d:
+def conv3x3(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
     """3x3 convolution with padding 1 and no bias (a BatchNorm follows it)."""
     return nn.Conv2d(
-        in_channels,
-        out_channels,
-        kernel_size=3,
-        stride=stride,
-        padding=1,
-        groups=groups,
-        bias=False,
+        in_channels, out_channels, kernel_size=3, stride=stride, padding=1, bias=False
     )
 
 
@@ -136,10 +128,9 @@ class ResNet34(nn.Module):
         # conv5_x: [[3x3,512],[3x3,512]] x 3 -> 512x7x7
         self.layer4 = nn.Sequential(
             BasicBlock(256, 512, stride=2, downsample=projection(256, 512, stride=2)),
-            BasicBlock(512, 512),
-            BasicBlock(512, 512),
+            *(BasicBlock(512, 512) for _ in range(2)),
         )
-        # average pool, 1000-d fc -> 1000
+        # average pool, 1000-d fc -> num_classes
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(512, num_classes)
 
@@ -165,7 +156,7 @@ class ResNet34(nn.Module):
 
         x = self.avgpool(x)  # 512x1x1
         x = torch.flatten(x, 1)  # 512
-        x = self.fc(x)  # 1000
+        x = self.fc(x)  # num_classes
         return x
 
 

@@ -25,18 +25,10 @@ __all__ = [
 ]
 
 
-def conv3x3(
-    in_channels: int, out_channels: int, stride: int = 1, groups: int = 1
-) -> nn.Conv2d:
+def conv3x3(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
     """3x3 convolution with padding 1 and no bias (a BatchNorm follows it)."""
     return nn.Conv2d(
-        in_channels,
-        out_channels,
-        kernel_size=3,
-        stride=stride,
-        padding=1,
-        groups=groups,
-        bias=False,
+        in_channels, out_channels, kernel_size=3, stride=stride, padding=1, bias=False
     )
 
 
@@ -125,7 +117,7 @@ class ResNet44(nn.Module):
             BasicBlock(32, 64, stride=2, downsample=ZeroPadShortcut(32, 64, stride=2)),
             *(BasicBlock(64, 64) for _ in range(6)),
         )
-        # average pool, 10-d fc -> 10
+        # average pool, 10-d fc -> num_classes
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(64, num_classes)
 
@@ -149,7 +141,7 @@ class ResNet44(nn.Module):
 
         x = self.avgpool(x)  # 64x1x1
         x = torch.flatten(x, 1)  # 64
-        x = self.fc(x)  # 10
+        x = self.fc(x)  # num_classes
         return x
 
 

@@ -26,18 +26,10 @@ __all__ = [
 ]
 
 
-def conv3x3(
-    in_channels: int, out_channels: int, stride: int = 1, groups: int = 1
-) -> nn.Conv2d:
+def conv3x3(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
     """3x3 convolution with padding 1 and no bias (a BatchNorm follows it)."""
     return nn.Conv2d(
-        in_channels,
-        out_channels,
-        kernel_size=3,
-        stride=stride,
-        padding=1,
-        groups=groups,
-        bias=False,
+        in_channels, out_channels, kernel_size=3, stride=stride, padding=1, bias=False
     )
 
 
@@ -60,7 +52,7 @@ def projection(in_channels: int, out_channels: int, stride: int = 1) -> nn.Seque
 
 
 class Bottleneck(nn.Module):
-    """Bottleneck block: [[1x1, width], [3x3, width], [1x1, 4 * width]].
+    """Bottleneck block: [[1x1, planes], [3x3, planes], [1x1, 4 * planes]].
 
     A stride other than 1 goes on the first 3x3 (torchvision's ResNet v1.5).
     """
@@ -70,17 +62,17 @@ class Bottleneck(nn.Module):
     def __init__(
         self,
         in_channels: int,
-        width: int,
+        planes: int,
         stride: int = 1,
         downsample: nn.Module | None = None,
     ) -> None:
         super().__init__()
-        out_channels = width * self.expansion
-        self.conv1 = conv1x1(in_channels, width)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = conv3x3(width, width, stride)
-        self.bn2 = nn.BatchNorm2d(width)
-        self.conv3 = conv1x1(width, out_channels)
+        out_channels = planes * self.expansion
+        self.conv1 = conv1x1(in_channels, planes)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = conv3x3(planes, planes, stride)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = conv1x1(planes, out_channels)
         self.bn3 = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
@@ -129,8 +121,7 @@ class ResNet50(nn.Module):
         # conv2_x: [[1x1,64],[3x3,64],[1x1,256]] x 3 -> 256x56x56
         self.layer1 = nn.Sequential(
             Bottleneck(64, 64, downsample=projection(64, 256)),
-            Bottleneck(256, 64),
-            Bottleneck(256, 64),
+            *(Bottleneck(256, 64) for _ in range(2)),
         )
         # conv3_x: [[1x1,128],[3x3,128],[1x1,512]] x 4 -> 512x28x28
         self.layer2 = nn.Sequential(
@@ -150,10 +141,9 @@ class ResNet50(nn.Module):
                 stride=2,
                 downsample=projection(1024, 2048, stride=2),
             ),
-            Bottleneck(2048, 512),
-            Bottleneck(2048, 512),
+            *(Bottleneck(2048, 512) for _ in range(2)),
         )
-        # average pool, 1000-d fc -> 1000
+        # average pool, 1000-d fc -> num_classes
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(2048, num_classes)
 
@@ -179,7 +169,7 @@ class ResNet50(nn.Module):
 
         x = self.avgpool(x)  # 2048x1x1
         x = torch.flatten(x, 1)  # 2048
-        x = self.fc(x)  # 1000
+        x = self.fc(x)  # num_classes
         return x
 
 

@@ -60,24 +60,27 @@ def projection(in_channels: int, out_channels: int, stride: int = 1) -> nn.Seque
 
 
 class Bottleneck(nn.Module):
-    """Bottleneck block: [[1x1, width], [3x3, width], [1x1, 2 * width]].
+    """Bottleneck block: [[1x1, width], [3x3, width], [1x1, 4 * planes]].
 
     A stride other than 1 goes on the first 3x3 (torchvision's ResNet v1.5).
+    `width` is conv1's and conv2's width, read from the table (torchvision computes it
+    as planes * base_width / 64 * groups).
     `groups` > 1 makes a convolution grouped (C in the ResNeXt paper).
     """
 
-    expansion: int = 2
+    expansion: int = 4
 
     def __init__(
         self,
         in_channels: int,
+        planes: int,
         width: int,
         stride: int = 1,
         groups: int = 1,
         downsample: nn.Module | None = None,
     ) -> None:
         super().__init__()
-        out_channels = width * self.expansion
+        out_channels = planes * self.expansion
         self.conv1 = conv1x1(in_channels, width)
         self.bn1 = nn.BatchNorm2d(width)
         self.conv2 = conv3x3(width, width, stride, groups)
@@ -130,45 +133,46 @@ class ResNeXt50_32x4d(nn.Module):
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         # conv2_x: [[1x1,128],[3x3,128,C=32],[1x1,256]] x 3 -> 256x56x56
         self.layer1 = nn.Sequential(
-            Bottleneck(64, 128, groups=32, downsample=projection(64, 256)),
-            Bottleneck(256, 128, groups=32),
-            Bottleneck(256, 128, groups=32),
+            Bottleneck(64, 64, width=128, groups=32, downsample=projection(64, 256)),
+            *(Bottleneck(256, 64, width=128, groups=32) for _ in range(2)),
         )
         # conv3_x: [[1x1,256],[3x3,256,C=32],[1x1,512]] x 4 -> 512x28x28
         self.layer2 = nn.Sequential(
             Bottleneck(
                 256,
-                256,
+                128,
+                width=256,
                 stride=2,
                 groups=32,
                 downsample=projection(256, 512, stride=2),
             ),
-            *(Bottleneck(512, 256, groups=32) for _ in range(3)),
+            *(Bottleneck(512, 128, width=256, groups=32) for _ in range(3)),
         )
         # conv4_x: [[1x1,512],[3x3,512,C=32],[1x1,1024]] x 6 -> 1024x14x14
         self.layer3 = nn.Sequential(
             Bottleneck(
                 512,
-                512,
+                256,
+                width=512,
                 stride=2,
                 groups=32,
                 downsample=projection(512, 1024, stride=2),
             ),
-            *(Bottleneck(1024, 512, groups=32) for _ in range(5)),
+            *(Bottleneck(1024, 256, width=512, groups=32) for _ in range(5)),
         )
         # conv5_x: [[1x1,1024],[3x3,1024,C=32],[1x1,2048]] x 3 -> 2048x7x7
         self.layer4 = nn.Sequential(
             Bottleneck(
                 1024,
-                1024,
+                512,
+                width=1024,
                 stride=2,
                 groups=32,
                 downsample=projection(1024, 2048, stride=2),
             ),
-            Bottleneck(2048, 1024, groups=32),
-            Bottleneck(2048, 1024, groups=32),
+            *(Bottleneck(2048, 512, width=1024, groups=32) for _ in range(2)),
         )
-        # average pool, 1000-d fc -> 1000
+        # average pool, 1000-d fc -> num_classes
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(2048, num_classes)
 
@@ -194,7 +198,7 @@ class ResNeXt50_32x4d(nn.Module):
 
         x = self.avgpool(x)  # 2048x1x1
         x = torch.flatten(x, 1)  # 2048
-        x = self.fc(x)  # 1000
+        x = self.fc(x)  # num_classes
         return x
 
 

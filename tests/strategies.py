@@ -14,9 +14,7 @@ from pydantic import BaseModel
 
 from resnetc.core import ir
 from resnetc.front import limits
-from resnetc.front.cells import format_cell
 from resnetc.front.source import Source, Span
-from resnetc.targets.torch.emit import pool_text, stem_conv_text
 from tests.conftest import ROOT
 from tests.test_cells import SPEC
 
@@ -262,12 +260,12 @@ def print_spec(net: ir.Network) -> str:
     """A spec that describes `net` (the inverse of analysis, in the canonical notations)."""
     inp = net.input
     lines = [f"name: {net.name}", f"input: {inp.h}x{inp.w}x{inp.c}", f"classes: {net.classes}"]
-    lines += ["stem:", f"  conv1: {stem_conv_text(net.stem.conv)}"]
+    lines += ["stem:", f"  conv1: {net.stem.conv_text}"]
     if net.stem.pool is not None:
-        lines.append(f"  pool: {pool_text(net.stem.pool)}")
+        lines.append(f"  pool: {net.stem.pool.cell_text}")
     lines.append("stages:")
     for stage in net.stages:
-        cell = f'"{format_cell(stage.cell)}"'
+        cell = f'"{stage.cell_text}"'
         if stage.stride_span is not None:
             cell = f"{{cell: {cell}, stride: {stage.stride}}}"
         lines.append(f"  {stage.name}: {cell}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 import resnetc
-from resnetc.front.cells import format_cell
 from resnetc.front.diagnostics import CompileError
 
 BOTTLENECK = ((1, 64, 1), (3, 64, 1), (1, 256, 1))
@@ -25,8 +24,8 @@ stages:
 def rows_of(cell_yaml: str) -> tuple[tuple[tuple[int, int, int], ...], int]:
     """(kernel, filters, groups) per row and the repeats of the one-stage spec with this cell."""
     net = resnetc.analyze(SPEC.format(cell=cell_yaml), "cell.yaml").network
-    cell = net.stages[0].cell
-    return tuple((r.kernel, r.filters, r.groups) for r in cell.rows), cell.repeats
+    stage = net.stages[0]
+    return tuple((r.kernel, r.filters, r.groups) for r in stage.rows), stage.repeats
 
 
 FORMS = {
@@ -90,7 +89,7 @@ def test_missing_repeat_means_one_block() -> None:
 
 def test_canonical_form_parses_back() -> None:
     net = resnetc.analyze(SPEC.format(cell=FORMS["latex bmatrix single-quoted"]), "c.yaml").network
-    text = format_cell(net.stages[0].cell)
+    text = net.stages[0].cell_text
     assert text == "[[1x1,64],[3x3,64],[1x1,256]] x 3"
     assert rows_of(f'"{text}"') == (BOTTLENECK, 3)
 

@@ -89,6 +89,11 @@ SOUND = {
         "32x32x3",
         {"s1": BOTTLENECK.format(16, 64) + " x 2", "s2": BOTTLENECK.format(32, 64) + " x 2"},
     ),
+    "no_one_expansion": table(
+        "odd",
+        "32x32x3",
+        {"s1": BOTTLENECK.format(6, 18) + " x 2", "s2": BOTTLENECK.format(5, 10) + " x 2"},
+    ),
     "grouped_generic": table(
         "grouped",
         "32x32x3",
@@ -175,6 +180,19 @@ def test_the_battery_covers_every_block_class() -> None:
     assert {("generic", True, False), ("bottleneck", True, False)} <= kinds
 
 
-def test_mixed_expansions_fall_back_to_a_generic_block() -> None:
+def test_widths_of_their_own_share_torchvisions_bottleneck() -> None:
+    """64 outputs from a 16- and a 32-wide 3x3: planes 16 and expansion 4 both times, as in
+    torchvision; the second passes its own `width`, as ResNeXt and Wide ResNet do."""
     net = analyze(SOUND["mixed_expansions"], "mixed.yaml").network
+    (kind,) = net.block_kinds
+    assert (kind.pattern, kind.expansion) == ("bottleneck", 4)
+    assert [b.args for b in net.stages[1].blocks] == [
+        ("64", "16", "width=32", "stride=2"),
+        ("64", "16", "width=32"),
+    ]
+
+
+def test_bottlenecks_no_one_expansion_fits_fall_back_to_a_generic_block() -> None:
+    """18 = 3 x 6 and 10 = 2 x 5, neither divisible by 4: no one `expansion` holds both."""
+    net = analyze(SOUND["no_one_expansion"], "odd.yaml").network
     assert [k.pattern for k in net.block_kinds] == ["generic"]

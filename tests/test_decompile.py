@@ -361,7 +361,7 @@ def test_the_command_writes_the_spec_and_says_what_it_recognised(resnetc, tmp_pa
     assert lines[0] == f"read {ckpt}: the state_dict under 'state_dict'"
     assert lines[1] == "recognised a 50-layer ResNet in its 320 tensors, 25,028,904 parameters:"
     assert lines[3] == (
-        "  conv2_x  [[1x1,128],[3x3,128,C=32],[1x1,256]] x 3     bottlenecks, expansion 2"
+        "  conv2_x  [[1x1,128],[3x3,128,C=32],[1x1,256]] x 3     bottlenecks, expansion 4"
     )
     assert "  input 224x224                                 --input HxW" in lines
     assert lines[-1] == f"wrote {out}; compile it with: resnetc compile {out} -o DIR"

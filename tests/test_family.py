@@ -16,7 +16,6 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from resnetc.core import costs  # noqa: E402
-from resnetc.front.cells import format_cell  # noqa: E402
 from resnetc.pipeline import analyze, compile_spec  # noqa: E402
 from tests import reference  # noqa: E402
 from tests.conftest import REFERENCE, SPEC_DIR  # noqa: E402
@@ -50,7 +49,7 @@ def in_millions(count: int) -> str:
 
 def table(net) -> list[tuple[str, str]]:
     """The network's stages in the canonical notation (positions left out)."""
-    return [(s.name, format_cell(s.cell)) for s in net.stages]
+    return [(s.name, s.cell_text) for s in net.stages]
 
 
 def spec_text(name: str) -> str:
@@ -65,7 +64,7 @@ def test_cifar_parameter_counts_match_the_paper(depth: int) -> None:
     n, printed = CIFAR[depth]
     model, net = build(spec_text(f"resnet{depth}"), f"resnet{depth}")
     assert [stage.repeats for stage in net.stages] == [n, n, n]
-    convs = 1 + sum(len(s.cell.rows) * s.repeats for s in net.stages)
+    convs = 1 + sum(len(s.rows) * s.repeats for s in net.stages)
     assert convs + 1 == depth  # 6n + 2: the first conv, 2 per block, the fc
     assert costs.totals(net)[0] == numel(model) == CIFAR_PARAMS[depth]
     assert in_millions(CIFAR_PARAMS[depth]) == printed

@@ -227,14 +227,14 @@ def test_wrong_emission_from_the_view_is_an_internal_error_and_no_file(
     tmp_path, monkeypatch, capsys
 ) -> None:
     monkeypatch.setenv("RESNETC_CACHE_DIR", "")  # a remembered compile would skip emission
-    build_view = emit.build_view
+    factory = emit._factory
 
-    def injected(net, label):
-        view = build_view(net, label)
-        view.factory.body = ["return __import__('os').system('true')"]
+    def injected(net):
+        view = factory(net)
+        view.body = ["return __import__('os').system('true')"]
         return view
 
-    monkeypatch.setattr(emit, "build_view", injected)
+    monkeypatch.setattr(emit, "_factory", injected)
     code, err = _compile_with_broken_emission(tmp_path, capsys)
     assert code == 3
     assert "resnetc: internal error: InternalError: emitted source has a reference to" in err

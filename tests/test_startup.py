@@ -51,7 +51,8 @@ def test_compiling_never_imports_torch(command: str, tmp_path: Path) -> None:
     if command == "compile":
         args += ["-o", str(tmp_path / "out")]
     names = _imported(tmp_path, args)
-    assert {"resnetc.targets.torch.emit", "resnetc.core.shapes"} <= names
+    assert "resnetc.core.shapes" in names
+    assert ("resnetc.targets.torch.emit" in names) == (command == "compile")
     heavy = sorted(n for n in names if n.split(".")[0] in {"torch", "numpy", "sympy"})
     assert not heavy, heavy
     if command == "compile":

@@ -110,17 +110,17 @@ def test_a_layer_the_ir_does_not_know_is_caught() -> None:
     source = render(analysis.network, R50)
     anchor = "        self.relu = nn.ReLU(inplace=True)\n        self.downsample = downsample\n"
     assert anchor in source
-    extra = source.replace(anchor, anchor + "        self.gate = nn.Conv2d(width, width, 1)\n")
+    extra = source.replace(anchor, anchor + "        self.gate = nn.Conv2d(planes, planes, 1)\n")
     result = verify(analysis.network, extra)
     messages = [d.message for d in result.diagnostics]
     assert messages[0] == (
         "verify: the model has a layer layer1.0.gate (conv 1x1) that the IR does not know"
     )
-    assert result.diagnostics[0].span == analysis.network.stages[0].cell.span
+    assert result.diagnostics[0].span == analysis.network.stages[0].cell_span
     assert messages[3] == (
         "verify: the model has a layer layer2.0.gate (conv 1x1) that the IR does not know"
     )
-    assert result.diagnostics[3].span == analysis.network.stages[1].cell.span
+    assert result.diagnostics[3].span == analysis.network.stages[1].cell_span
     assert (
         messages[-1]
         == "verify: 5 more differences not shown (the first one usually explains the rest)"
@@ -145,8 +145,8 @@ def test_a_wrong_operation_and_parameter_count_are_caught() -> None:
     analysis = _analysis(R50)
     source = render(analysis.network, R50)
     grouped = source.replace(
-        "self.conv2 = conv3x3(width, width, stride)",
-        "self.conv2 = conv3x3(width, width, stride, 2)",
+        "self.conv2 = conv3x3(planes, planes, stride)",
+        "self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, groups=2, bias=False)",
     )
     messages = [d.message for d in verify(analysis.network, grouped).diagnostics]
     assert "verify: layer1.0.conv2 is conv 3x3 C=2 in the model, the IR says conv 3x3" in messages

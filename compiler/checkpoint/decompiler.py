@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 from ..core import costs, ir
 from ..front import limits
-from ..front.cells import format_cell
 from ..front.columns import render_table
 from ..front.diagnostics import CompileError, Diagnostic, note
 from ..front.source import Source, printable
@@ -218,7 +217,7 @@ def describe(found: Found) -> str:
         f"{article(found.depth)} {found.depth}-layer {_kind(found)}",
         f"conv1 {found.stem_kernel}x{found.stem_kernel}, {found.stem_filters} from"
         f" {found.in_channels} input channels",
-        *(f"{s.attr} {format_cell(s.cell)}" for s in found.stages),
+        *(f"{s.attr} {s.cell_text}" for s in found.stages),
     ]
     last = found.stages[-1].out_channels
     parts.append(f"fc {last} -> {found.classes}" if found.classes else "no fc")
@@ -312,7 +311,7 @@ def _table(net: ir.Network) -> list[tuple[str, str, str]]:
         kind = net.kind(stage.blocks[0].kind)
         what = {"basic": "basic blocks", "bottleneck": f"bottlenecks, expansion {kind.expansion}"}
         text = what.get(kind.pattern, f"blocks of {len(kind.kernels)} convolutions")
-        rows.append((stage.name, format_cell(stage.cell), text))
+        rows.append((stage.name, stage.cell_text, text))
     rows.append(
         ("head", f"average pool, {net.classes}-d fc", f"{net.head.fc.in_features} -> {net.classes}")
     )

@@ -15,12 +15,9 @@ import re
 from dataclasses import dataclass
 from itertools import zip_longest
 
-from ..front.cells import Cell, Row, format_cell, format_row
-from ..front.source import Span
+from ..core.ir import Row
+from ..front.notation import cell_text, row_text
 from .foreign import BLOCK_KEY, Mismatch, dims, no_stem
-
-NOWHERE = Span("<checkpoint>", 1, 1, 1, 1)
-"""The span of table parts read from weights: they have no source text."""
 
 
 @dataclass(frozen=True)
@@ -39,9 +36,9 @@ class FoundStage:
         return self.rows[-1].filters
 
     @property
-    def cell(self) -> Cell:
-        """The stage as a table cell."""
-        return Cell(rows=self.rows, repeats=self.repeats, span=NOWHERE, repeats_span=NOWHERE)
+    def cell_text(self) -> str:
+        """The stage as a table cell, in the canonical notation."""
+        return cell_text(self.rows, self.repeats)
 
 
 @dataclass(frozen=True)
@@ -101,7 +98,7 @@ class _Keys:
                 " or precedes each)"
             )
         if channels is None:
-            return Row(kernel=kh, filters=out, span=NOWHERE)
+            return Row(kernel=kh, filters=out)
         if channels % per_group:
             raise Mismatch(
                 f"{key} has shape {dims(shape)}: a {kh}x{kh} conv of {out} filters {after}"
@@ -114,7 +111,7 @@ class _Keys:
                 f"{key} has shape {dims(shape)}: its {groups} groups ({channels} channels"
                 f" {after}, {per_group} per group) do not divide its {out} filters"
             )
-        return Row(kernel=kh, filters=out, groups=groups, span=NOWHERE)
+        return Row(kernel=kh, filters=out, groups=groups)
 
     def norm(self, name: str, channels: int, where: str) -> None:
         """A BatchNorm2d over `channels`: weight, bias and running statistics."""
@@ -276,7 +273,7 @@ def _walk(k: _Keys, progress: list[str]) -> Found:
     for n, repeats in enumerate(_stage_sizes(k.shapes), start=1):
         stage = _stage(k, layout, f"layer{n}", repeats, channels, last)
         stages.append(stage)
-        progress.append(f"{stage.attr} {format_cell(stage.cell)}")
+        progress.append(f"{stage.attr} {stage.cell_text}")
         channels, last = stage.out_channels, f"{stage.attr}.{repeats - 1}"
     classes = layout.head(k, channels, last)
     return Found(
@@ -351,8 +348,8 @@ def _same_rows(k: _Keys, prefix: str, rows: tuple, first: str, expected: tuple) 
         if row != want:
             key = f"{prefix}.conv{j}.weight"
             what = f"has shape {dims(k.shapes[key])}" if key in k.shapes else "is missing"
-            mine = format_row(row) if row is not None else "nothing"
-            theirs = format_row(want) if want is not None else "nothing"
+            mine = row_text(row) if row is not None else "nothing"
+            theirs = row_text(want) if want is not None else "nothing"
             raise Mismatch(
                 f"{key} {what}: {prefix}'s row {j} is {mine}, but {first}'s is {theirs}; every"
                 " block of a stage repeats the same rows (a table cell is one block x N)"

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.lower import stride_row
-from ..front.cells import format_cell
+from ..core.blocks import stride_row
 from .foreign import Mismatch
 from .recognize import Found, FoundStage
 
@@ -269,7 +268,7 @@ def _stages(w: _Writer, found: Found, plan: Shortcuts) -> None:
     w.entry("stages:")
     for s, stage in enumerate(found.stages):
         key = f"conv{s + 2}_x"
-        cell = f'"{format_cell(stage.cell)}"'
+        cell = f'"{stage.cell_text}"'
         if s not in plan.strides:
             w.entry(f"{key}: {cell}", None, 2)
             continue

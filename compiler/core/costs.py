@@ -14,8 +14,8 @@ formulas, and `parts()` pairs each part's totals with its layers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 from ..front.source import Span
 from . import ir
@@ -57,23 +57,54 @@ class StageCost(NamedTuple):
     attr: str = ""
 
 
+def _conv_op(conv: ir.Conv) -> str:
+    op = f"conv {conv.kernel}x{conv.kernel}"
+    if conv.stride != 1:
+        op += f"/{conv.stride}"
+    if conv.groups != 1:
+        op += f" C={conv.groups}"
+    return op
+
+
+def _conv_cost(conv: ir.Conv, out: ir.Shape) -> tuple[int, int]:
+    params = conv.out_channels * (conv.in_channels // conv.groups) * conv.kernel * conv.kernel
+    return params, params * out.h * out.w
+
+
+def _linear_cost(fc: ir.Linear, out: ir.Shape) -> tuple[int, int]:
+    return fc.in_features * fc.out_features + fc.out_features, fc.in_features * fc.out_features
+
+
+class _Rule(NamedTuple):
+    kind: str
+    op: Callable[[Any], str]
+    cost: Callable[[Any, ir.Shape], tuple[int, int]]
+
+
+_RULES: dict[type, _Rule] = {
+    ir.Conv: _Rule("conv", _conv_op, _conv_cost),
+    ir.Norm: _Rule("bn", lambda norm: "bn", lambda norm, out: (2 * norm.channels, 0)),
+    ir.Pool: _Rule(
+        "pool",
+        lambda pool: f"{pool.kind}pool {pool.kernel}x{pool.kernel}/{pool.stride}",
+        lambda pool, out: (0, 0),
+    ),
+    ir.Linear: _Rule("fc", lambda fc: "fc", _linear_cost),
+}
+"""Each node kind's cost rule: its kind word, its operation in words, and (params, MACs) from the
+node and its output shape. A node kind without a rule is a bug, never a silent zero."""
+
+
+def _rule(layer: ir.Conv | ir.Norm | ir.Pool | ir.Linear) -> _Rule:
+    rule = _RULES.get(type(layer))
+    if rule is None:
+        raise TypeError(f"costs have no rule for {type(layer).__name__} nodes")
+    return rule
+
+
 def layer_op(layer: ir.Conv | ir.Norm | ir.Pool | ir.Linear) -> str:
     """A short description: `conv 3x3/2`, `conv 3x3 C=32`, `bn`, `maxpool 3x3/2`, `fc`."""
-    if isinstance(layer, ir.Conv):
-        op = f"conv {layer.kernel}x{layer.kernel}"
-        if layer.stride != 1:
-            op += f"/{layer.stride}"
-        if layer.groups != 1:
-            op += f" C={layer.groups}"
-        return op
-    if isinstance(layer, ir.Norm):
-        return "bn"
-    if isinstance(layer, ir.Pool):
-        return f"{layer.kind}pool {layer.kernel}x{layer.kernel}/{layer.stride}"
-    return "fc"
-
-
-_KINDS = {ir.Conv: "conv", ir.Norm: "bn", ir.Pool: "pool", ir.Linear: "fc"}
+    return _rule(layer).op(layer)
 
 
 def layer_cost(layer: ir.Conv | ir.Norm | ir.Pool | ir.Linear, prefix: str = "") -> LayerCost:
@@ -81,20 +112,9 @@ def layer_cost(layer: ir.Conv | ir.Norm | ir.Pool | ir.Linear, prefix: str = "")
     out = layer.output
     if out is None:
         raise ValueError("costs need a shape-annotated network (run shapes.annotate first)")
-    params = macs = 0
-    if isinstance(layer, ir.Conv):
-        params = (
-            layer.out_channels * (layer.in_channels // layer.groups) * layer.kernel * layer.kernel
-        )
-        macs = params * out.h * out.w
-    elif isinstance(layer, ir.Norm):
-        params = 2 * layer.channels
-    elif isinstance(layer, ir.Linear):
-        params = layer.in_features * layer.out_features + layer.out_features
-        macs = layer.in_features * layer.out_features
-    return LayerCost(
-        prefix + layer.name, layer_op(layer), out, params, macs, _KINDS[type(layer)], layer.span
-    )
+    rule = _rule(layer)
+    params, macs = rule.cost(layer, out)
+    return LayerCost(prefix + layer.name, rule.op(layer), out, params, macs, rule.kind, layer.span)
 
 
 def _block_layers(block: ir.Block) -> list[ir.Conv | ir.Norm]:

@@ -7,6 +7,12 @@ returns a copy with every output filled in. Validators check one node; relations
 A stage's blocks are stored run-length encoded: `Block.count` identical copies starting at
 `Block.index`. A stage of 200 blocks is two `Block`s (the entry block and 199 copies), so analysis,
 costs and emitted source grow with the table, not with the depth of the network.
+
+The IR is self-sufficient: after lowering, nothing needs the front end's types. A stage keeps its
+table rows (`Row`, the source of every width) and the spans of its cell and repeat count; its
+repeat count is the sum of its blocks' counts and nothing else; every conv carries its padding;
+each `BlockKind` describes its class (constructor, rows, widths as expressions of the
+constructor's parameters) in terms any Python target can write.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from ..front.cells import Cell
+from ..front import notation
 from ..front.source import Span
 
 
@@ -82,6 +88,11 @@ class Pool(BaseModel):
     span: Span | None = None
     output: Shape | None = None
 
+    @property
+    def cell_text(self) -> str:
+        """The pool's cell in the spec's notation: `3x3 max, /2`."""
+        return notation.pool_text(self.kernel, self.kind, self.stride)
+
 
 class Linear(BaseModel):
     """The classifier: a fully connected layer with bias."""
@@ -96,6 +107,10 @@ class Linear(BaseModel):
 
 
 Layer = Conv | Norm | Pool | Linear
+
+NODE_KINDS: tuple[type[BaseModel], ...] = (Conv, Norm, Pool, Linear)
+"""Every kind of layer node. The shape pass and the costs each have one rule per kind (and refuse
+a kind they do not know); a target has one way of writing each."""
 
 
 class Shortcut(BaseModel):
@@ -116,28 +131,81 @@ class Shortcut(BaseModel):
     output: Shape | None = None
 
 
+class Param(NamedTuple):
+    """A constructor parameter of a block class (`stride: int = 1`), or a class attribute."""
+
+    name: str
+    type: str
+    default: str | None = None
+
+
+class KindRow(BaseModel):
+    """One row of a block class: its conv and BatchNorm, with widths as parameter expressions."""
+
+    model_config = _NODE
+
+    kernel: int
+    padding: int
+    conv: str
+    norm: str
+    in_width: str
+    out_width: str
+    groups: str | None = None
+    strided: bool = False
+
+
 class BlockKind(BaseModel):
-    """A block class of the generated module: which rows it has and where its stride sits."""
+    """A block class of the generated module, described so that any Python target can write it.
+
+    `summary` and `notes` are its docstring's first line and sentences; `params` the constructor's
+    parameters before `downsample` (`in_channels: int`, `planes: int`, `stride: int = 1`, ...);
+    `attributes` its class attributes (`expansion: int = 4`); `setup` the statements that derive
+    widths before the rows are built (`out_channels = planes * self.expansion`); and `rows` each
+    convolution with its widths written in those names.
+    """
 
     model_config = _NODE
 
     class_name: str
-    pattern: Literal["basic", "bottleneck", "generic"]
-    kernels: tuple[int, ...]
-    stride_row: int
+    pattern: str
+    summary: str
+    notes: tuple[str, ...] = ()
+    params: tuple[Param, ...]
+    attributes: tuple[Param, ...] = ()
+    setup: tuple[str, ...] = ()
+    rows: tuple[KindRow, ...]
     preact: bool = False
     expansion: int | None = None
-    grouped: bool = False
+
+    @property
+    def kernels(self) -> tuple[int, ...]:
+        """The kernel of each row."""
+        return tuple(row.kernel for row in self.rows)
+
+    @property
+    def stride_row(self) -> int:
+        """Which row carries the block's stride."""
+        return next(i for i, row in enumerate(self.rows) if row.strided)
+
+    @property
+    def grouped(self) -> bool:
+        """Whether the class takes groups (some row is a grouped convolution somewhere)."""
+        return any(row.groups is not None for row in self.rows)
 
 
 class Block(BaseModel):
-    """`count` identical residual blocks, the first at position `index` of its stage."""
+    """`count` identical residual blocks, the first at position `index` of its stage.
+
+    `kind` names its class (an `ir.BlockKind`), `args` the constructor arguments that build it
+    (`"256"`, `"128"`, `"stride=2"`), before its `downsample`.
+    """
 
     model_config = _NODE
 
     index: int
     count: int = 1
     kind: str
+    args: tuple[str, ...] = ()
     in_channels: int
     out_channels: int
     stride: int
@@ -159,24 +227,58 @@ class Block(BaseModel):
         return tuple(conv.out_channels for conv in self.convs)
 
 
+class Row(BaseModel):
+    """A row of a table cell as the user wrote it: kernel, filters, groups (`[3x3, 128, C=32]`)."""
+
+    model_config = _NODE
+
+    kernel: int
+    filters: int
+    groups: int = 1
+    span: Span | None = None
+
+
 class Stage(BaseModel):
-    """One row of Table 1 (`conv3_x`), emitted as `layerN`."""
+    """One row of Table 1 (`conv3_x`), emitted as `layerN`.
+
+    `rows` is the table cell's block, the source of every width in `blocks`; the repeat count is
+    the sum of the blocks' counts, its only record (the cell's text is printed from both).
+    """
 
     model_config = _NODE
 
     name: str
     attr: str
-    cell: Cell
+    rows: tuple[Row, ...]
     stride: int
     stride_span: Span | None = None
     blocks: tuple[Block, ...]
     span: Span | None = None
+    cell_span: Span | None = None
+    repeats_span: Span | None = None
     output: Shape | None = None
+
+    @model_validator(mode="after")
+    def _blocks_follow_the_rows(self) -> Stage:
+        index = 0
+        for block in self.blocks:
+            if block.index != index or block.count < 1:
+                raise ValueError(f"{self.attr}: block runs must start at 0 and follow each other")
+            index += block.count
+            convs = [(c.kernel, c.out_channels, c.groups) for c in block.convs]
+            if convs != [(r.kernel, r.filters, r.groups) for r in self.rows]:
+                raise ValueError(f"{self.attr}.{block.index}: its convolutions are not the rows")
+        return self
 
     @property
     def repeats(self) -> int:
         """How many blocks the stage has."""
         return sum(block.count for block in self.blocks)
+
+    @property
+    def cell_text(self) -> str:
+        """The table cell in the canonical notation: `[[1x1,64],[3x3,64],[1x1,256]] x 3`."""
+        return notation.cell_text(self.rows, self.repeats)
 
 
 class Stem(BaseModel):
@@ -189,6 +291,11 @@ class Stem(BaseModel):
     pool: Pool | None = None
     output: Shape | None = None
 
+    @property
+    def conv_text(self) -> str:
+        """The stem conv's cell in the spec's notation: `7x7, 64, /2`."""
+        return notation.stem_text(self.conv.kernel, self.conv.out_channels, self.conv.stride)
+
 
 class Head(BaseModel):
     """The paper's "average pool, 1000-d fc" (+ the final BN-ReLU of pre-activation nets)."""
@@ -198,6 +305,11 @@ class Head(BaseModel):
     norm: Norm | None = None
     fc: Linear
     output: Shape | None = None
+
+    @property
+    def cell_text(self) -> str:
+        """The head row in the paper's words: `average pool, 1000-d fc` (after a final BN-ReLU)."""
+        return notation.head_text(self.fc.out_features, self.norm is not None)
 
 
 class Expectation(NamedTuple):

@@ -13,15 +13,19 @@ The rules, from the paper and torchvision:
 - pre-activation (He et al. 2016, "Identity Mappings"): each BatchNorm moves in front of its conv
   (bnJ normalises convJ's input), the stem is conv1 alone, a projection is a lone 1x1 conv fed the
   pre-activated input, and the head gains a final BN (and ReLU) before the average pool.
+
+Which block kind a cell becomes, how its layers are built and what class implements it is each
+kind's own definition (`core.blocks`).
 """
 
 from __future__ import annotations
 
-from ..front.cells import Row
 from ..front.diagnostics import fail
+from ..front.source import Span
 from ..front.spec import Spec
 from ..front.spec import Stage as StageSpec
-from . import ir
+from . import blocks, ir
+from .blocks.base import padding
 
 # Names the generated module defines itself; a network's class name must not collide with them.
 _RESERVED_CLASSES = frozenset(
@@ -77,7 +81,7 @@ def lower(spec: Spec) -> ir.Network:
         stage = _stage(i, stage_spec, channels, options)
         stages.append(stage)
         channels = stage.blocks[-1].out_channels
-    stages, kinds = _assign_kinds(stages, options)
+    stages, kinds = blocks.assign(stages, _layout(options))
     if class_name in _RESERVED_CLASSES or class_name in {k.class_name for k in kinds}:
         raise fail(
             f"network name {spec.name.value!r} gives the class name {class_name},"
@@ -106,7 +110,7 @@ def lower(spec: Spec) -> ir.Network:
         stages=tuple(stages),
         head=head,
         options=options,
-        block_kinds=tuple(kinds),
+        block_kinds=kinds,
         expect=tuple(
             ir.Expectation(s.key.value, s.h, s.w, s.key.span, s.span) for s in spec.expect.sizes
         ),
@@ -123,7 +127,7 @@ def _stem(spec: Spec, preact: bool) -> ir.Stem:
         out_channels=c1.filters,
         kernel=c1.kernel,
         stride=c1.stride,
-        padding=c1.kernel // 2,
+        padding=padding(c1.kernel),
         span=c1.span,
     )
     norm = None if preact else ir.Norm(name="bn1", channels=c1.filters, span=c1.span)
@@ -135,39 +139,47 @@ def _stem(spec: Spec, preact: bool) -> ir.Stem:
             kind=p.kind,
             kernel=p.kernel,
             stride=p.stride,
-            padding=p.kernel // 2,
+            padding=padding(p.kernel),
             span=p.span,
         )
     return ir.Stem(conv=conv, norm=norm, pool=pool)
 
 
-def stride_row(kernels: tuple[int, ...], downsample_at: str) -> int:
-    """Which row of a block carries the stage's stride (see the module docstring)."""
-    if downsample_at == "1x1":
-        return 0
-    return next((i for i, k in enumerate(kernels) if k > 1), 0)
+def _rows(spec: StageSpec) -> tuple[ir.Row, ...]:
+    """The cell's rows, as the IR keeps them."""
+    return tuple(
+        ir.Row(kernel=r.kernel, filters=r.filters, groups=r.groups, span=r.span)
+        for r in spec.cell.rows
+    )
 
 
 def _stage(i: int, spec: StageSpec, in_channels: int, options: ir.Options) -> ir.Stage:
     stride = spec.stride.value if spec.stride is not None else (1 if i == 0 else 2)
-    rows = spec.cell.rows
+    rows = _rows(spec)
     out_channels = rows[-1].filters
     repeats = spec.cell.repeats
+    span = spec.cell.span
     if stride == 1 and in_channels == out_channels:  # the entry block is like the others
-        blocks = [_block(0, repeats, in_channels, 1, rows, options, spec.cell.span)]
+        blocks = [_block(0, repeats, in_channels, 1, rows, options, span)]
     else:
-        blocks = [_block(0, 1, in_channels, stride, rows, options, spec.cell.span)]
+        blocks = [_block(0, 1, in_channels, stride, rows, options, span)]
         if repeats > 1:
-            blocks.append(_block(1, repeats - 1, out_channels, 1, rows, options, spec.cell.span))
+            blocks.append(_block(1, repeats - 1, out_channels, 1, rows, options, span))
     return ir.Stage(
         name=spec.name.value,
         attr=f"layer{i + 1}",
-        cell=spec.cell,
+        rows=rows,
         stride=stride,
         stride_span=spec.stride.span if spec.stride is not None else None,
         blocks=tuple(blocks),
         span=spec.name.span,
+        cell_span=span,
+        repeats_span=spec.cell.repeats_span,
     )
+
+
+def _layout(options: ir.Options) -> blocks.Layout:
+    return blocks.Layout(preact=options.preact, downsample_at=options.downsample_at)
 
 
 def _block(
@@ -175,38 +187,21 @@ def _block(
     count: int,
     in_channels: int,
     stride: int,
-    rows: tuple[Row, ...],
+    rows: tuple[ir.Row, ...],
     options: ir.Options,
-    span,
+    span: Span,
 ) -> ir.Block:
-    at = stride_row(tuple(row.kernel for row in rows), options.downsample_at)
-    layers: list[ir.Conv | ir.Norm] = []
-    channels = in_channels
-    for j, row in enumerate(rows):
-        conv = ir.Conv(
-            name=f"conv{j + 1}",
-            in_channels=channels,
-            out_channels=row.filters,
-            kernel=row.kernel,
-            stride=stride if j == at else 1,
-            padding=row.kernel // 2,
-            groups=row.groups,
-            span=row.span,
-        )
-        if options.preact:  # bnJ normalises convJ's input
-            layers += [ir.Norm(name=f"bn{j + 1}", channels=channels, span=row.span), conv]
-        else:
-            layers += [conv, ir.Norm(name=f"bn{j + 1}", channels=row.filters, span=row.span)]
-        channels = row.filters
+    layers = blocks.choose(rows).layers(rows, in_channels, stride, _layout(options))
+    out_channels = rows[-1].filters
     return ir.Block(
         index=index,
         count=count,
         kind="",
         in_channels=in_channels,
-        out_channels=channels,
+        out_channels=out_channels,
         stride=stride,
-        layers=tuple(layers),
-        shortcut=_shortcut(in_channels, channels, stride, options, span),
+        layers=layers,
+        shortcut=_shortcut(in_channels, out_channels, stride, options, span),
         preact=options.preact,
         span=span,
     )
@@ -245,88 +240,3 @@ def _shortcut(
             stride=stride,
         )
     return ir.Shortcut(kind="identity", in_channels=in_channels, out_channels=out_channels)
-
-
-# ---------------------------------------------------------------- block classes
-
-
-def _pattern(block: ir.Block) -> tuple[str, int | None]:
-    """('basic', 1), ('bottleneck', expansion) or ('generic', None) for one block's rows."""
-    convs = block.convs
-    kernels = tuple(c.kernel for c in convs)
-    widths = block.widths
-    groups = tuple(c.groups for c in convs)
-    if kernels == (3, 3) and groups == (1, 1) and widths[0] == widths[1]:
-        return "basic", 1
-    if (
-        kernels == (1, 3, 1)
-        and groups[0] == groups[2] == 1
-        and widths[0] == widths[1]
-        and widths[2] % widths[1] == 0
-    ):
-        return "bottleneck", widths[2] // widths[1]
-    return "generic", None
-
-
-_COUNT_WORDS = ("", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight")
-
-
-def _generic_name(kernels: tuple[int, ...], taken: set[str]) -> str:
-    base = (
-        f"{_COUNT_WORDS[len(kernels)]}ConvBlock"
-        if len(kernels) < len(_COUNT_WORDS)
-        else f"Conv{len(kernels)}Block"
-    )
-    if base not in taken:
-        return base
-    return base + "K" + "K".join(str(k) for k in kernels)
-
-
-def _assign_kinds(
-    stages: list[ir.Stage], options: ir.Options
-) -> tuple[list[ir.Stage], list[ir.BlockKind]]:
-    """Give every block its class; bottlenecks of mixed expansions fall back to generic classes."""
-    blocks = [b for s in stages for b in s.blocks]
-    patterns = {id(b): _pattern(b) for b in blocks}
-    expansions = {e for p, e in patterns.values() if p == "bottleneck"}
-    kinds: dict[tuple, ir.BlockKind] = {}
-    taken: set[str] = set()
-
-    def kind_of(block: ir.Block) -> str:
-        pattern, expansion = patterns[id(block)]
-        if pattern == "bottleneck" and len(expansions) > 1:
-            pattern, expansion = "generic", None
-        kernels = tuple(c.kernel for c in block.convs)
-        at = next((i for i, c in enumerate(block.convs) if c.stride != 1), None)
-        key = (pattern, kernels)
-        if key not in kinds:
-            if pattern == "basic":
-                name = "BasicBlock"
-            elif pattern == "bottleneck":
-                name = "Bottleneck"
-            else:
-                name = _generic_name(kernels, taken)
-            taken.add(name)
-            kinds[key] = ir.BlockKind(
-                class_name="PreAct" + name if options.preact else name,
-                pattern=pattern,
-                kernels=kernels,
-                stride_row=stride_row(kernels, options.downsample_at),
-                preact=options.preact,
-                expansion=expansion,
-                grouped=False,
-            )
-        kind = kinds[key]
-        if (
-            at is not None and at != kind.stride_row
-        ):  # pragma: no cover - lowering places strides by the same rule
-            raise AssertionError("stride placed off the block kind's stride row")
-        if any(c.groups != 1 for c in block.convs) and not kind.grouped:
-            kinds[key] = kind.model_copy(update={"grouped": True})
-        return kind.class_name
-
-    out = []
-    for stage in stages:
-        new_blocks = tuple(b.model_copy(update={"kind": kind_of(b)}) for b in stage.blocks)
-        out.append(stage.model_copy(update={"blocks": new_blocks}))
-    return out, list(kinds.values())

@@ -85,13 +85,26 @@ def _conv(p: _Pass, conv: ir.Conv, x: ir.Shape, where: str) -> tuple[ir.Conv, ir
     return conv.model_copy(update={"output": out}), out
 
 
-def _norm(norm: ir.Norm, x: ir.Shape) -> ir.Norm:
-    return norm.model_copy(update={"output": x})
+def _norm(p: _Pass, norm: ir.Norm, x: ir.Shape, where: str) -> tuple[ir.Norm, ir.Shape]:
+    return norm.model_copy(update={"output": x}), x
+
+
+_RULES = {ir.Conv: _conv, ir.Norm: _norm}
+"""The shape rule of each node kind a block or a shortcut holds: (pass, node, input, where) ->
+(the annotated node, its output)."""
+
+
+def _layer(p: _Pass, layer, x: ir.Shape, where: str):
+    """One layer of a block or shortcut, by its node kind's rule; an unknown kind is a bug."""
+    rule = _RULES.get(type(layer))
+    if rule is None:
+        raise TypeError(f"the shape pass has no rule for {type(layer).__name__} nodes")
+    return rule(p, layer, x, where)
 
 
 def _stem(p: _Pass, stem: ir.Stem, x: ir.Shape) -> tuple[ir.Stem, ir.Shape]:
     conv, x = _conv(p, stem.conv, x, "conv1")
-    norm = _norm(stem.norm, x) if stem.norm is not None else None
+    norm = _norm(p, stem.norm, x, "bn1")[0] if stem.norm is not None else None
     pool = None
     if stem.pool is not None:
         pl = stem.pool
@@ -125,16 +138,13 @@ def _block(
     layers = []
     y = x
     for layer in block.layers:
-        if isinstance(layer, ir.Conv):
-            layer, y = _conv(p, layer, y, where)
-        else:
-            layer = _norm(layer, y)
+        layer, y = _layer(p, layer, y, where)
         layers.append(layer)
     shortcut, s = _shortcut(p, block.shortcut, x, stage, where)
     if s != y and s.c > 0:
         p.error(
             f"{where}: the block's output {y} cannot be added to its shortcut's {s}",
-            stage.cell.span,
+            stage.cell_span,
             help=_mismatch_help(block, x, y),
         )
     # A stage repeats one error per block kind: report each message once per stage.
@@ -171,7 +181,7 @@ def _shortcut(
             p.error(
                 f"{where}: shortcut option A pads new channels with zeros; it cannot reduce"
                 f" {sc.in_channels} channels to {sc.out_channels}",
-                stage.cell.span,
+                stage.cell_span,
                 help="use shortcut B (a 1x1 projection), or keep the filters from shrinking",
             )
         out = ir.Shape(sc.out_channels, h, w)
@@ -179,17 +189,14 @@ def _shortcut(
         layers = []
         y = x
         for layer in sc.layers:
-            if isinstance(layer, ir.Conv):
-                layer, y = _conv(p, layer, y, where)
-            else:
-                layer = _norm(layer, y)
+            layer, y = _layer(p, layer, y, where)
             layers.append(layer)
         return sc.model_copy(update={"layers": tuple(layers), "output": y}), y
     return sc.model_copy(update={"output": out}), out
 
 
 def _head(head: ir.Head, x: ir.Shape) -> ir.Head:
-    norm = _norm(head.norm, x) if head.norm is not None else None
+    norm = head.norm.model_copy(update={"output": x}) if head.norm is not None else None
     out = ir.Shape(head.fc.out_features, 1, 1)
     fc = head.fc.model_copy(update={"output": out})
     return head.model_copy(update={"norm": norm, "fc": fc, "output": out})
@@ -250,9 +257,9 @@ def _trace(net: ir.Network, key: str) -> str:
 def _design_rules(p: _Pass, net: ir.Network) -> None:
     """Warn where the table breaks the paper's rules: filters double exactly when the map halves."""
     for prev, stage in zip(net.stages, net.stages[1:], strict=False):
-        before = [r.filters for r in prev.cell.rows]
-        after = [r.filters for r in stage.cell.rows]
-        where = stage.stride_span or stage.cell.span
+        before = [r.filters for r in prev.rows]
+        after = [r.filters for r in stage.rows]
+        where = stage.stride_span or stage.cell_span
         if stage.stride > 2:
             p.warn(
                 f"{stage.name} enters with stride {stage.stride}; the paper only downsamples"
@@ -266,7 +273,7 @@ def _design_rules(p: _Pass, net: ir.Network) -> None:
                 f"{stage.name} halves the map ({prev.output.h}->{stage.output.h})"
                 " but its filters go"
                 f" {_list(before)} -> {_list(after)}, not {_list([2 * f for f in before])}",
-                stage.cell.span,
+                stage.cell_span,
                 help="the paper doubles the filters when the feature map halves,"
                 " keeping the cost per layer",
             )
@@ -275,7 +282,7 @@ def _design_rules(p: _Pass, net: ir.Network) -> None:
                 f"{stage.name} keeps the map size ({stage.output.h}x{stage.output.w})"
                 " but changes its"
                 f" filters {_list(before)} -> {_list(after)}",
-                stage.cell.span,
+                stage.cell_span,
                 help="the paper keeps the same filters for the same output size"
                 " (and halves the map when they double)",
             )

@@ -4,7 +4,8 @@ Accepted spellings, all meaning the same:
 
 - brackets: `[[1x1,64],[3x3,64],[1x1,256]] x 3`, commas between rows optional, spaces anywhere;
 - semicolons: `[1x1, 64; 3x3, 64; 1x1, 256] x 3`;
-- `x`, `X`, `×` or `\\times` for "by", and `x 3`, `×3`, `*3` or `\\times 3` for the repeat;
+- any "by" sign of `front.notation` (`x`, `×`, `\\times`, ...) in kernels and before the repeat
+  (`x 3`, `×3`, `*3`, `\\times 3`);
 - LaTeX as Table 1 is typeset: `\\begin{bmatrix} 1 \\times 1, 64 \\\\ ... \\end{bmatrix} \\times 3`,
   with or without `$...$` and `&` column separators (also pmatrix, matrix, array, `\\left[`);
 - `C=32` at the end of a row: a grouped convolution (the ResNeXt paper's notation).
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from . import limits
 from .diagnostics import fail
+from .notation import BY, NUMBER, cell_text, digit_message, nonascii_digit
 from .source import Span, describe, shorten
 from .yamlsrc import Scalar
 
@@ -44,6 +46,11 @@ class Cell(BaseModel):
     span: Span
     repeats_span: Span
 
+    @property
+    def text(self) -> str:
+        """The cell in the canonical notation, `[[1x1,64],[3x3,64],[1x1,256]] x 3`."""
+        return cell_text(self.rows, self.repeats)
+
 
 class _Tok(NamedTuple):
     kind: str  # num, by, lb, rb, sep, rowsep, groups, begin, end
@@ -58,8 +65,12 @@ _TOKEN = re.compile(
     |(?P<begin>\\begin\s*\{\s*(?:[bBpv]?matrix|array)\s*\}(?:\s*\{[^}]*\})?)
     |(?P<end>\\end\s*\{\s*(?:[bBpv]?matrix|array)\s*\})
     |(?P<noise>\\(?:begin|end)\s*\{\s*(?:equation|align|displaymath)\*?\s*\})
-    |(?P<num>\d+)
-    |(?P<by>\\times|\\cdot|[xX×*·])
+    |(?P<num>"""
+    + NUMBER
+    + r""")
+    |(?P<by>"""
+    + BY
+    + r""")
     |(?P<groups>[Cc]\s*=)
     |(?P<lb>\[|\\\{|\\lbrack|\()
     |(?P<rb>\]|\\\}|\\rbrack|\))
@@ -76,6 +87,9 @@ def tokenize(cell: Scalar) -> list[_Tok]:
     """Split a cell's text into tokens, refusing any character that has no meaning in a cell."""
     text = cell.text
     _refuse_mangled_latex(cell)
+    digit = nonascii_digit(text)
+    if digit is not None:
+        raise fail(digit_message(text[digit]), cell.sub(digit, digit + 1))
     tokens: list[_Tok] = []
     pos = 0
     while pos < len(text):
@@ -331,14 +345,3 @@ def parse_cell(cell: Scalar) -> Cell:
             cell.span,
         )
     return _Parser(cell, tokenize(cell)).parse()
-
-
-def format_row(row: Row) -> str:
-    """`[3x3,128,C=32]`: one row in the canonical compact notation."""
-    groups = f",C={row.groups}" if row.groups != 1 else ""
-    return f"[{row.kernel}x{row.kernel},{row.filters}{groups}]"
-
-
-def format_cell(cell: Cell) -> str:
-    """`[[1x1,64],[3x3,64],[1x1,256]] x 3`: the canonical notation `parse_cell` reads back."""
-    return "[" + ",".join(format_row(r) for r in cell.rows) + f"] x {cell.repeats}"

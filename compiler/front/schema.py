@@ -18,13 +18,14 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 
 from . import limits, spec
+from .notation import BY, NUMBER
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _STAGE_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
 _SIZE = {
     "anyOf": [
         {"type": "integer", "minimum": 1},
-        {"type": "string", "pattern": r"^\s*\d+(\s*[xX×*]\s*\d+)?\s*$"},
+        {"type": "string", "pattern": rf"^\s*{NUMBER}(\s*{BY}\s*{NUMBER})?\s*$"},
     ],
     "examples": ["56x56"],
 }

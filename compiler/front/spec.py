@@ -22,6 +22,7 @@ from pydantic import (
 from . import limits
 from .cells import Cell
 from .diagnostics import CompileError, Diagnostic, error
+from .notation import BY, NUMBER
 from .source import Source, Span, shorten
 from .specvalues import (
     KINDS,
@@ -56,7 +57,7 @@ _STR = {"type": "string"}
 _INT = {
     "anyOf": [
         {"type": "integer", "minimum": 1},
-        {"type": "string", "pattern": r"^\s*\d+\s*$"},
+        {"type": "string", "pattern": rf"^\s*{NUMBER}\s*$"},
     ]
 }
 
@@ -66,7 +67,7 @@ NameT = Annotated[
     WithJsonSchema({**_STR, "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"}),
 ]
 StageNameT = Annotated[Name, BeforeValidator(parse_stage_name), WithJsonSchema(_STR)]
-_INPUT_PATTERN = r"^\s*\d+\s*[xX×*]\s*\d+\s*[xX×*]\s*\d+\s*$"
+_INPUT_PATTERN = rf"^\s*{NUMBER}\s*{BY}\s*{NUMBER}\s*{BY}\s*{NUMBER}\s*$"
 InputT = Annotated[
     InputShape,
     BeforeValidator(parse_input),

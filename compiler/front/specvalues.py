@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 from . import limits
 from .cells import Cell, parse_cell
 from .diagnostics import CompileError
+from .notation import BY, KERNEL, NUMBER, STRIDE, digit_message, nonascii_digit
 from .source import Source, Span, describe, shorten
 from .yamlsrc import Node, Scalar, Sequence
 
@@ -138,8 +139,8 @@ def _scalar(raw: Any, what: str, example: str) -> Scalar:
     raise refuse(f"{what} should be text like {example}, not {found}", raw.span)
 
 
-_NUMBER = r"(\d+)"
-_BY = r"\s*[xX×*]\s*"
+_NUMBER = f"({NUMBER})"
+_BY = rf"\s*{BY}\s*"
 
 
 def _int(text: str, scalar: Scalar, start: int, what: str, maximum: int) -> int:
@@ -155,6 +156,9 @@ def _int(text: str, scalar: Scalar, start: int, what: str, maximum: int) -> int:
 
 def _match(pattern: str, raw: Any, what: str, example: str) -> tuple[re.Match, Scalar]:
     scalar = _scalar(raw, what, example)
+    digit = nonascii_digit(scalar.text)
+    if digit is not None:
+        raise refuse(digit_message(scalar.text[digit]), scalar.sub(digit, digit + 1))
     m = re.fullmatch(pattern, scalar.text.strip(), re.IGNORECASE)
     if m is None:
         raise refuse(
@@ -294,13 +298,10 @@ def _kernel(m: re.Match, s: Scalar, first: int, second: int) -> int:
     return kh
 
 
-_STRIDE = r"(?:\s*,?\s*(?:/\s*|stride\s*)" + _NUMBER + r")?"
-
-
 def parse_stem_conv(raw: Any) -> StemConv:
     """`conv1: 7x7, 64, /2` (kernel, filters, stride; `stride 2` works too, stride 1 if omitted)."""
     m, s = _match(
-        f"{_NUMBER}{_BY}{_NUMBER}\\s*,\\s*{_NUMBER}{_STRIDE}",
+        f"{KERNEL}\\s*,\\s*{_NUMBER}{STRIDE}",
         raw,
         "the stem conv",
         "7x7, 64, /2",
@@ -319,7 +320,7 @@ def parse_stem_pool(raw: Any) -> StemPool | None:
     """`pool: 3x3 max, /2` (or `avg`); `none` or leaving the key out means no pool."""
     if isinstance(raw, Scalar) and raw.text.strip().lower() in _NONE:
         return None
-    pattern = f"{_NUMBER}{_BY}{_NUMBER}\\s*,?\\s*(max|avg|average)(?:\\s*pool(?:ing)?)?{_STRIDE}"
+    pattern = f"{KERNEL}\\s*,?\\s*(max|avg|average)(?:\\s*pool(?:ing)?)?{STRIDE}"
     m, s = _match(pattern, raw, "the stem pool", "3x3 max, /2")
     kernel = _kernel(m, s, 1, 2)
     o = _offset(s)

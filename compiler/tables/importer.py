@@ -14,12 +14,10 @@ import textwrap
 from dataclasses import dataclass
 
 from ..core import costs, ir
-from ..front.cells import format_cell
 from ..front.diagnostics import CompileError, Diagnostic, errors_of, fail, warning
 from ..front.source import Source, Span, printable
 from ..front.yamlsrc import Mapping, Scalar, decode
 from ..pipeline import analyze, analyze_tree
-from ..targets.torch.emit import pool_text, stem_conv_text
 from .columns import Column, named_columns, option_names, read_columns
 from .layout import layers, table_layout
 from .text import Row, Text, unflatten
@@ -246,12 +244,12 @@ def spec_yaml(net: ir.Network, comment: list[str]) -> str:
         f"input: {net.input.h}x{net.input.w}x{net.input.c}",
         f"classes: {net.classes}",
         "stem:",
-        f"  conv1: {stem_conv_text(net.stem.conv)}",
+        f"  conv1: {net.stem.conv_text}",
     ]
     if net.stem.pool is not None:
-        lines.append(f"  pool: {pool_text(net.stem.pool)}")
+        lines.append(f"  pool: {net.stem.pool.cell_text}")
     lines.append("stages:")
-    lines.extend(f'  {s.name}: "{format_cell(s.cell)}"' for s in net.stages)
+    lines.extend(f'  {s.name}: "{s.cell_text}"' for s in net.stages)
     if net.expect or net.expect_downsample is not None:
         lines.append("expect:")
         lines.extend(f"  {e.key}: {e.h}x{e.w}" for e in net.expect)

@@ -14,7 +14,6 @@ import math
 from dataclasses import dataclass, field
 
 from ..core import costs, ir
-from ..targets.torch.emit import pool_text, stem_conv_text
 from .templating import get_template
 
 INPUT_COLOUR, STEM_COLOUR, HEAD_COLOUR, LINE_COLOUR = "#6b7280", "#9c755f", "#8064a2", "#7a7a7a"
@@ -246,11 +245,11 @@ def _parts(net: ir.Network, lay: _Layout) -> tuple[list[Volume], list[Link]]:
 
     stem = net.stem
     conv_params = sum(costs.layer_cost(x).params for x in (stem.conv, stem.norm) if x)
-    add("conv1", f"conv1: {stem_conv_text(stem.conv)} -> {stem.conv.output}", stem.conv.output,
+    add("conv1", f"conv1: {stem.conv_text} -> {stem.conv.output}", stem.conv.output,
         [("conv1", "rd-b"), (str(stem.conv.output), "rd-s"),
          (f"{short_count(conv_params)} params", "rd-s")])  # fmt: skip
     if stem.pool is not None:
-        add("pool", f"pool: {pool_text(stem.pool)} -> {stem.pool.output}", stem.pool.output,
+        add("pool", f"pool: {stem.pool.cell_text} -> {stem.pool.output}", stem.pool.output,
             [("pool", "rd-b"), (str(stem.pool.output), "rd-s")])  # fmt: skip
     for i, stage in enumerate(net.stages):
         lines = [(stage.name, "rd-b"), (str(stage.output), "rd-s"), *_cost_lines(sums[i + 1])]

@@ -12,13 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core import costs, ir
-from ..front.cells import format_cell
 from ..front.diagnostics import Diagnostic
 from ..pipeline import Analysis
-from ..targets.torch.emit import pool_text, render, safe_label, stem_conv_text
+from ..targets.sourcemap import CodeRange
+from ..targets.torch.emit import render_module, safe_label
 from . import network_words as overview
 from . import part_words as narrate
-from .codemap import CodeRange, locate
 from .size_formula import out_size_text
 
 
@@ -151,7 +150,7 @@ def _stem_parts(net: ir.Network, source, code) -> list[Part]:
     parts = [
         Part(
             "conv1",
-            stem_conv_text(conv),
+            net.stem.conv_text,
             _written(source, span.line, span.end_line) if span else (),
             conv.output,
             tuple(narrate.stem_words(net)),
@@ -170,7 +169,7 @@ def _stem_parts(net: ir.Network, source, code) -> list[Part]:
         parts.append(
             Part(
                 "pool",
-                pool_text(pool),
+                pool.cell_text,
                 _written(source, pool.span.line, pool.span.end_line) if pool.span else (),
                 pool.output,
                 tuple(narrate.pool_words(net)),
@@ -194,11 +193,11 @@ def _stage_part(net: ir.Network, index: int, source, code, total: costs.StageCos
         layers = [*block.layers, *block.shortcut.layers]
         rows += _rows(f"{stage.attr}.{names}.", layers, block.count)
         steps += _block_steps(stage.attr, block)
-    ends = [s.end_line for s in (stage.cell.span, stage.stride_span) if s is not None]
-    first = stage.span.line if stage.span else stage.cell.span.line
+    ends = [s.end_line for s in (stage.cell_span, stage.stride_span) if s is not None]
+    first = stage.span.line if stage.span else stage.cell_span.line
     return Part(
         stage.attr,
-        format_cell(stage.cell),
+        stage.cell_text,
         _written(source, first, max(ends)),
         stage.output,
         tuple(narrate.stage_words(net, stage, index)),
@@ -248,8 +247,8 @@ def explain(analysis: Analysis) -> Explanation:
     net: ir.Network = analysis.network  # type: ignore[assignment]
     source = analysis.source
     label = safe_label(getattr(source, "name", None) or f"{net.name}.yaml")
-    module = render(net, label)
-    code = locate(net, module)
+    rendered = render_module(net, label)
+    module, code = rendered.text, rendered.parts
     stage_costs = costs.stages(net)
     parts = _stem_parts(net, source, code)
     for i in range(len(net.stages)):

@@ -7,8 +7,8 @@ from __future__ import annotations
 import textwrap
 
 from ..pipeline import Analysis
+from ..targets.sourcemap import CodeRange
 from . import explanation as ex
-from .codemap import CodeRange
 from .network_words import part_costs, percent
 from .size_formula import out_size_formula
 from .stage_table import stage_table

@@ -161,7 +161,7 @@ def warning_words(net: ir.Network, diagnostic: Diagnostic) -> str:
         (
             i
             for i, s in enumerate(net.stages)
-            if diagnostic.span is not None and diagnostic.span in (s.cell.span, s.stride_span)
+            if diagnostic.span is not None and diagnostic.span in (s.cell_span, s.stride_span)
         ),
         None,
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from ..front import notation
 from ..pipeline import Analysis
 from . import explanation as ex
 from .diagram import part_colours, short_count, svg
@@ -86,11 +87,8 @@ def _matrices(exp: ex.Explanation) -> dict[str, tuple[list[str], str]]:
     """Each stage's cell as Table 1 prints it: one block's rows stacked, and `x N`."""
     out: dict[str, tuple[list[str], str]] = {}
     for stage in exp.network.stages:
-        rows = [
-            f"{r.kernel}x{r.kernel}, {r.filters}" + (f", C={r.groups}" if r.groups != 1 else "")
-            for r in stage.cell.rows
-        ]
-        out[stage.attr] = (rows, f"x {stage.cell.repeats:,}")
+        rows = [notation.row_words(r) for r in stage.rows]
+        out[stage.attr] = (rows, f"x {stage.repeats:,}")
     return out
 
 

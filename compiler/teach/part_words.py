@@ -8,6 +8,7 @@ ResNet-50.
 from __future__ import annotations
 
 from ..core import costs, ir
+from ..front import notation
 
 _STRIDE_DOC = {
     "3x3": "`downsample_at: 3x3`, the default: torchvision's ResNet v1.5",
@@ -37,11 +38,6 @@ def ordinal(n: int) -> str:
     """`1st`, `2nd`, `3rd`, `4th`, `11th`, `22nd`."""
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
-
-
-def _row(conv: ir.Conv) -> str:
-    groups = f", C={conv.groups}" if conv.groups != 1 else ""
-    return f"{conv.kernel}x{conv.kernel}, {conv.out_channels}{groups}"
 
 
 # ---------------------------------------------------------------- stem, pool, head
@@ -111,7 +107,7 @@ def _block_kind_words(net: ir.Network, stage: ir.Stage) -> str:
     block = stage.blocks[-1]
     kind = net.kind(block.kind)
     convs = block.convs
-    rows = "; ".join(_row(c) for c in convs)
+    rows = "; ".join(notation.row_words(r) for r in stage.rows)
     if kind.pattern == "basic":
         return (
             f"Each bracketed row is one convolution (kernel, filters). The two rows `{rows}` make"
@@ -121,11 +117,18 @@ def _block_kind_words(net: ir.Network, stage: ir.Stage) -> str:
         )
     if kind.pattern == "bottleneck":
         w, out = convs[1].out_channels, convs[2].out_channels
-        return (
+        planes = out // (kind.expansion or 1)
+        words = (
             f"Each bracketed row is one convolution (kernel, filters). The three rows `{rows}`"
             f" make a bottleneck block (class `{kind.class_name}`): the first 1x1 reduces the"
             f" channels to {w}, the 3x3 works at {w}, and the last 1x1 expands them to {out} ="
-            f" {kind.expansion} x {w} (the class's `expansion` is {kind.expansion})."
+            f" {kind.expansion} x {planes}"
+        )
+        if planes == w:
+            return words + f" (the class's `expansion` is {kind.expansion})."
+        return words + (
+            f": as in torchvision, the class's `expansion` is {kind.expansion} and the block's"
+            f" `planes` {planes}, and the width of the first two rows, {w}, is passed as `width`."
         )
     return (
         f"Each bracketed row is one convolution (kernel, filters). The {len(convs)} rows"

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from ..core import costs, ir
-from ..front.cells import format_cell
 from ..front.columns import render_table
-from ..targets.torch.emit import head_text, pool_text, stem_conv_text
 
 
 def stage_rows(net: ir.Network) -> list[tuple[str, str, str, int, int]]:
@@ -18,14 +16,14 @@ def stage_rows(net: ir.Network) -> list[tuple[str, str, str, int, int]]:
     pool = net.stem.pool
     pool_cost = costs.layer_cost(pool) if pool is not None else None
     held = (pool_cost.params, pool_cost.macs) if pool_cost else (0, 0)
-    conv1 = stem_conv_text(net.stem.conv)
+    conv1 = net.stem.conv_text
     rows = [("conv1", conv1, str(net.stem.conv.output), stem.params - held[0], stem.macs - held[1])]
     if pool is not None:
-        rows.append(("pool", pool_text(pool), str(pool.output), *held))
+        rows.append(("pool", pool.cell_text, str(pool.output), *held))
     for stage, part in zip(net.stages, middle, strict=True):
-        cell = format_cell(stage.cell)
+        cell = stage.cell_text
         rows.append((stage.name, cell, str(stage.output), part.params, part.macs))
-    rows.append(("head", head_text(net), str(net.classes), head.params, head.macs))
+    rows.append(("head", net.head.cell_text, str(net.classes), head.params, head.macs))
     return rows
 
 

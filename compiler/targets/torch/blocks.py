@@ -1,18 +1,18 @@
 """The residual block classes of a generated module, and the calls that build each stage's blocks.
 
-One class per `ir.BlockKind`: `BasicBlock` / `Bottleneck` (with `expansion`, torchvision's
-signatures) where the rows match those patterns, a generic class taking a tuple of widths
-otherwise; `PreAct...` variants put each BatchNorm in front of its conv. The fixed shape of a
-block's `forward` lives in the templates (block.py.j2, preact_block.py.j2); this module computes
-the lines that depend on the rows.
+One class per `ir.BlockKind`, written from the kind's own description (core.blocks): its
+constructor parameters, class attributes, width expressions and rows. The fixed shape of a
+block's `forward` lives in the templates (block.py.j2, preact_block.py.j2); this module writes the
+lines that depend on the rows, in PyTorch.
 """
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 from ...core import ir
-from ..pylayout import Call, Expr, assign, docstring
+from ..pylayout import WIDTH, Call, assign, docstring
 
 
 @dataclass
@@ -28,116 +28,60 @@ class BlockView:
     steps: list[list[str]]
 
 
-@dataclass
-class _Rows:
-    """A block kind's constructor parameters and, per row, the expressions for its widths."""
-
-    summary: str
-    params: list[str]
-    attributes: list[str]
-    inputs: list[str]
-    outputs: list[str]
-    groups: list[str | None]
-
-
-_STRIDE_DOC = {
-    "3x3": "the first 3x3 (torchvision's ResNet v1.5)",
-    "1x1": "the first 1x1 (the paper's ResNet v1)",
-}
-
-
-def conv_expr(kernel: int, in_ch: str, out_ch: str, stride: str | None, groups: str | None) -> Call:
-    """`conv3x3(a, b, stride)`, `conv1x1(a, b)` or an explicit `nn.Conv2d(...)`."""
-    if kernel == 3:
+def conv_expr(row: ir.KindRow, stride: str | None = None) -> Call:
+    """`conv3x3(a, b, stride)`, `conv1x1(a, b)` or an explicit `nn.Conv2d(...)` for one row."""
+    in_ch, out_ch, groups = row.in_width, row.out_width, row.groups
+    if row.kernel == 3 and row.padding == 1:
         args = [in_ch, out_ch]
         if stride or groups:
             args.append(stride or "1")
         if groups:
             args.append(groups)
         return Call("conv3x3", args)
-    if kernel == 1 and not groups:
+    if row.kernel == 1 and row.padding == 0 and not groups:
         return Call("conv1x1", [in_ch, out_ch] + ([stride] if stride else []))
-    args = [in_ch, out_ch, f"kernel_size={kernel}"]
+    args = [in_ch, out_ch, f"kernel_size={row.kernel}"]
     if stride:
         args.append(f"stride={stride}")
-    if kernel // 2:
-        args.append(f"padding={kernel // 2}")
+    if row.padding:
+        args.append(f"padding={row.padding}")
     if groups:
         args.append(f"groups={groups}")
     return Call("nn.Conv2d", [*args, "bias=False"])
 
 
-def _generic_rows(kind: ir.BlockKind) -> _Rows:
-    n = len(kind.kernels)
-    tuple_type = f"tuple[{', '.join(['int'] * n)}]"
-    params = ["in_channels: int", f"widths: {tuple_type}", "stride: int = 1"]
-    if kind.grouped:
-        params.append(f"groups: {tuple_type} = ({', '.join(['1'] * n)}{',' if n == 1 else ''})")
-    rows = ", ".join(f"[{k}x{k}, w{i + 1}]" for i, k in enumerate(kind.kernels))
-    outputs = [f"widths[{i}]" for i in range(n)]
-    return _Rows(
-        summary=f"Residual block of {n} convolution{'s' if n > 1 else ''}: [{rows}].",
-        params=params,
-        attributes=[],
-        inputs=["in_channels", *outputs[:-1]],
-        outputs=outputs,
-        groups=[f"groups[{i}]" if kind.grouped else None for i in range(n)],
-    )
+def _row_conv(row: ir.KindRow) -> Call:
+    return conv_expr(row, "stride" if row.strided else None)
 
 
-def _named_rows(kind: ir.BlockKind) -> _Rows:
-    """BasicBlock / Bottleneck: torchvision's `(in_channels, width, stride, [groups])`."""
-    params = ["in_channels: int", "width: int", "stride: int = 1"]
-    groups: list[str | None] = [None] * len(kind.kernels)
-    if kind.grouped:
-        params.append("groups: int = 1")
-        groups[1] = "groups"
-    if kind.pattern == "bottleneck":
-        summary = f"[[1x1, width], [3x3, width], [1x1, {kind.expansion} * width]]"
-        outputs = ["width", "width", "out_channels"]
-    else:
-        summary = "[[3x3, width], [3x3, width]]"
-        outputs = ["width", "width"]
-    title = "Bottleneck block" if kind.pattern == "bottleneck" else "Basic block"
-    return _Rows(
-        summary=f"{title}: {summary}.",
-        params=params,
-        attributes=[f"expansion: int = {kind.expansion}"],
-        inputs=["in_channels", *outputs[:-1]],
-        outputs=outputs,
-        groups=groups,
-    )
+def _param(p: ir.Param) -> str:
+    return f"{p.name}: {p.type}" + (f" = {p.default}" if p.default is not None else "")
 
 
-def _init(kind: ir.BlockKind, rows: _Rows) -> list[str]:
-    """The constructor's body: each row's conv and BatchNorm, in execution order."""
-    init = ["out_channels = width * self.expansion"] if kind.pattern == "bottleneck" else []
-    for i, kernel in enumerate(kind.kernels):
-        stride = "stride" if i == kind.stride_row else None
-        conv = assign(
-            f"self.conv{i + 1}",
-            conv_expr(kernel, rows.inputs[i], rows.outputs[i], stride, rows.groups[i]),
-            8,
-        )
+def _init(kind: ir.BlockKind) -> list[str]:
+    """The constructor's body: the width set-up, then each row's conv and BatchNorm in order."""
+    init = list(kind.setup)
+    for row in kind.rows:
+        conv = assign(f"self.{row.conv}", _row_conv(row), 8)
         if kind.preact:  # bnJ normalises convJ's input
-            init += [f"self.bn{i + 1} = nn.BatchNorm2d({rows.inputs[i]})", *conv]
+            init += [f"self.{row.norm} = nn.BatchNorm2d({row.in_width})", *conv]
         else:
-            init += [*conv, f"self.bn{i + 1} = nn.BatchNorm2d({rows.outputs[i]})"]
+            init += [*conv, f"self.{row.norm} = nn.BatchNorm2d({row.out_width})"]
     return init
 
 
 def _steps(kind: ir.BlockKind) -> list[list[str]]:
     """`forward`'s paragraphs for the rows the template does not write itself."""
-    n = len(kind.kernels)
+    rows = kind.rows
     if kind.preact:  # the template writes row 1 (its pre-activation feeds the shortcut)
         return [
-            [f"out = self.bn{i}(out)", "out = self.relu(out)", f"out = self.conv{i}(out)"]
-            for i in range(2, n + 1)
+            [f"out = self.{r.norm}(out)", "out = self.relu(out)", f"out = self.{r.conv}(out)"]
+            for r in rows[1:]
         ]
     steps = []
-    for i in range(1, n + 1):
-        step = [f"out = self.conv{i}({'x' if i == 1 else 'out'})", f"out = self.bn{i}(out)"]
-        if i < n:
+    for i, row in enumerate(rows):
+        step = [f"out = self.{row.conv}({'x' if i == 0 else 'out'})", f"out = self.{row.norm}(out)"]
+        if i < len(rows) - 1:
             step.append("out = self.relu(out)")
         steps.append(step)
     return steps
@@ -145,35 +89,32 @@ def _steps(kind: ir.BlockKind) -> list[list[str]]:
 
 def helpers_used(kind: ir.BlockKind) -> set[str]:
     """The helper functions (`conv3x3`, `conv1x1`) that the class for `kind` calls."""
-    rows = _generic_rows(kind) if kind.pattern == "generic" else _named_rows(kind)
-    calls = {conv_expr(k, "", "", None, rows.groups[i]).func for i, k in enumerate(kind.kernels)}
-    return calls & {"conv3x3", "conv1x1"}
+    return {_row_conv(row).func for row in kind.rows} & {"conv3x3", "conv1x1"}
 
 
-def block_view(kind: ir.BlockKind, options: ir.Options) -> BlockView:
+def groups_used(kind: ir.BlockKind) -> bool:
+    """Whether the class passes `groups` to the `conv3x3` helper."""
+    return any(row.groups is not None and _row_conv(row).func == "conv3x3" for row in kind.rows)
+
+
+def _docstring(kind: ir.BlockKind) -> str:
+    body = [
+        line
+        for note in kind.notes
+        for line in textwrap.wrap(note, WIDTH - 4, break_long_words=False)
+    ]
+    return docstring(kind.summary, body, 4)
+
+
+def block_view(kind: ir.BlockKind) -> BlockView:
     """The class for blocks of `kind`."""
-    rows = _generic_rows(kind) if kind.pattern == "generic" else _named_rows(kind)
-    where = (
-        _STRIDE_DOC[options.downsample_at] if kind.kernels[0] == 1 else f"conv{kind.stride_row + 1}"
-    )
-    body = [f"A stride other than 1 goes on {where}."]
-    if kind.grouped:
-        body.append("`groups` > 1 makes a convolution grouped (C in the ResNeXt paper).")
-    summary = rows.summary
-    if kind.preact:
-        summary = "Pre-activation " + summary[0].lower() + summary[1:]
-        body = [
-            "Each BatchNorm and ReLU comes before its conv (He et al. 2016, Identity Mappings in",
-            "Deep Residual Networks); nothing follows the addition.",
-            *body,
-        ]
     return BlockView(
         template="preact_block.py.j2" if kind.preact else "block.py.j2",
         name=kind.class_name,
-        docstring=docstring(summary, body, 4),
-        attributes=rows.attributes,
-        params=[*rows.params, "downsample: nn.Module | None = None"],
-        init=_init(kind, rows),
+        docstring=_docstring(kind),
+        attributes=[_param(a) for a in kind.attributes],
+        params=[*(_param(p) for p in kind.params), "downsample: nn.Module | None = None"],
+        init=_init(kind),
         steps=_steps(kind),
     )
 
@@ -192,29 +133,10 @@ def shortcut_expr(sc: ir.Shortcut) -> Call | None:
     )
 
 
-def block_call(block: ir.Block, kind: ir.BlockKind) -> Call:
+def block_call(block: ir.Block) -> Call:
     """`Bottleneck(256, 128, stride=2, downsample=projection(256, 512, stride=2))`."""
-    convs = block.convs
-    if kind.pattern == "generic":
-        args: list[Expr] = [str(block.in_channels), as_tuple(c.out_channels for c in convs)]
-    else:
-        width = convs[1].out_channels if kind.pattern == "bottleneck" else convs[0].out_channels
-        args = [str(block.in_channels), str(width)]
-    if block.stride != 1:
-        args.append(f"stride={block.stride}")
-    if kind.grouped:
-        groups = [c.groups for c in convs]
-        if kind.pattern == "generic" and any(g != 1 for g in groups):
-            args.append(f"groups={as_tuple(groups)}")
-        elif kind.pattern != "generic" and groups[1] != 1:
-            args.append(f"groups={groups[1]}")
+    args: list = list(block.args)
     shortcut = shortcut_expr(block.shortcut)
     if shortcut is not None:
         args.append(Call(f"downsample={shortcut.func}", shortcut.args))
-    return Call(kind.class_name, args)
-
-
-def as_tuple(values) -> str:
-    """A Python tuple literal of `values`: `(1,)`, `(64, 64, 256)`."""
-    values = [str(v) for v in values]
-    return f"({values[0]},)" if len(values) == 1 else f"({', '.join(values)})"
+    return Call(block.kind, args)

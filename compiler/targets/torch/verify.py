@@ -141,7 +141,7 @@ def _block_outputs(net: ir.Network):
         for block in stage.blocks:
             for i in range(block.index, block.index + block.count):
                 yield f"{stage.attr}.{i}", tuple(block.output), block.span
-        yield stage.attr, tuple(stage.output), stage.cell.span
+        yield stage.attr, tuple(stage.output), stage.cell_span
 
 
 def describe(module: Any) -> str | None:
@@ -291,7 +291,7 @@ def _owner_span(net: ir.Network, name: str) -> Span | None:
     head = name.split(".", 1)[0]
     for stage in net.stages:
         if stage.attr == head:
-            return stage.cell.span
+            return stage.cell_span
     return net.span
 
 

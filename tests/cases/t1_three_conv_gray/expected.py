@@ -23,18 +23,10 @@ __all__ = [
 ]
 
 
-def conv3x3(
-    in_channels: int, out_channels: int, stride: int = 1, groups: int = 1
-) -> nn.Conv2d:
+def conv3x3(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
     """3x3 convolution with padding 1 and no bias (a BatchNorm follows it)."""
     return nn.Conv2d(
-        in_channels,
-        out_channels,
-        kernel_size=3,
-        stride=stride,
-        padding=1,
-        groups=groups,
-        bias=False,
+        in_channels, out_channels, kernel_size=3, stride=stride, padding=1, bias=False
     )
 
 
@@ -116,8 +108,7 @@ class Tinynet(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         # stage1: [[3x3,32],[3x3,32],[3x3,32]] x 2 -> 32x64x64
         self.layer1 = nn.Sequential(
-            ThreeConvBlock(32, (32, 32, 32)),
-            ThreeConvBlock(32, (32, 32, 32)),
+            *(ThreeConvBlock(32, (32, 32, 32)) for _ in range(2)),
         )
         # stage2: [[3x3,64],[3x3,64],[3x3,64]] x 2 -> 64x32x32
         self.layer2 = nn.Sequential(
@@ -129,7 +120,7 @@ class Tinynet(nn.Module):
             ),
             ThreeConvBlock(64, (64, 64, 64)),
         )
-        # average pool, 10-d fc -> 10
+        # average pool, 10-d fc -> num_classes
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(64, num_classes)
 
@@ -152,7 +143,7 @@ class Tinynet(nn.Module):
 
         x = self.avgpool(x)  # 64x1x1
         x = torch.flatten(x, 1)  # 64
-        x = self.fc(x)  # 10
+        x = self.fc(x)  # num_classes
         return x
 
 

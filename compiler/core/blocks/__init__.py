@@ -1,0 +1,56 @@
+"""Block kinds: the residual block classes a table cell can become, one definition each.
+
+`DEFINITIONS` lists them in order of preference (each in its own module): a cell's blocks are of
+the first kind that `match`es its rows and accepts it alongside the network's other cells of that
+kind (`BlockDef.kind`: ResNet-50's four stages share one `Bottleneck` class; bottlenecks of
+expansions no single class can hold fall to `generic`). To add a kind, write its module (a
+`BlockDef`: match, layers, kind, args) and add it here; docs/architecture.md walks through one.
+"""
+
+from __future__ import annotations
+
+from .. import ir
+from .base import BlockDef, Layout, stride_row
+from .basic import DEFINITION as BASIC
+from .bottleneck import DEFINITION as BOTTLENECK
+from .generic import DEFINITION as GENERIC
+
+__all__ = ["DEFINITIONS", "BlockDef", "Layout", "assign", "choose", "stride_row"]
+
+DEFINITIONS: tuple[BlockDef, ...] = (BASIC, BOTTLENECK, GENERIC)
+"""Every block kind, most specific first; the last matches any cell."""
+
+
+def choose(rows: tuple[ir.Row, ...]) -> BlockDef:
+    """The first kind whose pattern the rows match (its `layers` lower the cell)."""
+    return next(d for d in DEFINITIONS if d.match(rows))
+
+
+def assign(
+    stages: list[ir.Stage], layout: Layout
+) -> tuple[list[ir.Stage], tuple[ir.BlockKind, ...]]:
+    """Give every block its class and constructor arguments; return the classes in the order the
+    stages first use them."""
+    chosen: dict[int, tuple[BlockDef, ir.BlockKind]] = {}
+    taken: set[str] = set()
+    for definition in DEFINITIONS:
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for i, stage in enumerate(stages):
+            if i not in chosen and definition.match(stage.rows):
+                groups.setdefault(tuple(r.kernel for r in stage.rows), []).append(i)
+        for members in groups.values():
+            kind = definition.kind([stages[i].rows for i in members], layout, taken)
+            if kind is None:
+                continue
+            taken.add(kind.class_name)
+            chosen.update(dict.fromkeys(members, (definition, kind)))
+    out, kinds = [], {}
+    for i, stage in enumerate(stages):
+        definition, kind = chosen[i]
+        kinds.setdefault(kind.class_name, kind)
+        blocks = tuple(
+            b.model_copy(update={"kind": kind.class_name, "args": definition.args(b, kind)})
+            for b in stage.blocks
+        )
+        out.append(stage.model_copy(update={"blocks": blocks}))
+    return out, tuple(kinds.values())

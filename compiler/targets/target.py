@@ -1,0 +1,46 @@
+"""What a target is: one package that writes the shape-annotated IR as source for one framework.
+
+A target gives its `name` (`torch`), the `file_name` of a network's module (`resnet50.py`), and
+`render(net, spec_label)`: the module's source, already checked, with a source map from each part
+of the network (conv1, pool, each stage's attribute `layerN`, head) to the line ranges that
+implement it. Teaching outputs read that map; nothing re-parses generated code. Targets import
+nothing from one another; what they share (laying out Python, source maps) lives beside this
+module in `resnetc.targets`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..core import ir
+from .sourcemap import CodeRange
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A generated module: its text and, per part of the network, the lines that implement it."""
+
+    text: str
+    parts: Mapping[str, tuple[CodeRange, ...]]
+
+    @property
+    def lines(self) -> list[str]:
+        """The module, one string per line."""
+        return self.text.splitlines()
+
+
+class Target(Protocol):
+    """A framework resnetc writes networks for."""
+
+    name: str
+    """The target's name on the command line (`--target torch`)."""
+
+    def file_name(self, net: ir.Network) -> str:
+        """The file a network's module is written to, inside the output directory."""
+        ...
+
+    def render(self, net: ir.Network, spec_label: str) -> Rendered:
+        """The checked module for the annotated `net`, `spec_label` naming its spec."""
+        ...
