@@ -20,6 +20,7 @@ from ..core import costs, ir
 from ..front import limits
 from ..front.columns import render_table
 from ..front.diagnostics import CompileError, Diagnostic, note
+from ..front.notation import BY
 from ..front.source import Source, printable
 from ..front.specvalues import bad_identifier
 from ..pipeline import Analysis, analyze
@@ -106,7 +107,8 @@ def decompile(
 
 def parse_input(text: str) -> tuple[int, ...]:
     """`32x32` or `32x32x1` as (h, w) or (h, w, c); `ValueError` if it is not that."""
-    m = re.fullmatch(r"\s*(\d{1,9})\s*[xX]\s*(\d{1,9})\s*(?:[xX]\s*(\d{1,9})\s*)?", text)
+    number, by = r"([0-9]{1,9})", rf"\s*{BY}\s*"
+    m = re.fullmatch(rf"\s*{number}{by}{number}\s*(?:{by}{number}\s*)?", text)
     if m is None:
         raise ValueError(f"cannot read the input size {text!r}; write it like 32x32 or 32x32x3")
     return tuple(int(g) for g in m.groups() if g is not None)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.blocks import stride_row
+from ..core.spec_writer import SpecWriter
+from ..front import notation
 from .foreign import Mismatch
 from .recognize import Found, FoundStage
 
@@ -135,28 +137,12 @@ def _only_where_the_shape_changes(found: Found, projects: set, widens: set) -> N
 # ---------------------------------------------------------------- the text
 
 
-class _Writer:
-    """Spec lines with their comments, and the assumptions made, for the summary."""
+class _Writer(SpecWriter):
+    """The spec writer, remembering the assumptions made, for the summary."""
 
     def __init__(self) -> None:
-        self.lines: list[str] = []
+        super().__init__()
         self.assumed: list[tuple[str, str]] = []
-
-    def comment(self, text: str, indent: int = 0) -> None:
-        pad = " " * indent + "# "
-        words, line = text.split(), ""
-        for word in words:
-            if line and len(pad) + len(line) + 1 + len(word) > 99:
-                self.lines.append(pad + line)
-                line = word
-            else:
-                line = f"{line} {word}" if line else word
-        self.lines.append(pad + line)
-
-    def entry(self, text: str, why: str | None = None, indent: int = 0) -> None:
-        if why:
-            self.comment(why, indent)
-        self.lines.append(" " * indent + text)
 
     def assume(self, what: str, flag: str, short: str, how: str) -> str:
         """The comment on an assumed value; `short` and `how` are remembered for the summary."""
@@ -176,7 +162,7 @@ def spec_text(
     _stem(w, found, choices, conv)
     _stages(w, found, plan)
     _options(w, found, choices, plan)
-    return "\n".join(w.lines) + "\n", w.assumed
+    return w.text(), w.assumed
 
 
 def _header(w: _Writer, found: Found, name: str, label: str, conv: Convention) -> None:
@@ -192,7 +178,7 @@ def _header(w: _Writer, found: Found, name: str, label: str, conv: Convention) -
         f" {found.stem_kernel}x{found.stem_kernel} stem) and name the flag of `resnetc"
         " decompile` that changes them."
     )
-    w.entry(f"name: {name}")
+    w.entry("name", name)
 
 
 def _input_and_classes(w: _Writer, found: Found, choices: Choices, conv: Convention) -> None:
@@ -206,18 +192,18 @@ def _input_and_classes(w: _Writer, found: Found, choices: Choices, conv: Convent
             f"input {h}x{wd}",
             "--input HxW",
         )
-    w.entry(f"input: {h}x{wd}x{found.in_channels}", why)
+    w.entry("input", notation.input_text(h, wd, found.in_channels), why)
     why = None
     if found.classes is None:
         why = (
             "from --classes: the checkpoint has no fc (a backbone without its classifier), so it"
             " loads with strict=False, missing only fc.weight and fc.bias"
         )
-    w.entry(f"classes: {found.classes or choices.classes}", why)
+    w.entry("classes", found.classes or choices.classes, why)
 
 
 def _stem(w: _Writer, found: Found, choices: Choices, conv: Convention) -> None:
-    w.entry("stem:")
+    w.entry("stem")
     k, f = found.stem_kernel, found.stem_filters
     stride = choices.stem_stride or conv.stem_stride
     if choices.stem_stride:
@@ -229,7 +215,7 @@ def _stem(w: _Writer, found: Found, choices: Choices, conv: Convention) -> None:
             f"conv1 stride {stride}",
             "--stem-stride N",
         )
-    w.entry(f"conv1: {k}x{k}, {f}" + (f", /{stride}" if stride != 1 else ""), why, 2)
+    w.entry("conv1", notation.stem_text(k, f, stride), why, 2)
     pool = conv.pool if choices.pool is None else choices.pool
     if choices.pool is not None:
         w.comment("from --no-pool: no pooling after conv1" if not pool else "from pool=True", 2)
@@ -242,7 +228,7 @@ def _stem(w: _Writer, found: Found, choices: Choices, conv: Convention) -> None:
                 "--no-pool",
             )
             w.comment(why, 2)
-        w.entry("pool: 3x3 max, /2", None, 2)
+        w.entry("pool", notation.pool_text(3, "max", 2), None, 2)
     elif choices.pool is None:
         w.comment(
             w.assume(
@@ -265,21 +251,20 @@ def _stages(w: _Writer, found: Found, plan: Shortcuts) -> None:
                 "edit the spec's stages",
             )
         )
-    w.entry("stages:")
+    w.entry("stages")
     for s, stage in enumerate(found.stages):
         key = f"conv{s + 2}_x"
-        cell = f'"{stage.cell_text}"'
         if s not in plan.strides:
-            w.entry(f"{key}: {cell}", None, 2)
+            w.cell(key, stage.cell_text)
             continue
         stride, why = plan.strides[s]
-        w.entry(f"{key}:", None, 2)
-        w.entry(f"cell: {cell}", None, 4)
-        w.entry(f"stride: {stride}", f"from the weights: {why}", 4)
+        w.entry(key, None, None, 2)
+        w.cell("cell", stage.cell_text, 4)
+        w.entry("stride", stride, f"from the weights: {why}", 4)
 
 
 def _options(w: _Writer, found: Found, choices: Choices, plan: Shortcuts) -> None:
-    w.entry("options:")
+    w.entry("options")
     if choices.downsample_at or _stride_row_matters(found, plan):
         at = choices.downsample_at or "3x3"
         why = (
@@ -292,14 +277,14 @@ def _options(w: _Writer, found: Found, choices: Choices, plan: Shortcuts) -> Non
                 "--downsample-at 1x1",
             )
         )
-        w.entry(f"downsample_at: {at}", why, 2)
-    w.entry(f"shortcut: {plan.option}", f"from the weights: {plan.why}", 2)
+        w.entry("downsample_at", at, why, 2)
+    w.entry("shortcut", plan.option, f"from the weights: {plan.why}", 2)
     if found.preact:
         why = (
             "from the weights: each bnJ comes before its convJ, and final_bn before fc"
             " (pre-activation, He et al. 2016)"
         )
-        w.entry("preact: true", why, 2)
+        w.entry("preact", "true", why, 2)
 
 
 def _stride_row_matters(found: Found, plan: Shortcuts) -> bool:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..front import limits
 from ..front.diagnostics import CompileError
+from ..front.notation import BY
 from ..front.source import printable
 from ._common import Refused, read_bytes
 
@@ -23,7 +24,8 @@ An existing file is never overwritten unless --force is given. FILE may be '-' f
 
 
 def _input_size(text: str) -> str:
-    if not re.fullmatch(r"\s*\d{1,9}\s*[xX×*]\s*\d{1,9}\s*[xX×*]\s*\d{1,9}\s*", text):
+    number, by = r"[0-9]{1,9}", rf"\s*{BY}\s*"
+    if not re.fullmatch(rf"\s*{number}{by}{number}{by}{number}\s*", text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a size like 224x224x3 (H x W x C)")
     return text
 

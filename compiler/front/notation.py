@@ -30,6 +30,9 @@ BY_COMMANDS = ("\\times", "\\cdot")
 BY = r"(?:\\times(?![A-Za-z])|\\cdot(?![A-Za-z])|[" + BY_SIGNS + r"])"
 """A regular expression for one "by" sign."""
 
+BY_SIGN = "[" + BY_SIGNS + "]"
+"""A regular expression for one "by" character (where LaTeX commands are already gone)."""
+
 NUMBER = r"[0-9]+"
 """A regular expression for a number: ASCII digits only."""
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ..front.diagnostics import fail
+from ..front.notation import BY_SIGN
 from ..front.source import Source, Span
 from ..front.yamlsrc import Scalar
 from .layout import Layer, Layout, duplicate_names
@@ -67,7 +68,7 @@ def _slug(source: Source, title: Text) -> Scalar:
     if m:
         slug = f"resnet{m.group(1)}"
     else:
-        slug = re.sub(r"([A-Za-z])[-\s]+(\d)", r"\1\2", text.replace("×", "x")).lower()
+        slug = re.sub(r"([A-Za-z])[-\s]+(\d)", r"\1\2", re.sub(BY_SIGN, "x", text)).lower()
         slug = re.sub(r"[^a-z0-9]+", "_", slug).strip("_")
     if not slug.isidentifier() or not slug.isascii():
         raise fail(
@@ -274,6 +275,6 @@ def _printed(layer: Layer, columns: list[Column], what: str) -> None:
     for _, models in layer.rows:
         for col, cell in zip(columns, models, strict=True):
             if cell is not None and cell.text and not any(w == what for w, _ in col.printed):
-                text = " ".join(clean(cell.text).text.replace("×", "x").split())
+                text = " ".join(re.sub(BY_SIGN, "x", clean(cell.text).text).split())
                 text = re.sub(_SUPERSCRIPT, lambda m: "^" + m.group().translate(_DIGITS), text)
                 col.printed.append((what, text))

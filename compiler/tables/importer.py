@@ -10,10 +10,10 @@ turned into YAML, and that YAML is analysed again before anything is written.
 from __future__ import annotations
 
 import re
-import textwrap
 from dataclasses import dataclass
 
 from ..core import costs, ir
+from ..core.spec_writer import network_spec
 from ..front.diagnostics import CompileError, Diagnostic, errors_of, fail, warning
 from ..front.source import Source, Span, printable
 from ..front.yamlsrc import Mapping, Scalar, decode
@@ -236,29 +236,7 @@ def _downsample(input_text: str, col: Column) -> int | None:
 # ---------------------------------------------------------------- the spec files
 
 
-def spec_yaml(net: ir.Network, comment: list[str]) -> str:
-    """The spec file for `net`, laid out as the shipped spec/ files are."""
-    lines = [
-        *comment,
-        f"name: {net.name}",
-        f"input: {net.input.h}x{net.input.w}x{net.input.c}",
-        f"classes: {net.classes}",
-        "stem:",
-        f"  conv1: {net.stem.conv_text}",
-    ]
-    if net.stem.pool is not None:
-        lines.append(f"  pool: {net.stem.pool.cell_text}")
-    lines.append("stages:")
-    lines.extend(f'  {s.name}: "{s.cell_text}"' for s in net.stages)
-    if net.expect or net.expect_downsample is not None:
-        lines.append("expect:")
-        lines.extend(f"  {e.key}: {e.h}x{e.w}" for e in net.expect)
-        if net.expect_downsample is not None:
-            lines.append(f"  downsample: {net.expect_downsample}")
-    return "\n".join(lines) + "\n"
-
-
-def _comment(net: ir.Network, col: Column, label: str) -> list[str]:
+def _comment(net: ir.Network, col: Column, label: str) -> str:
     """Where the spec came from, and what the table printed about the model."""
     title = printable(" ".join(col.title.text.split()))[:60]
     words = [
@@ -274,19 +252,19 @@ def _comment(net: ir.Network, col: Column, label: str) -> list[str]:
                 f"The table prints {value} {what} for this column; resnetc counts {macs:,}"
                 " multiply-adds (convolutions and fc)."
             )
-    return ["# " + line for line in textwrap.wrap(" ".join(words), 96, break_on_hyphens=False)]
+    return " ".join(words)
 
 
 def _checked_yaml(net: ir.Network, col: Column, label: str) -> str:
     """The spec text, analysed again: it must build the very network the table built."""
     comment = _comment(net, col, label)
-    text = spec_yaml(net, comment)
+    text = network_spec(net, comment)
     try:
         again = analyze(text, f"{net.name}.yaml").network
     except CompileError as exc:  # pragma: no cover - a bug in the writer, not in the table
         raise RuntimeError(
             f"the spec written for {net.name} does not compile:\n{exc.render()}"
         ) from None
-    if spec_yaml(again, comment) != text or costs.totals(again) != costs.totals(net):
+    if network_spec(again, comment) != text or costs.totals(again) != costs.totals(net):
         raise RuntimeError(f"the spec written for {net.name} does not build the table's network")
     return text

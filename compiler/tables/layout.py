@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..front.diagnostics import CompileError, Diagnostic, fail, note
+from ..front.notation import BY_SIGN
 from ..front.source import Source, Span
 from ..front.yamlsrc import Scalar
 from .text import MAX_COLUMNS, Cell, Row, Text, clean
@@ -21,7 +22,7 @@ _SIZE_HEADER = re.compile(
     r"(?:output|feature\s*map|map)?\s*(?:size|shape|resolution)s?|output", re.I
 )
 _LAYER_NAME = re.compile(r"[A-Za-z][\w.\- ]*")
-_SIZE = re.compile(r"\d+\s*(?:[xX×*]\s*\d+\s*){0,2}")
+_SIZE = re.compile(rf"[0-9]+\s*(?:{BY_SIGN}\s*[0-9]+\s*){{0,2}}")
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,8 @@ def layers(source: Source, rows: list[Row], lay: Layout) -> list[Layer]:
 
 
 def _same_size(a: str, b: str) -> bool:
-    return re.sub(r"[\sxX×*]+", "x", a) == re.sub(r"[\sxX×*]+", "x", b)
+    by = rf"(?:\s|{BY_SIGN})+"
+    return re.sub(by, "x", a) == re.sub(by, "x", b)
 
 
 def _own(placed: dict[int, tuple[Cell, bool]], pos: int, row: Row) -> Text:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..front import limits
 from ..front.diagnostics import fail
+from ..front.notation import BY_SIGN
 from ..front.source import Source, Span
 from ..front.yamlsrc import Scalar
 
@@ -174,7 +175,7 @@ _CLEAN = re.compile(
     r"(?:\s*\[[^\]]*\])?)"
     rf"|(?P<drop>\\(?:{_TRANSPARENT})(?![A-Za-z])\*?|\\[()\[\]]|\$|[{{}}`]|\*\*"
     r"|[\u200b-\u200f\u2060-\u2064\ufeff\u00ad])"
-    r"|(?P<times>\\times(?![A-Za-z])|[\u2a2f\u2715\u2716])"
+    r"|(?P<times>\\(?:times|cdot)(?![A-Za-z]))"
     r"|(?P<escaped>\\[_%#&])"
     r"|(?P<br><br\s*/?>)"
     r"|(?P<open>[\u23a1\u23a2\u23a3]+)"
@@ -212,12 +213,12 @@ def clean(text: Text) -> Text:
 # ---------------------------------------------------------------- flattened matrix rows
 
 _BRACKET_BODY = re.compile(r"\[([^\[\];\\]*)\]")
-_ROW_JOIN = re.compile(r"[,=]\s*(\d{1,18})(\s*)(\d{0,9})\s*[xX×*]\s*(\d{1,9})")
+_ROW_JOIN = re.compile(rf"[,=]\s*([0-9]{{1,18}})(\s*)([0-9]{{0,9}})\s*{BY_SIGN}\s*([0-9]{{1,9}})")
 
 
-_LINE_BREAK = re.compile(r"(?<=\d)[ \t]*\n")
-_BARE_HEAD = re.compile(r"\s*\d{1,9}\s*[xX×*]\s*\d{1,9}\s*,")
-_BARE_TAIL = re.compile(r"\d(\s*[xX×*]\s*\d{1,9}\s*)$")
+_LINE_BREAK = re.compile(r"(?<=[0-9])[ \t]*\n")
+_BARE_HEAD = re.compile(rf"\s*[0-9]{{1,9}}\s*{BY_SIGN}\s*[0-9]{{1,9}}\s*,")
+_BARE_TAIL = re.compile(rf"[0-9](\s*{BY_SIGN}\s*[0-9]{{1,9}}\s*)$")
 
 
 def _rebracket(text: Text) -> Text:

@@ -1,0 +1,101 @@
+"""Writing specs: the one place that lays out spec YAML, for every command that writes one.
+
+`SpecWriter` puts down keys and values as the shipped spec/ files are laid out (two-space
+indents, cells in double quotes, a comment above the line it explains, folded within 99
+columns). `network_spec` writes the spec of an IR network (import-table's output, a what-if
+variant); decompile drives the writer itself, commenting each line with what the weights showed
+or what it assumed. Everything written reads back as the network it came from.
+"""
+
+from __future__ import annotations
+
+from ..front import notation
+from . import ir
+
+WIDTH = 99
+"""The longest comment line written."""
+
+
+class SpecWriter:
+    """Spec YAML, line by line, each line with the comment that explains it."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def comment(self, text: str, indent: int = 0) -> None:
+        """`# text`, folded at spaces within `WIDTH` columns."""
+        pad = " " * indent + "# "
+        line = ""
+        for word in text.split():
+            if line and len(pad) + len(line) + 1 + len(word) > WIDTH:
+                self.lines.append(pad + line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        self.lines.append(pad + line)
+
+    def entry(
+        self, key: str, value: object = None, why: str | None = None, indent: int = 0
+    ) -> None:
+        """`key: value` (or `key:` opening a section), after the comment `why` if given."""
+        if why:
+            self.comment(why, indent)
+        text = f"{key}:" if value is None else f"{key}: {value}"
+        self.lines.append(" " * indent + text)
+
+    def cell(self, key: str, cell_text: str, indent: int = 2, why: str | None = None) -> None:
+        """A table cell, double-quoted as the spec format needs (`conv2_x: "[[...]] x 3"`)."""
+        self.entry(key, f'"{cell_text}"', why, indent)
+
+    def text(self) -> str:
+        """The spec, ending in a newline."""
+        return "\n".join(self.lines) + "\n"
+
+
+def _default_stride(index: int) -> int:
+    return 1 if index == 0 else 2
+
+
+def network_spec(net: ir.Network, header: str | None = None) -> str:
+    """The spec that builds `net`: its table, its expected sizes and every option it changes."""
+    w = SpecWriter()
+    if header:
+        w.comment(header)
+    w.entry("name", net.name)
+    w.entry("input", notation.input_text(net.input.h, net.input.w, net.input.c))
+    w.entry("classes", net.classes)
+    w.entry("stem")
+    w.entry("conv1", net.stem.conv_text, indent=2)
+    if net.stem.pool is not None:
+        w.entry("pool", net.stem.pool.cell_text, indent=2)
+    w.entry("stages")
+    for i, stage in enumerate(net.stages):
+        if stage.stride == _default_stride(i) and stage.stride_span is None:
+            w.cell(stage.name, stage.cell_text)
+            continue
+        w.entry(stage.name, indent=2)
+        w.cell("cell", stage.cell_text, indent=4)
+        w.entry("stride", stage.stride, indent=4)
+    if net.expect or net.expect_downsample is not None:
+        w.entry("expect")
+        for e in net.expect:
+            w.entry(e.key, notation.size_text(e.h, e.w), indent=2)
+        if net.expect_downsample is not None:
+            w.entry("downsample", net.expect_downsample, indent=2)
+    options = _options(net.options)
+    if options:
+        w.entry("options")
+        for key, value in options:
+            w.entry(key, value, indent=2)
+    return w.text()
+
+
+def _options(options: ir.Options) -> list[tuple[str, str]]:
+    """The options that differ from their defaults, as the spec writes them."""
+    defaults = ir.Options()
+    out = []
+    for key in ("downsample_at", "shortcut", "zero_init_residual", "preact"):
+        value = getattr(options, key)
+        if value != getattr(defaults, key):
+            out.append((key, str(value).lower() if isinstance(value, bool) else value))
+    return out
