@@ -11,13 +11,12 @@ and its ONNX graph run with onnx's reference evaluator. torch.compile's inductor
 about 20-30 s of C++ compilation on this machine even for a tiny network, so it is run once, on a
 three-block CIFAR network.
 
-Tracing and scripting cost grows with depth (tens of seconds for 50 blocks on 2 cores), and most
-shipped modules differ only in their numbers: resnet152.py is resnet50.py with other repeat counts.
-So the default suite checks the *representatives*: shipped specs, shallowest first, each kept unless
-an earlier one's module already has every line of its module (numbers and the network's name set
-aside, docstrings and comments dropped; `covers`). A test asserts that every other spec is covered
-by a representative, so the default run exercises every line any shipped module contains. The
-others carry the `slow` marker: `pytest -m slow tests/test_export.py` runs them (CI does).
+The battery costs about a minute warm and several on a fresh machine (inductor's cold cache), so it
+is the `slow` marker's: `pytest -m slow tests/test_export.py` runs all of it (CI does), and the
+default `pytest` keeps a smoke test of scripting and export on one network
+(tests/test_models.py). `representatives` lists the shipped specs whose modules hold every line any
+shipped module has (numbers and names aside); running only those is a quick local check
+(`pytest -m slow tests/test_export.py -k "resnet18 or resnet20 or ..."`).
 """
 
 from __future__ import annotations
@@ -35,6 +34,8 @@ from torch import nn
 
 from resnetc.pipeline import analyze, compile_spec
 from tests.conftest import GENERATED_DIR, SPEC_DIR
+
+pytestmark = pytest.mark.slow
 
 
 def module_lines(spec_path: Path) -> frozenset[str]:
@@ -65,10 +66,7 @@ def representatives(specs: list[Path]) -> list[Path]:
 
 ALL_SPECS = sorted(SPEC_DIR.glob("*.yaml"))
 REPRESENTATIVES = representatives(ALL_SPECS)
-SPECS = [
-    spec if spec in REPRESENTATIVES else pytest.param(spec, marks=pytest.mark.slow)
-    for spec in ALL_SPECS
-]
+SPECS = ALL_SPECS
 IDS = [p.stem for p in ALL_SPECS]
 _CACHE: dict[str, tuple[nn.Module, torch.Tensor, torch.Tensor]] = {}
 

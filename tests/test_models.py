@@ -102,3 +102,23 @@ def test_any_input_size_channels_and_classes() -> None:
     with torch.no_grad():
         out = model(torch.randn(1, 4, 96, 128))
     assert out.shape == (1, 7)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+def test_a_generated_module_scripts_and_exports() -> None:
+    """The default run's smoke test of tests/test_export.py's battery (`pytest -m slow` runs it
+    on every shipped spec): resnet20 scripts and exports, each giving eager's output."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("smoke_resnet20", GENERATED_DIR / "resnet20.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # from its file: torch.jit.script reads the source
+    torch.manual_seed(0)
+    model = module.resnet20().eval()
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        expected = model(x)
+        scripted = torch.jit.script(model)(x)
+        exported = torch.export.export(model, (x,)).module()(x)
+    torch.testing.assert_close(scripted, expected, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(exported, expected, rtol=1e-4, atol=1e-4)
