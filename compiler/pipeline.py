@@ -19,6 +19,7 @@ from .front.source import Source
 if TYPE_CHECKING:
     from .core import ir
     from .front.yamlsrc import Node
+    from .targets.target import Rendered, Target
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,24 @@ def analyze_tree(tree: Node, source: Source) -> Analysis:
     return Analysis(network, tuple(warnings), source)
 
 
+TARGET_NAMES = ("torch",)
+"""The targets `compile` can write, the default first."""
+
+
+def target(name: str = "torch") -> Target:
+    """The target called `name` (one of `TARGET_NAMES`)."""
+    if name == "torch":
+        from .targets.torch import TARGET
+
+        return TARGET
+    raise ValueError(f"unknown target {name!r}; expected one of {', '.join(TARGET_NAMES)}")
+
+
+def render(analysis: Analysis, spec_label: str, target_name: str = "torch") -> Rendered:
+    """The analysed network's module for a target, with its source map."""
+    return target(target_name).render(analysis.network, spec_label)
+
+
 def compile_spec(text: str | bytes, filename: str = "<spec>", spec_label: str | None = None) -> str:
     """The generated PyTorch module for one spec (`spec_label` names it in the header)."""
-    from .targets.torch.emit import render
-
-    return render(analyze(text, filename).network, spec_label or filename)
+    return render(analyze(text, filename), spec_label or filename).text

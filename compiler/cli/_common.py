@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..front import limits
 from ..front.diagnostics import CompileError, Diagnostic
-from ..front.source import printable
+from ..front.source import Source, printable
 
 if TYPE_CHECKING:
     from ..pipeline import Analysis
@@ -59,7 +59,7 @@ def analyze_file(path: str) -> Analysis:
     return analysis
 
 
-def print_diagnostics(diagnostics: Iterable[Diagnostic], source: object) -> None:
+def print_diagnostics(diagnostics: Iterable[Diagnostic], source: Source | None) -> None:
     """Render diagnostics to stderr, one after the other."""
     for d in diagnostics:
         print(d.render(source), file=sys.stderr)

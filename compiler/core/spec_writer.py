@@ -35,7 +35,7 @@ class SpecWriter:
         self.lines.append(pad + line)
 
     def entry(
-        self, key: str, value: object = None, why: str | None = None, indent: int = 0
+        self, key: str, value: str | int | None = None, why: str | None = None, indent: int = 0
     ) -> None:
         """`key: value` (or `key:` opening a section), after the comment `why` if given."""
         if why:

@@ -134,3 +134,9 @@ def caret_line(line_text: str, col: int, end_col: int) -> str:
     before = printable(line_text[: col - 1])
     marked = printable(line_text[col - 1 : max(end_col, col + 1) - 1]) or " "
     return " " * display_width(before) + "^" + "~" * (display_width(marked) - 1)
+
+
+def safe_label(label: str) -> str:
+    """The spec's path as shown in comments: printable ASCII only, forward slashes."""
+    label = label.replace("\\", "/")
+    return "".join(ch if 32 <= ord(ch) < 127 and ch not in "\"'" else "?" for ch in label)

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 
 from ..core import costs, ir
 from ..front.diagnostics import Diagnostic
-from ..pipeline import Analysis
+from ..front.source import safe_label
+from ..pipeline import Analysis, render
 from ..targets.sourcemap import CodeRange
-from ..targets.torch.emit import render_module, safe_label
-from . import network_words as overview
-from . import part_words as narrate
+from . import network_words, part_words
 from .size_formula import out_size_text
 
 
@@ -153,7 +152,7 @@ def _stem_parts(net: ir.Network, source, code) -> list[Part]:
             net.stem.conv_text,
             _written(source, span.line, span.end_line) if span else (),
             conv.output,
-            tuple(narrate.stem_words(net)),
+            tuple(part_words.stem_words(net)),
             (_step("conv1", _conv_op(conv), net.input, conv.output, *_ksp(conv)),),
             tuple(rows),
             sum(r.params for r in rows),
@@ -172,7 +171,7 @@ def _stem_parts(net: ir.Network, source, code) -> list[Part]:
                 pool.cell_text,
                 _written(source, pool.span.line, pool.span.end_line) if pool.span else (),
                 pool.output,
-                tuple(narrate.pool_words(net)),
+                tuple(part_words.pool_words(net)),
                 (step,),
                 tuple(_rows("", [pool])),
                 0,
@@ -200,7 +199,7 @@ def _stage_part(net: ir.Network, index: int, source, code, total: costs.StageCos
         stage.cell_text,
         _written(source, first, max(ends)),
         stage.output,
-        tuple(narrate.stage_words(net, stage, index)),
+        tuple(part_words.stage_words(net, stage, index)),
         tuple(steps),
         tuple(rows),
         total.params,
@@ -220,7 +219,7 @@ def _head_part(net: ir.Network, source, code, total: costs.StageCost) -> Part:
         f"average pool, {net.classes}-d fc",
         _written(source, span.line, span.end_line) if span else (),
         net.head.output,
-        tuple(narrate.head_words(net)),
+        tuple(part_words.head_words(net)),
         (),
         tuple(rows),
         total.params,
@@ -247,15 +246,15 @@ def explain(analysis: Analysis) -> Explanation:
     net: ir.Network = analysis.network  # type: ignore[assignment]
     source = analysis.source
     label = safe_label(getattr(source, "name", None) or f"{net.name}.yaml")
-    rendered = render_module(net, label)
+    rendered = render(analysis, label)
     module, code = rendered.text, rendered.parts
     stage_costs = costs.stages(net)
     parts = _stem_parts(net, source, code)
     for i in range(len(net.stages)):
         parts.append(_stage_part(net, i, source, code, stage_costs[i + 1]))
     parts.append(_head_part(net, source, code, stage_costs[-1]))
-    table, words = overview.downsampling(net, _changes(parts, titles(net)))
-    cost_words, cost_table = overview.cost_words(net)
+    table, words = network_words.downsampling(net, _changes(parts, titles(net)))
+    cost_words, cost_table = network_words.cost_words(net)
     return Explanation(
         network=net,
         label=label,
@@ -263,7 +262,7 @@ def explain(analysis: Analysis) -> Explanation:
         parts=tuple(parts),
         size_chain=tuple(table),
         size_words=tuple(words),
-        depth=overview.depth(net),
+        depth=network_words.depth(net),
         cost_words=tuple(cost_words),
         cost_table=tuple(cost_table),
         warnings=tuple(_warning(net, d, source) for d in analysis.warnings),
@@ -278,4 +277,4 @@ def titles(net: ir.Network) -> dict[str, str]:
 
 
 def _warning(net: ir.Network, d: Diagnostic, source) -> tuple[str, str]:
-    return d.render(source), overview.warning_words(net, d)
+    return d.render(source), network_words.warning_words(net, d)

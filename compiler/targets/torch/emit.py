@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ...core import costs, ir
 from ...files.output import HEADER
+from ...front.source import safe_label
 from ..pylayout import WIDTH, Call, Expr, Repeat, assign, comment, docstring
 from ..sourcemap import CodeRange, mark, mark_text, strip
 from ..target import Rendered
@@ -285,12 +286,6 @@ def build_view(net: ir.Network, spec_label: str) -> ModuleView:
         exports=exports,
         definitions=_definitions(net, label),
     )
-
-
-def safe_label(label: str) -> str:
-    """The spec's path as shown in comments: printable ASCII only, forward slashes."""
-    label = label.replace("\\", "/")
-    return "".join(ch if 32 <= ord(ch) < 127 and ch not in "\"'" else "?" for ch in label)
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,0 +1,92 @@
+"""The seams of docs/architecture.md hold: block kinds are definitions, every node kind has a shape
+and a cost rule (and an unknown one is an error), and a target's source map is exact."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel, ConfigDict
+
+from resnetc.core import blocks, costs, ir, shapes
+from resnetc.core.blocks.generic import Generic
+from resnetc.pipeline import analyze, render, target
+from tests.conftest import SPEC_DIR
+
+SPECS = sorted(SPEC_DIR.glob("*.yaml"))
+
+
+class Mystery(BaseModel):
+    """A node kind that no rule knows."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = "mystery"
+    span: None = None
+    output: ir.Shape | None = None
+
+
+def _analysed(name: str = "resnet18") -> ir.Network:
+    path = SPEC_DIR / f"{name}.yaml"
+    return analyze(path.read_bytes(), str(path)).network
+
+
+def test_the_last_block_kind_takes_any_cell() -> None:
+    assert isinstance(blocks.DEFINITIONS[-1], Generic)
+    assert [d.pattern for d in blocks.DEFINITIONS] == ["basic", "bottleneck", "generic"]
+
+
+def test_every_node_kind_has_a_shape_rule_where_it_can_occur_and_a_cost_rule() -> None:
+    assert set(ir.NODE_KINDS) == set(costs._RULES)
+    assert {ir.Conv, ir.Norm} <= set(shapes._RULES)  # the kinds a block or shortcut holds
+
+
+def test_an_unknown_node_kind_is_an_error_in_the_shape_pass_and_in_the_costs() -> None:
+    net = _analysed()
+    stage = net.stages[0]
+    block = stage.blocks[0].model_copy(update={"layers": (*stage.blocks[0].layers, Mystery())})
+    broken = net.model_copy(
+        update={"stages": (stage.model_copy(update={"blocks": (block,)}), *net.stages[1:])}
+    )
+    with pytest.raises(TypeError, match="no rule for Mystery nodes"):
+        shapes.annotate(broken)
+    with pytest.raises(TypeError, match="no rule for Mystery nodes"):
+        costs.layer_cost(Mystery(output=ir.Shape(1, 1, 1)))
+
+
+def test_a_stage_holds_its_repeat_count_once() -> None:
+    net = _analysed("resnet50")
+    stage = net.stages[1]
+    assert stage.repeats == 4 == sum(b.count for b in stage.blocks)
+    assert stage.cell_text == "[[1x1,128],[3x3,128],[1x1,512]] x 4"
+    with pytest.raises(ValueError, match="block runs must start at 0"):
+        ir.Stage(**{**stage.model_dump(exclude={"blocks"}), "blocks": stage.blocks[1:]})
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[p.stem for p in SPECS])
+def test_the_source_map_points_at_the_lines_that_implement_each_part(spec) -> None:
+    analysis = analyze(spec.read_bytes(), str(spec))
+    net = analysis.network
+    rendered = render(analysis, str(spec))
+    lines = rendered.lines
+    assert target().file_name(net) == f"{net.name}.py"
+    for stage in net.stages:
+        init, forward, *shared = rendered.parts[stage.attr]
+        assert (
+            lines[init.start - 1].strip() == f"# {stage.name}: {stage.cell_text} -> {stage.output}"
+        )
+        assert lines[init.start].strip().startswith(f"self.{stage.attr} = nn.Sequential(")
+        assert lines[init.end - 1].strip() == ")"
+        assert forward.start == forward.end
+        assert lines[forward.start - 1].strip() == f"x = self.{stage.attr}(x)  # {stage.output}"
+        for r in shared:
+            kind, name = r.what.split()
+            assert lines[r.start - 1].startswith(f"{kind} {name}(")
+            assert r.end == len(lines) or not lines[r.end].strip()
+    conv1_init, conv1_forward = rendered.parts["conv1"]
+    assert lines[conv1_init.start - 1].strip().startswith("# conv1: ")
+    assert lines[conv1_forward.start - 1].strip().startswith("x = self.conv1(x)")
+    head_init, head_forward = rendered.parts["head"]
+    assert (
+        lines[head_init.end - 1].strip()
+        == f"self.fc = nn.Linear({net.head.fc.in_features}, num_classes)"
+    )
+    assert lines[head_forward.end - 1].strip() == "return x"
