@@ -7,6 +7,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from resnetc.core import blocks, costs, ir, shapes
+from resnetc.core.blocks.base import BlockDef, class_name, described, kind_rows
 from resnetc.core.blocks.generic import Generic
 from resnetc.pipeline import analyze, render, target
 from tests.conftest import SPEC_DIR
@@ -90,3 +91,73 @@ def test_the_source_map_points_at_the_lines_that_implement_each_part(spec) -> No
         == f"self.fc = nn.Linear({net.head.fc.in_features}, num_classes)"
     )
     assert lines[head_forward.end - 1].strip() == "return x"
+
+
+class Inverted(BlockDef):
+    """A block kind defined here, in a test, as docs/architecture.md's recipe says: an inverted
+    bottleneck `[[1x1, 4w], [3x3, 4w], [1x1, w]]` (wide inside, narrow outside)."""
+
+    pattern = "inverted"
+
+    def match(self, rows) -> bool:
+        return (
+            tuple(r.kernel for r in rows) == (1, 3, 1)
+            and all(r.groups == 1 for r in rows)
+            and rows[0].filters == rows[1].filters == 4 * rows[2].filters
+        )
+
+    def kind(self, cells, layout, taken):
+        return ir.BlockKind(
+            class_name=class_name("InvertedBottleneck", layout),
+            pattern=self.pattern,
+            **described(
+                "Inverted bottleneck: [[1x1, 4 * planes], [3x3, 4 * planes], [1x1, planes]].",
+                (1, 3, 1),
+                layout,
+            ),
+            params=(
+                ir.Param("in_channels", "int"),
+                ir.Param("planes", "int"),
+                ir.Param("stride", "int", "1"),
+            ),
+            setup=("wide = 4 * planes",),
+            rows=kind_rows(
+                (1, 3, 1), layout, ["in_channels", "wide", "wide"], ["wide", "wide", "planes"]
+            ),
+            preact=layout.preact,
+        )
+
+    def args(self, block, kind):
+        stride = (f"stride={block.stride}",) if block.stride != 1 else ()
+        return (str(block.in_channels), str(block.widths[2]), *stride)
+
+
+INVERTED = """name: inverted
+input: 32x32x3
+classes: 10
+stem:
+  conv1: 3x3, 16
+stages:
+  s1: "[[1x1,64],[3x3,64],[1x1,16]] x 2"
+  s2: "[[1x1,128],[3x3,128],[1x1,32]] x 2"
+"""
+
+
+def test_a_block_kind_is_one_definition_and_a_registration(monkeypatch) -> None:
+    """The recipe, done: define a kind, register it, and it compiles, verifies and explains."""
+    pytest.importorskip("torch")
+    from resnetc.targets.torch.verify import verify
+    from resnetc.teach.markdown import markdown
+
+    monkeypatch.setattr(blocks, "DEFINITIONS", (Inverted(), *blocks.DEFINITIONS))
+    analysis = analyze(INVERTED, "inverted.yaml")
+    net = analysis.network
+    assert [k.class_name for k in net.block_kinds] == ["InvertedBottleneck"]
+    text = render(analysis, "inverted.yaml").text
+    assert "*(InvertedBottleneck(16, 16) for _ in range(2))," in text  # identity shortcuts
+    assert "InvertedBottleneck(32, 32)," in text
+    result = verify(net)
+    assert result.ok, [d.message for d in result.diagnostics]
+    model_params = result.params  # verify compared it with the torch model's, layer by layer
+    assert model_params == sum(c.params for c in costs.layers(net))
+    assert "InvertedBottleneck" in markdown(analysis)
