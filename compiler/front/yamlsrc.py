@@ -16,6 +16,7 @@ import yaml
 from . import limits
 from .diagnostics import CompileError, Diagnostic, error, fail, note
 from .source import Source, Span, describe, shorten
+from .yamlerrors import syntax_error
 
 
 @dataclass(frozen=True, eq=False)
@@ -161,7 +162,7 @@ def load(source: Source) -> Node:
     try:
         return _Composer(source).run()
     except yaml.MarkedYAMLError as exc:
-        raise _syntax_error(source, exc) from None
+        raise syntax_error(source, exc) from None
     except yaml.reader.ReaderError as exc:
         span = source.span(exc.position)
         raise fail(
@@ -365,62 +366,3 @@ def _decode_escape(escape: str) -> str | None:
         except (ValueError, OverflowError):
             return None
     return None
-
-
-_CELL_LINE = re.compile(
-    r"^(?P<lead>\s*(?:-\s+)?[^\s:#][^:#]*:\s+)(?P<cell>[\[{\\$].*?)\s*(?:#.*)?$"
-)
-
-
-def _syntax_error(source: Source, exc: yaml.MarkedYAMLError) -> CompileError:
-    """Turn a PyYAML syntax error into a located diagnostic, recognising the usual mistakes."""
-    mark = exc.problem_mark or exc.context_mark
-    index = mark.index if mark is not None else 0
-    span = source.span(index)
-    problem = (exc.problem or "").strip()
-    line_no = mark.line + 1 if mark is not None else 1
-
-    if "unknown escape character" in problem:
-        quoted = _requoted(source, exc.context_mark)
-        return fail(
-            "a backslash in double quotes starts a YAML escape, so LaTeX (\\times, \\left, ...)"
-            " cannot be written there",
-            span,
-            help=f"use single quotes: {quoted}"
-            if quoted
-            else "use single quotes '...' around LaTeX",
-        )
-    if "cannot start any token" in problem and "\\t" in problem:
-        return fail("a tab cannot indent YAML; use spaces", span)
-    for candidate in (
-        line_no,
-        exc.context_mark.line + 1 if exc.context_mark else line_no,
-    ):
-        cell = _CELL_LINE.match(source.line_text(candidate))
-        if cell and candidate == line_no:
-            col = len(cell.group("lead")) + 1
-            text = cell.group("cell")
-            return fail(
-                "this table cell must be quoted: unquoted, YAML reads its brackets as a list",
-                Span(source.name, candidate, col, candidate, col + len(text)),
-                help=f'write {cell.group("lead").strip()} "{text}"',
-            )
-    message = f"YAML syntax error: {problem}" if problem else "YAML syntax error"
-    if exc.context:
-        message += f" ({exc.context.strip()})"
-    return fail(message, span)
-
-
-def _requoted(source: Source, mark: yaml.Mark | None) -> str | None:
-    """The double-quoted scalar starting at `mark`, rewritten in single quotes."""
-    if mark is None:
-        return None
-    line = source.line_text(mark.line + 1)
-    rest = line[mark.column :]
-    if not rest.startswith('"'):
-        return None
-    close = rest.find('"', 1)
-    if close < 0:
-        return None
-    inner = rest[1:close].replace("'", "''")
-    return f"'{inner}'"
