@@ -120,7 +120,7 @@ def test_clicking_a_cell_highlights_its_code_diagram_and_layers(browser, page, p
     assert any("# conv3_x: [[1x1,128],[3x3,128],[1x1,512]] x 4" in t for t in init)
     assert any("self.layer2 = nn.Sequential(" in t for t in init)
     boxes = browser.find_elements(By.CSS_SELECTOR, '.diagram [data-part="layer2"]')
-    assert len(boxes) == 2 and all("sel" in classes(b) for b in boxes)
+    assert len(boxes) == 1 and all("sel" in classes(b) for b in boxes)
     detail = browser.find_element(By.ID, "detail-layer2")
     assert detail.is_displayed()
     assert "layer2.0.downsample.0" in detail.text  # its layers

@@ -16,7 +16,8 @@ from markupsafe import Markup, escape
 
 from ..pipeline import Analysis
 from . import explanation as ex
-from .diagram import part_colours, short_count, svg
+from .diagram import short_count, svg
+from .figure_layout import part_colours
 from .network_words import part_costs, percent
 from .size_formula import out_size_formula
 from .templating import get_template
