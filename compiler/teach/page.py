@@ -1,10 +1,14 @@
 """`resnetc explain --html`: one self-contained page, the table beside the code it becomes.
 
-The page renders the same `Explanation` as the markdown walk: the spec's table on the left (each
-row focusable; selecting it highlights its lines of the generated module, its boxes in the diagram,
-and shows what it means, its size arithmetic and its layers), the generated module on the right
-(selecting a line highlights the row it implements), and the diagram of `teach.diagram` above.
-CSS and JavaScript are inline; nothing is fetched. The bytes depend only on the spec.
+The page renders the same `Explanation` as the markdown walk: the spec's table (each row
+focusable; selecting it highlights its lines of the generated module, its boxes in the diagram,
+scrolls its own lines into view and shows what it means, its size arithmetic and its layers), the
+generated module (selecting a line highlights the row it implements), and the figure of
+`teach.diagram` above. From 1180 px wide the code sits beside the table; below that, under it,
+and every table still fits its pane with all its columns (only code and preformatted text scroll
+inside their panes). Printed, the page is one column on white, every part's explanation shown and
+every code line wrapped. CSS and JavaScript are inline; nothing is fetched. The bytes depend only
+on the spec.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ class Row:
     macs: str
     macs_share: str
     lines: str
+    focus: str
     colour: str
     matrix: list[str]
     repeats: str
@@ -83,6 +88,12 @@ def _ranges(part: ex.Part) -> str:
     return " ".join(_span(r.start, r.end) for r in part.code)
 
 
+def _focus(part: ex.Part) -> str:
+    """The lines that matter most for a row: its own (the first range, in the network's
+    `__init__`), which the page scrolls into view when the row is selected."""
+    return _span(part.code[0].start, part.code[0].end) if part.code else ""
+
+
 def _matrices(exp: ex.Explanation) -> dict[str, tuple[list[str], str]]:
     """Each stage's cell as Table 1 prints it: one block's rows stacked, and `x N`."""
     out: dict[str, tuple[list[str], str]] = {}
@@ -110,6 +121,7 @@ def _rows(exp: ex.Explanation) -> list[Row]:
             f"{p.macs:,}",
             percent(p.macs, macs),
             _ranges(p),
+            _focus(p),
             colours[p.key],
             *matrices.get(p.key, ([], "")),
         )
