@@ -202,6 +202,13 @@ def test_cli_writes_the_same_svg(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert out.read_text() == svg(analysis("spec/resnet50.yaml").network)
     assert [p.name for p in out.parent.iterdir()] == ["resnet50.svg"]
+    again = tmp_path / "again.svg"
+    run = subprocess.run(
+        [sys.executable, "-m", "resnetc", "diagram", "spec/resnet50.yaml", "--format", "svg",
+         "-o", str(again)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 0 and again.read_text() == out.read_text()
 
 
 @pytest.mark.parametrize("spec", SPECS)
