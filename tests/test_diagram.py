@@ -22,7 +22,7 @@ from resnetc.teach.figure_model import (
     STAGE_COLOURS,
     STEM_COLOUR,
 )
-from resnetc.teach.page import html
+from resnetc.teach.page import breakable, html
 from tests.conftest import ROOT
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -234,3 +234,5 @@ def test_the_page_escapes_the_code_and_the_spec() -> None:
     assert "a&lt;b&gt;&amp;c.yaml" in page
     assert "-&gt; None:" in page  # `def __init__(...) -> None:` of the generated code, escaped
     assert page.count("<script>") == 1
+    assert breakable("layer2.0.downsample.0") == "layer2.<wbr>0.<wbr>downsample.<wbr>0"
+    assert breakable("a<b.c") == "a&lt;b.<wbr>c"

@@ -65,8 +65,8 @@ class Detail:
     output: str
     written: list[tuple[int, str]]
     words: list[Markup]
-    steps: list[ex.SizeStep]
-    layers: list[tuple[str, str, str, str, str]]
+    steps: list[tuple[Markup, str, str]]
+    layers: list[tuple[Markup, str, str, str, str]]
     costs: str
     code: list[tuple[str, str]]
 
@@ -129,10 +129,15 @@ def _rows(exp: ex.Explanation) -> list[Row]:
     ]
 
 
-def _layers(part: ex.Part) -> list[tuple[str, str, str, str, str]]:
+def breakable(name: str) -> Markup:
+    """A dotted name, escaped, that a narrow table may wrap after its dots (never inside a part)."""
+    return Markup(".<wbr>").join(escape(piece) for piece in name.split("."))
+
+
+def _layers(part: ex.Part) -> list[tuple[Markup, str, str, str, str]]:
     return [
         (
-            r.name,
+            breakable(r.name),
             r.op,
             str(r.output),
             f"{r.params:,}" + (f" x {r.count:,}" if r.count > 1 and r.params else ""),
@@ -151,7 +156,7 @@ def _detail(exp: ex.Explanation, part: ex.Part) -> Detail:
         output=str(part.output),
         written=list(part.written),
         words=[inline(w) for w in part.words],
-        steps=list(part.steps),
+        steps=[(breakable(s.layer), s.op, s.text) for s in part.steps],
         layers=_layers(part),
         costs=cost,
         code=[(r.what, _span(r.start, r.end)) for r in part.code],
