@@ -213,6 +213,35 @@ def test_the_body_inputs_into_a_paper(tmp_path: Path) -> None:
     pdflatex(paper)
 
 
+def hostile(net):
+    """`net` renamed, and its stages, with every LaTeX special character (the spec's own rules
+    forbid these names; the figure must not depend on that)."""
+    stages = tuple(
+        s.model_copy(update={"name": f"{s.name}_#$%&{{}}~^\\end{{tikzpicture}}"})
+        for s in net.stages
+    )
+    return net.model_copy(update={"name": "a_b%c$d&e#f{g}h~i^j\\k<l>m|n", "stages": stages})
+
+
+def test_names_are_escaped() -> None:
+    body = tikz.picture(hostile(network("spec/resnet18.yaml")))
+    assert "a\\_b\\%c{\\char36}d\\&e\\#f$\\{$g$\\}$h\\~{}i\\^{}j$\\backslash$k$<$l$>$m$|$n" in body
+    assert body.count("\\end{tikzpicture}") == 1
+
+
+@needs_pdflatex
+def test_hostile_names_compile(tmp_path: Path) -> None:
+    tex = tmp_path / "hostile.tex"
+    tex.write_text(tikz.document(hostile(network("spec/resnet18.yaml"))))
+    pdflatex(tex)
+    if shutil.which("pdftotext"):
+        read = subprocess.run(["pdftotext", str(tex.with_suffix(".pdf")), "-"],
+                              capture_output=True, text=True, check=True)  # fmt: skip
+        # printed as written (OT1 draws `_` as a rule, which pdftotext reads as a space)
+        assert "%c$d&e#f{g}h" in read.stdout and "j\\k<l>m|n: 11,689,512" in read.stdout
+        assert "#$%&{}" in read.stdout and "end{tikzpicture}" in read.stdout
+
+
 @needs_pdflatex
 def test_escaped_text_prints_as_written(tmp_path: Path) -> None:
     """Every printable ASCII character but the quotes and accents OT1 draws its own way."""
