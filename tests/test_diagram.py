@@ -236,3 +236,13 @@ def test_the_page_escapes_the_code_and_the_spec() -> None:
     assert page.count("<script>") == 1
     assert breakable("layer2.0.downsample.0") == "layer2.<wbr>0.<wbr>downsample.<wbr>0"
     assert breakable("a<b.c") == "a&lt;b.<wbr>c"
+
+
+def test_the_svg_escapes_names() -> None:
+    """The same renamed network as tests/test_tikz.py's: valid XML, names drawn as written."""
+    from tests.test_tikz import hostile
+
+    net = hostile(analysis("spec/resnet18.yaml").network)
+    root = ET.fromstring(svg(net))
+    assert any(t.startswith(net.name + ":") for t in texts(root))
+    assert net.stages[0].name in texts(root)
