@@ -12,6 +12,12 @@ arguments, and an end marker; everything between the two is the generator's outp
 
 `FILES` lists whole files that are generated. Every generator is a pure function of the
 repository's specs and resnetc's code, so the output is the same on every machine.
+
+`FIGURES` are pictures rendered from generated LaTeX (`resnetc diagram --format tikz`): where
+pdflatex and poppler's pdftoppm are installed, `python docs/build.py` compiles the .tex and
+renders the PNG, and records the .tex's SHA-256 beside it (`NAME.png.sha256`, as `sha256sum`
+writes it). The checked artifact is the .tex text; `--check` never runs pdflatex, it only reports
+a PNG whose recorded source is not the current .tex (rendered from an older figure).
 """
 
 from __future__ import annotations
@@ -19,11 +25,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import hashlib
 import io
 import json
 import os
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -249,6 +259,28 @@ def _diagram_file(name: str) -> Callable[[], str]:
     return lambda: svg(_analysis(name).network)
 
 
+def _tikz_file(name: str) -> Callable[[], str]:
+    from resnetc.teach.tikz import document
+
+    return lambda: document(_analysis(name).network)
+
+
+def tikz_figure(name: str) -> str:
+    """The tutorial's TikZ figure of spec/NAME.yaml: how it is made, the PNG, the .tex."""
+    from resnetc.teach.figure_layout import layout
+
+    fig = layout(_analysis(name).network)
+    return (
+        "```sh\n"
+        f"resnetc diagram spec/{name}.yaml --format tikz -o {name}.tex\n"
+        f"pdflatex {name}.tex\n"
+        "```\n\n"
+        f"![{fig.title}, drawn by pdflatex from `--format tikz`](img/{name}-tikz.png)\n\n"
+        f"Its source is [img/{name}.tex](img/{name}.tex), a page {fig.width:g} mm by"
+        f" {fig.height:g} mm.\n{fig.scale.words()}\n"
+    )
+
+
 def _page_file(name: str) -> Callable[[], str]:
     from resnetc.teach.page import html
 
@@ -270,6 +302,7 @@ GENERATORS: dict[str, Callable[..., str]] = {
     "cells": cells,
     "keys": keys,
     "stage_code": stage_code,
+    "tikz_figure": tikz_figure,
 }
 FILES: dict[str, Callable[[], str]] = {
     "diagnostics.md": diagnostics,
@@ -280,8 +313,68 @@ FILES: dict[str, Callable[[], str]] = {
     "img/resnet34.svg": _diagram_file("resnet34"),
     "img/resnet50.svg": _diagram_file("resnet50"),
     "img/resnet20.svg": _diagram_file("resnet20"),
+    "img/resnet50.tex": _tikz_file("resnet50"),
 }
 """Whole generated files, by path relative to docs/."""
+
+FIGURES: dict[str, str] = {"img/resnet50-tikz.png": "img/resnet50.tex"}
+"""PNGs rendered (where pdflatex is installed) from generated .tex files, relative to docs/."""
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _record(out: dict[Path, str], tex: str) -> str:
+    """What `NAME.png.sha256` holds once the PNG is rendered from the .tex that `out` generates."""
+    return f"{_sha256(out[DOCS / tex])}  {Path(tex).name}\n"
+
+
+def stale_figures(out: dict[Path, str]) -> list[tuple[str, str]]:
+    """(png, why) for every figure not rendered from the .tex that `out` generates."""
+    stale = []
+    for png, tex in FIGURES.items():
+        record = DOCS / f"{png}.sha256"
+        if not (DOCS / png).exists() or not record.exists():
+            stale.append((png, f"docs/{png} is missing"))
+        elif record.read_text(encoding="utf-8") != _record(out, tex):
+            stale.append((png, f"docs/{png} was rendered from another docs/{tex}"))
+    return stale
+
+
+def render_figures(out: dict[Path, str]) -> int:
+    """Render every stale figure with pdflatex and pdftoppm; how many could not be."""
+    missing = [tool for tool in ("pdflatex", "pdftoppm") if shutil.which(tool) is None]
+    left = 0
+    for png, why in stale_figures(out):
+        if missing:
+            print(f"docs/build.py: {why}; not rendered: {' and '.join(missing)} not installed"
+                  " (apt-get install -y texlive-latex-base texlive-pictures poppler-utils)",
+                  file=sys.stderr)  # fmt: skip
+            left += 1
+            continue
+        _render(out[DOCS / FIGURES[png]], DOCS / png)
+        record = DOCS / f"{png}.sha256"
+        record.write_text(_record(out, FIGURES[png]), encoding="utf-8", newline="\n")
+        print(f"wrote docs/{png}")
+    return left
+
+
+def _render(tex: str, png: Path) -> None:
+    """`tex` compiled by pdflatex, its one page rendered to `png` at 150 dpi."""
+    with tempfile.TemporaryDirectory(prefix="resnetc-docs-") as tmp:
+        source = Path(tmp) / "figure.tex"
+        source.write_text(tex, encoding="utf-8")
+        subprocess.run(
+            ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape",
+             source.name],
+            cwd=tmp, check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "150", "-singlefile", "figure.pdf", "figure"],
+            cwd=tmp, check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        shutil.copyfile(Path(tmp) / "figure.png", png)
 
 
 def render_markdown(text: str) -> str:
@@ -310,7 +403,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="write nothing; diff stale files")
     args = parser.parse_args(argv)
     stale = 0
-    for path, text in outputs().items():
+    out = outputs()
+    for path, text in out.items():
         old = path.read_text(encoding="utf-8") if path.exists() else ""
         if old == text:
             continue
@@ -326,6 +420,12 @@ def main(argv: list[str] | None = None) -> int:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8", newline="\n")
             print(f"wrote {name}")
+    if args.check:
+        for _, why in stale_figures(out):
+            print(f"docs/build.py: {why}", file=sys.stderr)
+            stale += 1
+    elif render_figures(out):
+        return 1
     if args.check and stale:
         print(f"docs/build.py: {stale} file(s) stale; run python docs/build.py", file=sys.stderr)
         return 1

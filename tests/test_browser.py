@@ -1,13 +1,18 @@
 """The explain page in a real browser: Debian's headless chromium, driven by selenium.
 
 The page is loaded from a file:// URL; the tests click a table row, a line of code and use the
-keyboard, and check what is highlighted. A screenshot of each state is saved under
-test-artifacts/ in the repository root. Skipped, with the reason, only where chromium or its
+keyboard, and check what is highlighted. At 1024, 1280 and 1920 px wide they check that the page
+never scrolls sideways, that every table fits its pane, that anything else too big for its box
+scrolls inside it, that the code sits beside the table where there is room and below it where
+there is not, and that selecting any row brings its own lines of code into view; printed, that
+the page is one column with nothing cut. Screenshots of each state (and the printed PDF) are saved
+under test-artifacts/ in the repository root. Skipped, with the reason, only where chromium or its
 driver is not installed (`.ci/run` installs both).
 """
 
 from __future__ import annotations
 
+import base64
 import shutil
 import subprocess
 import sys
@@ -78,6 +83,14 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def focus() -> dict[str, tuple[int, int]]:
+    """Each row's own lines (its first code range): what selecting it must bring into view."""
+    spec = SPEC_DIR / "resnet50.yaml"
+    exp = explain(analyze(spec.read_bytes(), str(spec)))
+    return {p.key: (p.code[0].start, p.code[0].end) for p in exp.parts}
+
+
+@pytest.fixture(scope="module")
 def parts():
     spec = SPEC_DIR / "resnet50.yaml"
     exp = explain(analyze(spec.read_bytes(), str(spec)))
@@ -120,7 +133,7 @@ def test_clicking_a_cell_highlights_its_code_diagram_and_layers(browser, page, p
     assert any("# conv3_x: [[1x1,128],[3x3,128],[1x1,512]] x 4" in t for t in init)
     assert any("self.layer2 = nn.Sequential(" in t for t in init)
     boxes = browser.find_elements(By.CSS_SELECTOR, '.diagram [data-part="layer2"]')
-    assert len(boxes) == 2 and all("sel" in classes(b) for b in boxes)
+    assert len(boxes) == 1 and all("sel" in classes(b) for b in boxes)
     detail = browser.find_element(By.ID, "detail-layer2")
     assert detail.is_displayed()
     assert "layer2.0.downsample.0" in detail.text  # its layers
@@ -176,3 +189,145 @@ def test_the_table_works_from_the_keyboard(browser, page, parts) -> None:
     code.send_keys(Keys.ARROW_DOWN, Keys.ENTER)  # line 2: the module docstring, no part
     assert "sel" in classes(browser.find_element(By.ID, "row-pool"))
     screenshot(browser, "explain-resnet50-keyboard.png")
+
+
+# ---------------------------------------------------------------- screens from 1024 px up
+
+WIDTHS = (1024, 1280, 1920)
+HEIGHT = 768  # a projector's 1024x768
+
+MEASURE = """
+function scrolls(v) { return v === "auto" || v === "scroll"; }
+var doc = document.documentElement;
+var out = {page: [doc.scrollWidth, doc.clientWidth, window.innerWidth], tables: [], stuck: []};
+document.querySelectorAll("table").forEach(function (t) {
+  if (!t.getClientRects().length) { return; }
+  out.tables.push([t.className, t.scrollWidth, t.parentElement.clientWidth]);
+});
+document.querySelectorAll("body *").forEach(function (el) {
+  if (!el.getClientRects().length || !(el instanceof HTMLElement)) { return; }
+  var style = getComputedStyle(el);
+  if (style.display === "inline") { return; }
+  var wide = el.scrollWidth > el.clientWidth + 1, tall = el.scrollHeight > el.clientHeight + 1;
+  if ((wide && !scrolls(style.overflowX)) || (tall && !scrolls(style.overflowY))) {
+    out.stuck.push(el.tagName + "." + el.className + "#" + el.id + " " + el.scrollWidth + "x"
+      + el.scrollHeight + " in " + el.clientWidth + "x" + el.clientHeight);
+  }
+});
+var t = document.querySelector(".table-pane").getBoundingClientRect();
+var c = document.querySelector(".code-pane").getBoundingClientRect();
+out.beside = c.left >= t.right && c.top < t.bottom;
+out.below = c.top >= t.bottom;
+return out;
+"""
+
+IN_VIEW = """
+var code = document.getElementById("code"), box = code.getBoundingClientRect();
+var top = box.top + code.clientTop, bottom = top + code.clientHeight;
+var a = document.getElementById("L" + arguments[0]).getBoundingClientRect();
+var b = document.getElementById("L" + arguments[1]).getBoundingClientRect();
+var row = document.querySelector(".cells tr.sel").getBoundingClientRect();
+return {
+  inPane: a.top >= top - 1 && b.bottom <= bottom + 1,
+  inWindow: a.top >= -1 && b.bottom <= window.innerHeight + 1,
+  left: code.scrollLeft,
+  rowShown: row.bottom > 0 && row.top < window.innerHeight,
+};
+"""
+
+
+def measure(driver) -> dict:
+    """Check the page fits: no sideways scroll, tables in their panes, overflow only scrolls."""
+    m = driver.execute_script(MEASURE)
+    assert m["page"][0] <= m["page"][1], f"the page scrolls sideways: {m['page']}"
+    for name, needs, room in m["tables"]:
+        assert needs <= room, f"table {name!r} needs {needs} px in a pane of {room}"
+    assert m["stuck"] == [], "overflowing without scrolling"
+    return m
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_page_fits_a_screen(browser, page, focus, width: int) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(width, HEIGHT)
+    try:
+        browser.get(page.as_uri())
+        assert browser.execute_script("return window.innerWidth") == width
+        m = measure(browser)
+        if width < 1180:
+            assert m["below"], "at 1024 px the code should sit under the table"
+        else:
+            assert m["beside"], f"at {width} px the code should sit beside the table"
+        for key, (start, end) in focus.items():
+            browser.find_element(By.ID, f"row-{key}").click()
+            measure(browser)  # the row's details are shown now: they fit too
+            seen = browser.execute_script(IN_VIEW, start, end)
+            assert seen == {"inPane": True, "inWindow": True, "left": 0, "rowShown": True}, (
+                key,
+                seen,
+            )
+        browser.execute_script("window.scrollTo(0, 0)")
+        browser.find_element(By.ID, "row-layer2").click()
+        ARTIFACTS.mkdir(exist_ok=True)
+        assert browser.save_screenshot(str(ARTIFACTS / f"explain-resnet50-{width}px.png"))
+    finally:
+        browser.set_window_size(1400, 1000)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_widest_shipped_table_fits(browser, tmp_path: Path, width: int) -> None:
+    """ResNeXt's cells (`3x3, 256, C=32`) make the widest table of the shipped specs."""
+    from selenium.webdriver.common.by import By
+
+    from resnetc.teach.page import html
+
+    spec = SPEC_DIR / "resnext50_32x4d.yaml"
+    path = tmp_path / "resnext.html"
+    path.write_text(html(analyze(spec.read_bytes(), "spec/resnext50_32x4d.yaml")))
+    browser.set_window_size(width, HEIGHT)
+    try:
+        browser.get(path.as_uri())
+        measure(browser)
+        browser.find_element(By.ID, "row-layer4").click()
+        measure(browser)
+    finally:
+        browser.set_window_size(1400, 1000)
+
+
+def test_the_page_prints(browser, page) -> None:
+    """Printed: one column, every part's explanation, every code line wrapped, nothing cut."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.print_page_options import PrintOptions
+
+    browser.set_window_size(800, HEIGHT)  # about an A4 page's width at 96 px per inch
+    browser.get(page.as_uri())
+    browser.find_element(By.ID, "row-layer2").click()
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        measure(browser)
+        shown = browser.execute_script(
+            "return Array.prototype.map.call(document.querySelectorAll('.detail'),"
+            " function (d) { return d.getClientRects().length > 0; })"
+        )
+        assert shown and all(shown)
+        code = browser.find_element(By.ID, "code")
+        assert browser.execute_script(
+            "var c = arguments[0]; return c.scrollHeight <= c.clientHeight + 1"
+            " && c.scrollWidth <= c.clientWidth + 1",
+            code,
+        )
+        options = PrintOptions()
+        options.page_width, options.page_height = 21.0, 29.7
+        pdf = base64.b64decode(browser.print_page(options))
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        browser.set_window_size(1400, 1000)
+    assert pdf.startswith(b"%PDF")
+    ARTIFACTS.mkdir(exist_ok=True)
+    out = ARTIFACTS / "explain-resnet50-print.pdf"
+    out.write_bytes(pdf)
+    if shutil.which("pdftoppm"):
+        prefix = str(ARTIFACTS / "explain-resnet50-print")
+        subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "4", str(out), prefix],
+                       check=True, timeout=60)  # fmt: skip

@@ -47,12 +47,15 @@ def test_generated_docs_are_fresh() -> None:
     spec = importlib.util.spec_from_file_location("docs_build", ROOT / "docs" / "build.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
+    out = build.outputs()
     stale = [
         str(path.relative_to(ROOT))
-        for path, text in build.outputs().items()
+        for path, text in out.items()
         if not path.exists() or path.read_text(encoding="utf-8") != text
     ]
     assert not stale, f"stale: {stale}; run python docs/build.py"
+    # The PNGs rendered from generated LaTeX were rendered from the .tex as it is now.
+    assert not build.stale_figures(out)
     assert "python docs/build.py --check" in CI
 
 

@@ -1,10 +1,14 @@
 """`resnetc explain --html`: one self-contained page, the table beside the code it becomes.
 
-The page renders the same `Explanation` as the markdown walk: the spec's table on the left (each
-row focusable; selecting it highlights its lines of the generated module, its boxes in the diagram,
-and shows what it means, its size arithmetic and its layers), the generated module on the right
-(selecting a line highlights the row it implements), and the diagram of `teach.diagram` above.
-CSS and JavaScript are inline; nothing is fetched. The bytes depend only on the spec.
+The page renders the same `Explanation` as the markdown walk: the spec's table (each row
+focusable; selecting it highlights its lines of the generated module, its boxes in the diagram,
+scrolls its own lines into view and shows what it means, its size arithmetic and its layers), the
+generated module (selecting a line highlights the row it implements), and the figure of
+`teach.diagram` above. From 1180 px wide the code sits beside the table; below that, under it,
+and every table still fits its pane with all its columns (only code and preformatted text scroll
+inside their panes). Printed, the page is one column on white, every part's explanation shown and
+every code line wrapped. CSS and JavaScript are inline; nothing is fetched. The bytes depend only
+on the spec.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from markupsafe import Markup, escape
 from ..front import notation
 from ..pipeline import Analysis
 from . import explanation as ex
-from .diagram import part_colours, short_count, svg
+from .diagram import short_count, svg
+from .figure_layout import part_colours
 from .network_words import part_costs, percent
 from .size_formula import out_size_formula
 from .templating import get_template
@@ -45,6 +50,7 @@ class Row:
     macs: str
     macs_share: str
     lines: str
+    focus: str
     colour: str
     matrix: list[str]
     repeats: str
@@ -60,8 +66,8 @@ class Detail:
     output: str
     written: list[tuple[int, str]]
     words: list[Markup]
-    steps: list[ex.SizeStep]
-    layers: list[tuple[str, str, str, str, str]]
+    steps: list[tuple[Markup, str, str]]
+    layers: list[tuple[Markup, str, str, str, str]]
     costs: str
     code: list[tuple[str, str]]
 
@@ -81,6 +87,12 @@ def _span(start: int, end: int) -> str:
 
 def _ranges(part: ex.Part) -> str:
     return " ".join(_span(r.start, r.end) for r in part.code)
+
+
+def _focus(part: ex.Part) -> str:
+    """The lines that matter most for a row: its own (the first range, in the network's
+    `__init__`), which the page scrolls into view when the row is selected."""
+    return _span(part.code[0].start, part.code[0].end) if part.code else ""
 
 
 def _matrices(exp: ex.Explanation) -> dict[str, tuple[list[str], str]]:
@@ -107,6 +119,7 @@ def _rows(exp: ex.Explanation) -> list[Row]:
             f"{p.macs:,}",
             percent(p.macs, macs),
             _ranges(p),
+            _focus(p),
             colours[p.key],
             *matrices.get(p.key, ([], "")),
         )
@@ -114,10 +127,15 @@ def _rows(exp: ex.Explanation) -> list[Row]:
     ]
 
 
-def _layers(part: ex.Part) -> list[tuple[str, str, str, str, str]]:
+def breakable(name: str) -> Markup:
+    """A dotted name, escaped, that a narrow table may wrap after its dots (never inside a part)."""
+    return Markup(".<wbr>").join(escape(piece) for piece in name.split("."))
+
+
+def _layers(part: ex.Part) -> list[tuple[Markup, str, str, str, str]]:
     return [
         (
-            r.name,
+            breakable(r.name),
             r.op,
             str(r.output),
             f"{r.params:,}" + (f" x {r.count:,}" if r.count > 1 and r.params else ""),
@@ -136,7 +154,7 @@ def _detail(exp: ex.Explanation, part: ex.Part) -> Detail:
         output=str(part.output),
         written=list(part.written),
         words=[inline(w) for w in part.words],
-        steps=list(part.steps),
+        steps=[(breakable(s.layer), s.op, s.text) for s in part.steps],
         layers=_layers(part),
         costs=cost,
         code=[(r.what, _span(r.start, r.end)) for r in part.code],
