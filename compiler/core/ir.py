@@ -52,6 +52,7 @@ class Conv(BaseModel):
     padding: int = 0
     groups: int = 1
     span: Span | None = None
+    groups_span: Span | None = None
     output: Shape | None = None
 
     @model_validator(mode="after")
@@ -236,6 +237,7 @@ class Row(BaseModel):
     filters: int
     groups: int = 1
     span: Span | None = None
+    groups_span: Span | None = None
 
 
 class Stage(BaseModel):

@@ -148,7 +148,13 @@ def _stem(spec: Spec, preact: bool) -> ir.Stem:
 def _rows(spec: StageSpec) -> tuple[ir.Row, ...]:
     """The cell's rows, as the IR keeps them."""
     return tuple(
-        ir.Row(kernel=r.kernel, filters=r.filters, groups=r.groups, span=r.span)
+        ir.Row(
+            kernel=r.kernel,
+            filters=r.filters,
+            groups=r.groups,
+            span=r.span,
+            groups_span=r.groups_span,
+        )
         for r in spec.cell.rows
     )
 

@@ -7,9 +7,9 @@ every problem it finds (not just the first), each at the span of the spec text t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from ..front.diagnostics import CompileError, Diagnostic, error, errors_of, warning
+from ..front.diagnostics import CompileError, Diagnostic, error, errors_of, note, warning
 from ..front.source import Span
 from . import ir
 
@@ -24,6 +24,17 @@ class _Pass:
     """Diagnostics collected while walking the network."""
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    breakers: list[Diagnostic] = field(default_factory=list)
+    """The errors that leave a map of the wrong size (every later size follows from them)."""
+
+    @property
+    def broken(self) -> bool:
+        """Whether a map has come out the wrong size."""
+        return bool(self.breakers)
+
+    def broke(self) -> None:
+        """The error just reported leaves a map of the wrong size."""
+        self.breakers.append(self.diagnostics[-1])
 
     def error(self, message: str, span: Span | None, help: str | None = None) -> None:
         self.diagnostics.append(error(message, span, help))
@@ -41,13 +52,16 @@ def annotate(net: ir.Network) -> tuple[ir.Network, list[Diagnostic]]:
     p = _Pass()
     x = net.input
     stem, x = _stem(p, net.stem, x)
+    broken = ("pool" if net.stem.pool is not None else "conv1") if p.broken else None
     stages = []
     for stage in net.stages:
         stage, x = _stage(p, stage, x)
         stages.append(stage)
+        if broken is None and p.broken:
+            broken = stage.name
     head = _head(net.head, x)
     annotated = net.model_copy(update={"stem": stem, "stages": tuple(stages), "head": head})
-    _check_expect(p, annotated)
+    _check_expect(p, annotated, broken)
     _design_rules(p, annotated)
     if errors_of(p.diagnostics):
         raise CompileError(p.diagnostics)
@@ -68,7 +82,7 @@ def _conv(p: _Pass, conv: ir.Conv, x: ir.Shape, where: str) -> tuple[ir.Conv, ir
     if bad:
         p.error(
             f"{where}: C={conv.groups} groups do not divide the {' and '.join(bad)} channels",
-            conv.span,
+            conv.groups_span or conv.span,
             help="the groups of a convolution must divide both its input and output channels",
         )
     h = out_size(x.h, conv.kernel, conv.stride, conv.padding)
@@ -80,6 +94,7 @@ def _conv(p: _Pass, conv: ir.Conv, x: ir.Shape, where: str) -> tuple[ir.Conv, ir
             conv.span,
             help="use a larger input, or fewer stride-2 stages",
         )
+        p.broke()
         h, w = max(h, 1), max(w, 1)
     out = ir.Shape(conv.out_channels, h, w)
     return conv.model_copy(update={"output": out}), out
@@ -115,6 +130,7 @@ def _stem(p: _Pass, stem: ir.Stem, x: ir.Shape) -> tuple[ir.Stem, ir.Shape]:
                 " leaves nothing",
                 pl.span,
             )
+            p.broke()
             h, w = max(h, 1), max(w, 1)
         x = ir.Shape(x.c, h, w)
         pool = pl.model_copy(update={"output": x})
@@ -142,16 +158,19 @@ def _block(
         layers.append(layer)
     shortcut, s = _shortcut(p, block.shortcut, x, stage, where)
     if s != y and s.c > 0:
+        even = next((c for c in block.convs if c.kernel % 2 == 0), None)
         p.error(
             f"{where}: the block's output {y} cannot be added to its shortcut's {s}",
-            stage.cell_span,
+            even.span if even is not None and even.span is not None else stage.cell_span,
             help=_mismatch_help(block, x, y),
         )
-    # A stage repeats one error per block kind: report each message once per stage.
+        p.broke()
+    # One root cause per stage: its blocks repeat the first block's error (a mismatch in
+    # layer2.0 gives one in layer2.1 too, the input already wrong), so each is reported once.
     new = p.diagnostics[before:]
     del p.diagnostics[before:]
     for d in new:
-        key = d.message.split(": ", 1)[-1]
+        key = "mismatch" if "cannot be added" in d.message else d.message.split(": ", 1)[-1]
         if key not in reported:
             reported.add(key)
             p.diagnostics.append(d)
@@ -212,10 +231,19 @@ def outputs(net: ir.Network) -> dict[str, ir.Shape]:
     return found
 
 
-def _check_expect(p: _Pass, net: ir.Network) -> None:
+def _check_expect(p: _Pass, net: ir.Network, broken: str | None = None) -> None:
+    """Compare every `expect:` entry with the shapes found. Entries at or after the first part
+    with a shape error (`broken`) follow from that error: they are named in a note on it."""
     found = outputs(net)
+    order = list(found)
+    after = order.index(broken) if broken in found else len(order)
+    skipped = []
     for exp in net.expect:
         got = found.get(exp.key)
+        if got is not None and order.index(exp.key) >= after:
+            if (got.h, got.w) != (exp.h, exp.w):
+                skipped.append(exp.key)
+            continue
         if got is None:
             p.error(
                 f"expect names '{exp.key}', which is not a layer of this network",
@@ -231,13 +259,28 @@ def _check_expect(p: _Pass, net: ir.Network) -> None:
     if net.expect_downsample is not None:
         final = net.stages[-1].output
         ratio = net.expect_downsample
-        if (net.input.h, net.input.w) != (final.h * ratio, final.w * ratio):
+        if broken is not None and (net.input.h, net.input.w) != (final.h * ratio, final.w * ratio):
+            skipped.append("downsample")
+        elif (net.input.h, net.input.w) != (final.h * ratio, final.w * ratio):
             p.error(
                 f"the network takes {net.input.h}x{net.input.w} down to {final.h}x{final.w},"
                 f" which is not /{ratio}",
                 net.expect_downsample_span,
                 help=_trace(net, net.stages[-1].name),
             )
+
+    if skipped:
+        _fold(p, skipped)
+
+
+def _fold(p: _Pass, keys: list[str]) -> None:
+    """Note on the first error the `expect:` entries that fail only because of it."""
+    first = next(i for i, d in enumerate(p.diagnostics) if any(d is b for b in p.breakers))
+    names = ", ".join(keys)
+    what = "entry" if len(keys) == 1 else "entries"
+    text = f"the expect {what} for {names} differ too, as a result of this error"
+    d = p.diagnostics[first]
+    p.diagnostics[first] = replace(d, notes=(*d.notes, note(text, None)))
 
 
 def _trace(net: ir.Network, key: str) -> str:

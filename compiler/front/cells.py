@@ -34,6 +34,8 @@ class Row(BaseModel):
     filters: int
     groups: int = 1
     span: Span
+    groups_span: Span | None = None
+    """Where `C=32` is written, if it is."""
 
 
 class Cell(BaseModel):
@@ -306,14 +308,21 @@ class _Parser:
                 self.span(f_tok.start, f_tok.end),
             )
         end = f_tok.end
-        groups = 1
+        groups, groups_span = 1, None
         nxt = self.peek(1) if self.peek() is not None and self.peek().kind == "sep" else self.peek()
         if nxt is not None and nxt.kind == "groups":
             self.optional_comma()
             self.i += 1
             groups, g_tok = self.number("group count C")
             end = g_tok.end
-        return Row(kernel=kh, filters=filters, groups=groups, span=self.span(start.start, end))
+            groups_span = self.span(nxt.start, g_tok.end)
+        return Row(
+            kernel=kh,
+            filters=filters,
+            groups=groups,
+            span=self.span(start.start, end),
+            groups_span=groups_span,
+        )
 
     def optional_comma(self) -> None:
         tok = self.peek()

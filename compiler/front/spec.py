@@ -294,15 +294,38 @@ _MODELS: dict[str, type[BaseModel]] = {
 
 
 def _diagnostics(exc: ValidationError, data: SpanDict, source: Source) -> list[Diagnostic]:
+    """One diagnostic per root cause: a misspelt key is reported as misspelt, not also missing."""
+    errors = exc.errors(include_url=False)
+    misspelt = _misspelt(errors)
     out: list[Diagnostic] = []
     seen: set[tuple] = set()
-    for err in exc.errors(include_url=False):
-        diag = _one(err, data, source)
+    for err in errors:
+        loc = _loc(err)
+        if err["type"] == "missing" and (loc[:-1], loc[-1]) in misspelt:
+            continue
+        diag = _one(err, data, source, misspelt)
         key = (diag.span, diag.message)
         if key not in seen:
             seen.add(key)
             out.append(diag)
     return sorted(out, key=lambda d: (d.span.line, d.span.col) if d.span else (0, 0))
+
+
+def _loc(err: dict) -> tuple:
+    return tuple(p for p in err["loc"] if p not in ("function-before", "function-after"))
+
+
+def _misspelt(errors: list[dict]) -> set[tuple[tuple, str]]:
+    """(section, key) of each missing key that an unknown key beside it is a misspelling of."""
+    missing = {(_loc(e)[:-1], _loc(e)[-1]) for e in errors if e["type"] == "missing"}
+    out = set()
+    for e in errors:
+        loc = _loc(e)
+        if e["type"] == "extra_forbidden" and loc:
+            guess = _close_key(str(loc[-1]), loc[:-1])
+            if guess is not None and (loc[:-1], guess) in missing:
+                out.add((loc[:-1], guess))
+    return out
 
 
 def _walk(data: Any, loc: tuple) -> tuple[Any, Any]:
@@ -322,11 +345,11 @@ def _walk(data: Any, loc: tuple) -> tuple[Any, Any]:
     return parent, node
 
 
-def _one(err: dict, data: SpanDict, source: Source) -> Diagnostic:
+def _one(err: dict, data: SpanDict, source: Source, misspelt: set) -> Diagnostic:
     ctx = err.get("ctx") or {}
     if err["type"] == "resnetc":
         return error(ctx["message"], ctx["span"] or source.span(0), ctx.get("help"))
-    loc = tuple(p for p in err["loc"] if p not in ("function-before", "function-after"))
+    loc = _loc(err)
     parent, node = _walk(data, loc)
     field = loc[-1] if loc else ""
     if err["type"] == "missing":
@@ -337,11 +360,18 @@ def _one(err: dict, data: SpanDict, source: Source) -> Diagnostic:
         span = parent.key_spans.get(str(field), parent.span)
         expected = _expected_keys(loc[:-1])
         guess = _close_key(str(field), loc[:-1])
+        message = f"unknown key '{shorten(str(field))}'{_section(loc[:-1])}"
+        if guess and (loc[:-1], guess) in misspelt:
+            return error(
+                f"{message}: a misspelling of '{guess}', which is missing",
+                span,
+                f"rename the key to '{guess}'",
+            )
         if guess:
             expected = (
                 f"did you mean '{guess}'? ({expected})" if expected else f"did you mean '{guess}'?"
             )
-        return error(f"unknown key '{shorten(str(field))}'{_section(loc[:-1])}", span, expected)
+        return error(message, span, expected)
     span = getattr(node, "span", None) or getattr(parent, "span", None) or source.span(0)
     found = KINDS.get(type(node), "text")
     return error(f"'{field}' should be a mapping, not {found}", span)

@@ -78,6 +78,7 @@ class BlockDef(ABC):
                 padding=padding(row.kernel),
                 groups=row.groups,
                 span=row.span,
+                groups_span=row.groups_span,
             )
             if layout.preact:  # bnJ normalises convJ's input
                 layers += [ir.Norm(name=f"bn{j + 1}", channels=channels, span=row.span), conv]
