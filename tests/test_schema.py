@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 
 from resnetc.front import spec
 from resnetc.front.diagnostics import CompileError
+from resnetc.front.lintnames import LINTS
 from resnetc.front.schema import schema, text
 from resnetc.pipeline import analyze
 from tests.conftest import ROOT
@@ -66,8 +67,8 @@ BAD = {
     "stage mapping with an unknown key": RESNET18.replace(
         'conv2_x: "[[3x3,64],[3x3,64]] x 2"', 'conv2_x: {cell: "[[3x3,64]] x 2", pad: 1}'
     ),
-    "stride 3": RESNET18.replace(
-        'conv2_x: "[[3x3,64],[3x3,64]] x 2"', 'conv2_x: {cell: "[[3x3,64]] x 2", stride: 3}'
+    "stride over the limit": RESNET18.replace(
+        'conv2_x: "[[3x3,64],[3x3,64]] x 2"', 'conv2_x: {cell: "[[3x3,64]] x 2", stride: 17}'
     ),
     "stage name not an identifier": RESNET18.replace("conv2_x:", "2nd-stage:"),
     "no stages": RESNET18.split("stages:")[0] + "stages: {}\n",
@@ -134,10 +135,12 @@ def test_options_list_their_choices_and_defaults() -> None:
     assert options["downsample_at"]["default"] == "3x3"
     assert options["zero_init_residual"] == {**options["zero_init_residual"], "type": "boolean"}
     assert options["preact"]["default"] is False
+    assert options["allow"]["items"]["enum"] == list(LINTS)
     assert schema()["properties"]["options"]["default"] == {
         "downsample_at": "3x3",
         "shortcut": "B",
         "zero_init_residual": False,
+        "allow": [],
         "preact": False,
     }
 

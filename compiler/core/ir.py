@@ -334,6 +334,8 @@ class Options(BaseModel):
     zero_init_residual: bool = False
     preact: bool = False
     shortcut_span: Span | None = None
+    allow: tuple[str, ...] = ()
+    """The lints silenced for this spec (`options: allow: [...]`, names from front.lintnames)."""
 
 
 class Network(BaseModel):

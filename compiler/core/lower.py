@@ -73,6 +73,7 @@ def lower(spec: Spec) -> ir.Network:
         zero_init_residual=spec.options.zero_init_residual.value,
         preact=spec.options.preact.value,
         shortcut_span=spec.options.shortcut.span,
+        allow=tuple(name.value for name in spec.options.allow),
     )
     stem = _stem(spec, options.preact)
     channels = stem.conv.out_channels

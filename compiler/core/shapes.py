@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from ..front.diagnostics import CompileError, Diagnostic, error, errors_of, note, warning
 from ..front.source import Span
-from . import ir
+from . import ir, lints
 
 
 def out_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -62,7 +62,8 @@ def annotate(net: ir.Network) -> tuple[ir.Network, list[Diagnostic]]:
     head = _head(net.head, x)
     annotated = net.model_copy(update={"stem": stem, "stages": tuple(stages), "head": head})
     _check_expect(p, annotated, broken)
-    _design_rules(p, annotated)
+    if not errors_of(p.diagnostics):
+        p.diagnostics += lints.check(annotated)
     if errors_of(p.diagnostics):
         raise CompileError(p.diagnostics)
     return annotated, p.diagnostics
@@ -295,41 +296,3 @@ def _trace(net: ir.Network, key: str) -> str:
             if stage.name == key:
                 break
     return "height: " + " -> ".join(steps)
-
-
-def _design_rules(p: _Pass, net: ir.Network) -> None:
-    """Warn where the table breaks the paper's rules: filters double exactly when the map halves."""
-    for prev, stage in zip(net.stages, net.stages[1:], strict=False):
-        before = [r.filters for r in prev.rows]
-        after = [r.filters for r in stage.rows]
-        where = stage.stride_span or stage.cell_span
-        if stage.stride > 2:
-            p.warn(
-                f"{stage.name} enters with stride {stage.stride}; the paper only downsamples"
-                " by 2 at a stage entry",
-                where,
-            )
-        if len(before) != len(after):
-            continue
-        if stage.stride == 2 and after != [2 * f for f in before]:
-            p.warn(
-                f"{stage.name} halves the map ({prev.output.h}->{stage.output.h})"
-                " but its filters go"
-                f" {_list(before)} -> {_list(after)}, not {_list([2 * f for f in before])}",
-                stage.cell_span,
-                help="the paper doubles the filters when the feature map halves,"
-                " keeping the cost per layer",
-            )
-        elif stage.stride == 1 and after != before:
-            p.warn(
-                f"{stage.name} keeps the map size ({stage.output.h}x{stage.output.w})"
-                " but changes its"
-                f" filters {_list(before)} -> {_list(after)}",
-                stage.cell_span,
-                help="the paper keeps the same filters for the same output size"
-                " (and halves the map when they double)",
-            )
-
-
-def _list(filters: list[int]) -> str:
-    return "/".join(str(f) for f in filters)

@@ -20,6 +20,8 @@ class Diagnostic:
     span: Span | None
     help: str | None = None
     notes: tuple[Diagnostic, ...] = field(default=())
+    code: str | None = None
+    """The stable name of this kind of diagnostic (a lint's name, `stride-no-effect`)."""
 
     def render(self, source: Source | None) -> str:
         """Render as `file:line:col: severity: message`, then the source line and a caret."""
@@ -57,9 +59,11 @@ def error(message: str, span: Span | None, help: str | None = None) -> Diagnosti
     return Diagnostic("error", message, span, help)
 
 
-def warning(message: str, span: Span | None, help: str | None = None) -> Diagnostic:
+def warning(
+    message: str, span: Span | None, help: str | None = None, code: str | None = None
+) -> Diagnostic:
     """A warning diagnostic: the input is accepted, but probably not what was meant."""
-    return Diagnostic("warning", message, span, help)
+    return Diagnostic("warning", message, span, help, code=code)
 
 
 def note(message: str, span: Span | None) -> Diagnostic:

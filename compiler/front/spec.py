@@ -22,6 +22,7 @@ from pydantic import (
 from . import limits
 from .cells import Cell
 from .diagnostics import CompileError, Diagnostic, error
+from .lintnames import LINTS
 from .notation import BY, NUMBER
 from .source import Source, Span, shorten
 from .specvalues import (
@@ -37,6 +38,7 @@ from .specvalues import (
     Value,
     choice_parser,
     count_parser,
+    parse_allow,
     parse_cell_value,
     parse_flag,
     parse_input,
@@ -80,7 +82,15 @@ DownsampleT = Annotated[
 StrideT = Annotated[
     Value,
     BeforeValidator(parse_stride),
-    WithJsonSchema({"enum": [1, 2, "1", "2", "/2"]}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": limits.MAX_STRIDE},
+                {"type": "string", "pattern": rf"^\s*/?\s*{NUMBER}\s*$"},
+            ],
+            "examples": [1, 2, "/2"],
+        }
+    ),
 ]
 StemConvT = Annotated[
     StemConv,
@@ -115,6 +125,11 @@ ShortcutT = Annotated[
     WithJsonSchema({"enum": ["A", "B", "C"]}),
 ]
 FlagT = Annotated[Flag, BeforeValidator(parse_flag), WithJsonSchema({"type": "boolean"})]
+AllowT = Annotated[
+    tuple[Name, ...],
+    BeforeValidator(parse_allow),
+    WithJsonSchema({"type": "array", "items": {"enum": list(LINTS)}, "uniqueItems": True}),
+]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
@@ -227,6 +242,12 @@ class Options(BaseModel):
         description="The generated factory's default for zeroing each block's last BatchNorm"
         " weight (its last conv's, with `preact`), so that every residual branch starts as the"
         " identity.",
+    )
+    allow: AllowT = Field(
+        (),
+        description="Lints to silence for this spec, by name: "
+        + ", ".join(f"`{name}` ({what})" for name, what in LINTS.items())
+        + ".",
     )
     preact: FlagT = Field(
         Flag(False, None),  # type: ignore[arg-type]

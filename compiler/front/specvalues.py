@@ -8,6 +8,7 @@ error that carries the exact span and a help line, which spec.py turns into a di
 from __future__ import annotations
 
 import builtins
+import difflib
 import keyword
 import re
 import unicodedata
@@ -18,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from . import limits
 from .cells import Cell, parse_cell
 from .diagnostics import CompileError
+from .lintnames import LINTS
 from .notation import BY, KERNEL, NUMBER, STRIDE, digit_message, nonascii_digit
 from .source import Source, Span, describe, shorten
 from .yamlsrc import Node, Scalar, Sequence
@@ -398,3 +400,27 @@ def parse_flag(raw: Any) -> Flag:
     if text in _TRUE or text in _FALSE:
         return Flag(text in _TRUE, s.span)
     raise refuse(f"{shorten(s.text)!r} is not true or false", s.span)
+
+
+def parse_allow(raw: Any) -> tuple[Name, ...]:
+    """`allow: [stride-no-effect, name-depth]`: lints silenced for this spec (front.lintnames)."""
+    items = [raw] if isinstance(raw, Scalar) else raw
+    if not isinstance(items, SpanList) and not isinstance(items, list):
+        raise refuse(
+            "allow should be a list of lint names, like [stride-no-effect]",
+            getattr(raw, "span", None),
+        )
+    out = []
+    for item in items:
+        scalar = _scalar(item, "a lint name", "stride-no-effect")
+        name = scalar.text.strip()
+        if name not in LINTS:
+            close = difflib.get_close_matches(name, list(LINTS), n=1, cutoff=0.6)
+            guess = f"did you mean '{close[0]}'? " if close else ""
+            raise refuse(
+                f"{shorten(name)!r} is not a lint resnetc has",
+                scalar.span,
+                f"{guess}the lints: {', '.join(LINTS)}",
+            )
+        out.append(Name(name, scalar.span))
+    return tuple(out)

@@ -147,8 +147,8 @@ def _compile_all(source, columns, input_scalar, classes, label, sources, diagnos
         except CompileError as exc:
             diagnostics.extend(exc.diagnostics)
     diagnostics = _unique(diagnostics)
-    if errors_of(diagnostics):
-        raise TableError(diagnostics, sources)
+    if errors_of(diagnostics):  # the errors alone: nothing is written, so no warning matters
+        raise TableError(errors_of(diagnostics), sources)
     out = [
         Imported(net.name, col.title.text, net, _checked_yaml(net, col, label))
         for col, net in networks

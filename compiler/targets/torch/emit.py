@@ -279,13 +279,19 @@ def build_view(net: ir.Network, spec_label: str) -> ModuleView:
         raise ValueError("emission needs a shape-annotated network (run shapes.annotate first)")
     label = safe_label(spec_label)
     helpers = [name for name, _ in _helpers(net) if name[0].isupper()]
-    exports = sorted([*(k.class_name for k in net.block_kinds), net.class_name, net.name, *helpers])
+    names = [*(k.class_name for k in net.block_kinds), net.class_name, net.name, *helpers]
+    exports = sorted(names, key=_export_order)
     return ModuleView(
         header=HEADER.format(spec=label),
         docstring=_module_docstring(net),
         exports=exports,
         definitions=_definitions(net, label),
     )
+
+
+def _export_order(name: str) -> tuple[int, str]:
+    """`__all__` in the order ruff's RUF022 keeps it: CONSTANTS, then Classes, then the rest."""
+    return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
 
 
 @functools.lru_cache(maxsize=1)
