@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     for file, (path, s) in zip(files, targets, strict=True):
         verb = "wrote" if file in changed else "unchanged"
-        print(f"{verb} {printable(str(path))} ({s.title} column)")
+        print(f"{verb} {printable(str(path))} ({printable(s.title)} column)")
     return 0
 
 

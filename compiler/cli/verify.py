@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..front.source import printable
 from ._common import Refused, analyze_file, print_diagnostics, summary_line
 
 HELP = "build each network with torch (meta device) and check it against the compiler"
@@ -56,7 +57,7 @@ def report(analysis, path: str, source: str | None = None) -> bool:
         print_diagnostics(result.diagnostics, analysis.source)
         return False
     print(
-        f"{path}: verified {result.layers} layers, {result.outputs} block and stage outputs,"
-        f" {result.params:,} parameters, {result.macs:,} multiply-adds"
+        f"{printable(path)}: verified {result.layers} layers, {result.outputs} block and stage"
+        f" outputs, {result.params:,} parameters, {result.macs:,} multiply-adds"
     )
     return True
