@@ -43,3 +43,7 @@ MAX_NUMBER_DIGITS = 9
 
 MAX_NAME_CHARS = 64
 """Longest network or stage name."""
+
+MAX_EXPANDED_ROWS = 50_000
+"""Most rows `resnetc summary --expand` prints, one per layer (ResNet-1202 has 3,612). Without
+--expand a run of identical blocks is one row per layer, so the summary of any table is short."""
