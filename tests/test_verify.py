@@ -3,6 +3,8 @@
 Every spec verifies; a deliberately wrong shape in the IR, a wrong shape pass, a layer the model
 has and the IR does not (and the reverse) are each reported at the spec text that made the layer,
 naming the layer and both shapes; nothing is written by `compile --verify` when anything differs.
+A loop of identical blocks is built once and checked by its arithmetic, and a loop of the wrong
+length or of the wrong block is caught in every block it stands for.
 """
 
 from __future__ import annotations
