@@ -20,11 +20,17 @@ nothing, if the checkpoint is not a ResNet that resnetc can describe."""
 
 def _size(text: str) -> tuple[int, ...]:
     from ..checkpoint.decompiler import parse_input
+    from ..front import limits
 
     try:
-        return parse_input(text)
+        size = parse_input(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    if not all(1 <= v <= limits.MAX_INPUT_SIZE for v in size):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: each size may be from 1 to {limits.MAX_INPUT_SIZE:,} (MAX_INPUT_SIZE)"
+        )
+    return size
 
 
 def _name(text: str) -> str:
