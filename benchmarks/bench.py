@@ -158,76 +158,6 @@ def startup(rounds: int) -> list[str]:
     return lines
 
 
-def template_cache(rounds: int) -> list[str]:
-    """What a cache of compiled templates saves: cold compiles and explain pages with jinja2's
-    templates compiled on every run, against the same with them already compiled on disk."""
-    compileall.compile_dir(ROOT / "compiler", quiet=1)
-    cache = Path(tempfile.mkdtemp(prefix="resnetc-bench-cache-"))
-    env = {**_child_env(), "RESNETC_CACHE_DIR": str(cache)}
-    out = Path(tempfile.mkdtemp(prefix="resnetc-bench-"))
-    spec = ROOT / "spec" / "resnet50.yaml"
-    commands = {
-        "compile (cold)": ["compile", str(spec), "-o", str(out)],
-        "explain --html": ["explain", str(spec), "--html", "-o", str(out / "r50.html")],
-        "diagram": ["diagram", str(spec), "-o", str(out / "r50.svg")],
-    }
-
-    def forget(templates: bool) -> Callable[[], object]:
-        def go() -> None:
-            shutil.rmtree(cache / "compiled", ignore_errors=True)  # every compile is cold
-            for entry in cache.glob("*.cache") if templates else ():
-                entry.unlink()
-
-        return go
-
-    cpu: dict[str, list[float]] = {}
-
-    def timed(name: str, argv: list[str]) -> Callable[[], object]:
-        run = _run(argv, env)
-
-        def go() -> None:
-            before = _children_cpu()
-            run()
-            cpu.setdefault(name, []).append(_children_cpu() - before)
-
-        return go
-
-    cases: dict[str, Callable[[], object]] = {}
-    setup: dict[str, Callable[[], object]] = {}
-    for what, argv in commands.items():
-        full = [sys.executable, "-m", "resnetc", *argv]
-        for cached in (True, False):
-            name = f"{what}, templates {'cached' if cached else 'compiled'}"
-            cases[name], setup[name] = timed(name, full), forget(templates=not cached)
-    for name, case in cases.items():
-        setup[name]()
-        case()
-    cpu.clear()
-    times = interleaved(cases, rounds, setup)
-    width = max(len(n) for n in commands)
-    lines = [f"{'command':<{width}}  cached ms  compiled ms  saved ms  (CPU: cached  compiled)"]
-    for what in commands:
-        hit, miss = (f"{what}, templates {k}" for k in ("cached", "compiled"))
-        wall = median_ms(times[hit]), median_ms(times[miss])
-        used = median_ms(cpu[hit]), median_ms(cpu[miss])
-        lines.append(
-            f"{what:<{width}}  {wall[0]:9.1f}  {wall[1]:11.1f}  {wall[1] - wall[0]:8.1f}"
-            f"  ({used[0]:11.1f}  {used[1]:8.1f})"
-        )
-    lines.append(
-        f"({rounds} interleaved rounds; resnet50; wall and CPU (user + system) medians; the"
-        " compile cache emptied before each run)"
-    )
-    return lines
-
-
-def _children_cpu() -> float:
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 # ---------------------------------------------------------------- analysis and growth (in-process)
 
 
@@ -384,7 +314,6 @@ def model_speed(rounds: int) -> list[str]:
 
 SECTIONS = {
     "startup": startup,
-    "templates": template_cache,
     "analysis": analysis,
     "growth": growth,
     "model": model_speed,

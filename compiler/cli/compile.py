@@ -161,7 +161,7 @@ def _compile_one(path: str, out_dir: Path, analyse: bool):
     data = read_bytes(path)
     label = spec_label(path, out_dir)
     key = compilecache.key(data, path, label)
-    result = None if analyse else compilecache.load(key)
+    result = None if analyse else _checked(compilecache.load(key))
     analysis = None
     if result is None:
         from ..targets.torch.emit import render
@@ -173,6 +173,20 @@ def _compile_one(path: str, out_dir: Path, analyse: bool):
         compilecache.store(key, result)
     sys.stderr.write(result.warnings)
     return result, label, analysis
+
+
+def _checked(result):
+    """A cached result whose module passes the check every emitted module passes, else None
+    (compiled afresh): an entry edited on disk cannot put code into the output."""
+    from ..targets.torch.modcheck import InternalError, check_module
+
+    if result is None:
+        return None
+    try:
+        check_module(result.text)
+    except InternalError:
+        return None
+    return result
 
 
 def _clash(path: str, other_path: str) -> str:
