@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ..front.diagnostics import Diagnostic, note
 from ..front.source import printable
 from ._common import Refused, analyze_bytes, read_bytes, summary_line
+from .writing import output_name, write
 
 if TYPE_CHECKING:
     from ..pipeline import Analysis
@@ -26,7 +27,9 @@ compiler (as `resnetc verify` does); if any differs, nothing is written."""
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `resnetc compile`."""
     parser.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (YAML)")
-    parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="DIR", type=output_name, help="output directory"
+    )
     parser.add_argument(
         "--check",
         action="store_true",
@@ -70,29 +73,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _write(targets: list, force: bool) -> int:
     """Write the targets, all or nothing, unless one of them may not be replaced."""
-    from ..files import output
-
-    blocked = [(t, why) for t in targets if (why := output.obstacle(t.path, force))]
-    for t, why in blocked:
-        fix = "move it away or choose another -o directory"
-        if output.obstacle(t.path, force=True) is None:
-            fix += ", or pass --force to replace it"
-        print(
-            f"{printable(str(t.path))}: error: this file {why}; refusing to replace it"
-            f" with the output of {printable(t.spec)}\n  = help: {fix}",
-            file=sys.stderr,
-        )
-    if blocked:
-        print("resnetc: nothing written", file=sys.stderr)
-        return 1
-    try:
-        changed = output.write_all(targets)
-    except output.OutputError as exc:
-        print(f"resnetc: error: {printable(str(exc))}", file=sys.stderr)
-        done = ", ".join(printable(str(p)) for p in exc.replaced)
-        print(
-            f"resnetc: only {done} written" if done else "resnetc: nothing written", file=sys.stderr
-        )
+    changed = write(targets, force)
+    if changed is None:
         return 1
     for t in targets:
         print(f"{'wrote' if t in changed else 'unchanged'} {printable(str(t.path))}")
@@ -208,8 +190,9 @@ def _clash(path: str, other_path: str) -> str:
 
 
 def _check(targets: list) -> int:
-    """Print the diff of every stale target; 1 if there is any."""
-    from ..files.output import diff
+    """Print the diff of every stale target, and name what interrupted runs left; 1 if there is
+    any."""
+    from ..files.output import diff, leftovers
 
     stale = 0
     for t in targets:
@@ -217,12 +200,20 @@ def _check(targets: list) -> int:
         if text:
             stale += 1
             sys.stdout.write(text)
+    left = leftovers(targets)
+    for path in left:
+        print(
+            f"{printable(str(path))}: error: left over by an interrupted resnetc run; the next"
+            " compile into this directory removes it",
+            file=sys.stderr,
+        )
     if stale:
         print(
             f"resnetc: {stale} of {_files(len(targets))} differ from what the specs compile to; "
             "run without --check to regenerate",
             file=sys.stderr,
         )
+    if stale or left:
         return 1
     print(f"resnetc: {_files(len(targets))} up to date", file=sys.stderr)
     return 0

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ._common import Refused, analyze_file
-from .explain import add_output_argument, write_text
+from .writing import add_output, to_output
 
 HELP = "draw a spec's feature maps and shortcuts as an SVG diagram"
 DESCRIPTION = """\
@@ -19,7 +19,7 @@ standalone (for slides and READMEs) and readable on light and dark backgrounds."
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `resnetc diagram`."""
     parser.add_argument("spec", metavar="SPEC", help="spec file (YAML)")
-    add_output_argument(parser, "the SVG")
+    add_output(parser, "the SVG")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,4 +31,4 @@ def run(args: argparse.Namespace) -> int:
     except Refused as exc:
         print(exc.text, file=sys.stderr)
         return 1
-    return write_text(svg(analysis.network), args.output)
+    return to_output(svg(analysis.network), args, "svg", "diagram", args.spec)
