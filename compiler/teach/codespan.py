@@ -1,22 +1,33 @@
-"""Markdown code spans that text from an input cannot break out of.
+"""Text from an input (a spec's path) shown in markdown so that it cannot become markup.
 
-A spec's path or a layer's name is shown in markdown as code (`` `spec/x.yaml` ``). Written between
-single backticks, a name holding a backtick would end the span early and what follows (`<img
-src=x onerror=...>`) would render as live HTML. CommonMark ends a code span only at a run of
-backticks as long as the one that opened it, so the span is opened with one backtick more than the
-longest run inside, and padded with a space where the text begins or ends with a backtick.
+A path such as `spec/resnet50.yaml` is shown as code, between backticks. A name holding a backtick
+would end a code span early and what follows (`<img src=x onerror=...>`) would render as live
+HTML; and a paragraph is folded at spaces, so a longer fence is no cure: folded onto a line of its
+own, three backticks open a code block, and `#`, `>` or `-` at the start of a line begin a heading,
+a quote or a list. So only a name made of letters, digits and `._/+-` (no space, no backtick) is
+shown as code; any other is shown as text with every ASCII punctuation mark that can be markup
+backslash-escaped and
+`<`, `>` and `&` written as entities, which no renderer turns back into markup wherever the
+paragraph is folded.
 """
 
 from __future__ import annotations
 
 import re
+import string
+
+_PLAIN = re.compile(r"[A-Za-z0-9._/+-]+")
+_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+_INERT = set("/,:;@%?")
+"""Punctuation that is never markup, left as it is so that a path still reads as one."""
 
 
-def code_span(text: str) -> str:
-    """`text` as a markdown code span that ends where the text ends, whatever it holds."""
-    text = " ".join(text.splitlines())  # a span is one line; a break would end the paragraph
-    runs = [len(run) for run in re.findall(r"`+", text)]
-    fence = "`" * (max(runs, default=0) + 1)
-    if text.startswith("`") or text.endswith("`") or (text.startswith(" ") and text.endswith(" ")):
-        text = f" {text} "
-    return f"{fence}{text}{fence}"
+def literal(text: str) -> str:
+    """`text` for markdown: as code if that is safe, else as escaped text; never markup."""
+    text = " ".join(text.splitlines())
+    if _PLAIN.fullmatch(text):
+        return f"`{text}`"
+    return "".join(
+        _ENTITIES.get(ch) or (f"\\{ch}" if ch in string.punctuation and ch not in _INERT else ch)
+        for ch in text
+    )

@@ -26,7 +26,7 @@ from ..front import limits
 from ..front.columns import render_table
 from ..front.diagnostics import fail
 from ..front.source import printable
-from .codespan import code_span
+from .codespan import literal
 
 FORMATS = ("table", "markdown", "json")
 """The formats `resnetc summary --format` accepts; the first is the default."""
@@ -281,7 +281,7 @@ def markdown(summary: Summary, label: str) -> str:
     out = [
         f"## {net.name} ({net.class_name})",
         "",
-        f"From {code_span(printable(label))}: input {net.input}, {net.classes} classes;"
+        f"From {literal(printable(label))}: input {net.input}, {net.classes} classes;"
         f" {_options_text(net.options)}.",
         f"{summary.params:,} parameters; {summary.macs:,} multiply-adds (MACs, the paper's"
         f' "FLOPs"), {2 * summary.macs:,} FLOPs at 2 per MAC.',
