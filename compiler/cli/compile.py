@@ -18,10 +18,13 @@ if TYPE_CHECKING:
 HELP = "compile specs into PyTorch modules (DIR/<name>.py)"
 DESCRIPTION = """\
 Compile each SPEC into DIR/<name>.py. If any spec is refused, nothing is written. A file
-that resnetc did not generate is never overwritten unless --force is given. With --check,
-nothing is written: the command exits 1 and prints a unified diff if DIR is not what the
-specs compile to. With --verify, every module is first built with torch and checked against the
-compiler (as `resnetc verify` does); if any differs, nothing is written."""
+that resnetc did not generate (whose first line is not its header) is never replaced unless
+--force is given; a replaced file keeps its mode. Files are staged in a hidden directory of the
+run's own in DIR and renamed into place, checked again at that moment; what a killed run left
+there is removed by the next. With --check, nothing is written: the command exits 1 and prints a
+unified diff if DIR is not what the specs compile to, or names what a killed run left in it.
+With --verify, every module is first built with torch and checked against the compiler (as
+`resnetc verify` does); if any differs, nothing is written."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -16,7 +16,9 @@ on an input of the spec's size, recording every layer's output. Each conv, bn, p
 compiler knows must be in the model under its state_dict name, with the operation, parameters,
 output shape and multiply-adds the compiler computed, and every block and stage must give the
 shape the shape pass says; the model may have no layer the compiler does not know. Any
-difference is an error at the spec text that produced the layer. Needs torch. Exits 0 if every
+difference is an error at the spec text that produced the layer. A loop of N identical blocks
+in the module is built and run once and counted N times (the block must give the shape it is
+given), so a stage of a million blocks costs what one block costs. Needs torch. Exits 0 if every
 spec verified, 1 if any was refused or differs, 2 if torch cannot be imported."""
 
 
