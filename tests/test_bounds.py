@@ -11,6 +11,7 @@ mapping (below).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -28,22 +29,35 @@ TORCH = (10.0, 1024)
 """(CPU seconds, MiB) for verify and decompile."""
 
 
+_LAUNCHER = (
+    "import json, os, subprocess, sys\n"
+    "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=sys.stderr)\n"
+    "_, status, usage = os.wait4(p.pid, 0)\n"
+    "print(json.dumps([usage.ru_utime + usage.ru_stime, usage.ru_maxrss,"
+    " os.waitstatus_to_exitcode(status)]))\n"
+)
+"""Runs the command and reports its rusage. A child's peak RSS starts from its parent's at fork
+(Linux copies the high-water mark), so the command is started from this small process, not from
+pytest, which holds torch and hundreds of megabytes."""
+
+
 def measured(argv: list[str], cwd: Path) -> tuple[float, float, int, str]:
     """(CPU seconds, peak MiB, exit code, stderr) of `python -m resnetc ARGV`."""
     env = {**os.environ, "RESNETC_CACHE_DIR": ""}
+    command = [sys.executable, "-m", "resnetc", *argv]
     with open(cwd / "stderr.txt", "wb") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "resnetc", *argv],
+        done = subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, *command],
             cwd=cwd,
             env=env,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=err,
+            timeout=300,
+            check=True,
         )
-        _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    cpu = usage.ru_utime + usage.ru_stime
-    peak = usage.ru_maxrss / 1024 if sys.platform != "darwin" else usage.ru_maxrss / 2**20
-    return cpu, peak, proc.returncode, (cwd / "stderr.txt").read_text(errors="replace")
+    cpu, maxrss, code = json.loads(done.stdout)
+    peak = maxrss / 1024 if sys.platform != "darwin" else maxrss / 2**20
+    return cpu, peak, code, (cwd / "stderr.txt").read_text(errors="replace")
 
 
 def within(bound: tuple[float, int], argv: list[str], cwd: Path, code: int = 0) -> None:
