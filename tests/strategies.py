@@ -217,6 +217,24 @@ def yaml_texts() -> st.SearchStrategy[bytes]:
     )
 
 
+TABLE_SEEDS = [
+    p.read_bytes() for p in sorted((ROOT / "tests" / "tables").rglob("*")) if p.is_file()
+]
+"""Every pasted table of the import-table tests (good and bad), to mutate."""
+
+MACRO_PIECES = ["\\newcommand{\\a}[1]{#1#1#1#1}", "\\a{\\a{\\a{x}}}", "#1", "{", "}", "&", "\\\\"]
+
+
+def tables() -> st.SearchStrategy[bytes]:
+    """Random pasted tables: a repository table with edits (macro pieces among them), or LaTeX
+    and tab-separated token soup."""
+    soup = st.lists(
+        st.sampled_from([*MACRO_PIECES, "\t", "\n", "|", " x 3", "3x3, 64", *CELL_TOKENS[:20]]),
+        max_size=80,
+    ).map(lambda parts: "".join(parts).encode("utf-8", "surrogatepass"))
+    return st.one_of(mutated(TABLE_SEEDS), soup)
+
+
 # ---------------------------------------------------------------- valid specs and their printer
 
 

@@ -223,6 +223,73 @@ def test_cli_never_prints_a_traceback(long: bool) -> None:
     run(prop, st.one_of(s.mutated(), s.yaml_texts()), 15, long)
 
 
+# ---------------------------------------------------------------- every command, every input
+
+
+COMMANDS = [
+    ["check", "INPUT"],
+    ["compile", "INPUT", "-o", "OUT/gen"],
+    ["summary", "INPUT"],
+    ["summary", "INPUT", "--format", "json", "--expand"],
+    ["explain", "INPUT"],
+    ["explain", "INPUT", "--html", "-o", "OUT/page.html"],
+    ["diagram", "INPUT", "-o", "OUT/d.svg"],
+    ["import-table", "INPUT", "-o", "OUT/specs"],
+    ["decompile", "INPUT", "-o", "OUT/d.yaml"],
+]
+"""Every command that reads an input file (verify is in the long run only: it imports torch)."""
+
+MEMORY_CEILING = 256 * 2**20
+"""Most memory Python may allocate for one input given to all the commands (tracemalloc)."""
+
+
+def every_command(data: bytes, commands: list[list[str]]) -> None:
+    """Give `data` to each command; each ends in a result, a diagnostic or a usage error, with no
+    traceback, no unescaped control character on stderr, within the time and memory bounds."""
+    import time
+    import tracemalloc
+
+    with tempfile.TemporaryDirectory() as tmp:
+        given = Path(tmp) / "input"
+        given.write_bytes(data)
+        tracemalloc.start()
+        try:
+            for command in commands:
+                argv = [str(given) if a == "INPUT" else a.replace("OUT", tmp) for a in command]
+                out, err = io.StringIO(), io.StringIO()
+                start = time.process_time()
+                with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+                    code = main(argv)
+                seconds = time.process_time() - start
+                said = err.getvalue()
+                assert code in (0, 1, 2), (command, said)
+                assert "Traceback" not in said and "internal error" not in said, (command, said)
+                bad = [ch for ch in said if ch != "\n" and _unprintable(ch)]
+                assert not bad, (command, said)
+                bound = 10.0 if command[0] in ("verify", "decompile") else 2.0  # torch: ~1.7 s
+                assert seconds < bound, (command, seconds)
+                assert tracemalloc.get_traced_memory()[1] < MEMORY_CEILING, command
+        finally:
+            tracemalloc.stop()
+
+
+INPUTS = st.one_of(st.binary(max_size=400), s.mutated(), s.yaml_texts(), s.tables())
+"""Random bytes, random YAML (mutated specs, token soup) and random tables."""
+
+
+@pytest.mark.parametrize("long", SPEEDS, ids=IDS)
+def test_every_command_ends_cleanly_on_any_input(long: bool) -> None:
+    commands = [*COMMANDS, ["verify", "INPUT"]] if long else COMMANDS
+    config = settings(
+        max_examples=max(1, LONG_EXAMPLES // 5) if long else 8,
+        deadline=None,  # each command's CPU time is bounded inside instead
+        derandomize=not long,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    given(INPUTS)(config(lambda data: every_command(data, commands)))()
+
+
 # ---------------------------------------------------------------- which run runs
 
 

@@ -261,6 +261,88 @@ def test_name_chars() -> None:
     accepted(spec(name="n" * limits.MAX_NAME_CHARS))
 
 
+def test_expanded_rows(capsys) -> None:
+    """summary --expand is refused up front above the limit, at the largest stage's repeats;
+    without --expand the same spec is a short summary."""
+    cells = ["[[3x3,16],[3x3,16]] x 20000", "[[3x3,32],[3x3,32]] x 5"]
+    text = spec(cells, input="32x32x3", conv1="3x3, 16")
+    net = analyze(text, "big.yaml").network
+    from resnetc.teach.layer_summary import check_expandable, expanded_rows, summarize
+
+    assert expanded_rows(net) > limits.MAX_EXPANDED_ROWS
+    with pytest.raises(CompileError) as info:
+        check_expandable(net)
+    first = info.value.render().splitlines()[0]
+    assert first == (
+        f"big.yaml:7:28: error: --expand would print {expanded_rows(net):,} layer rows, more than"
+        f" the limit of {limits.MAX_EXPANDED_ROWS:,} (MAX_EXPANDED_ROWS); the largest stage, s0,"
+        " has 20,000 blocks"
+    )
+    assert len(list(summarize(net).rows)) < 30
+    r110 = analyze((ROOT / "spec" / "resnet110.yaml").read_bytes(), "r110.yaml").network
+    assert len(list(summarize(r110, expand=True).rows)) == expanded_rows(r110)
+
+
+class _Tensor:
+    """Enough of a tensor for reading a state_dict: a shape and a dtype."""
+
+    def __init__(self, *shape: int) -> None:
+        self.shape, self.dtype = shape, "float32"
+
+
+def _refusal_of_checkpoint(checkpoint) -> str:
+    from resnetc import decompile
+
+    with pytest.raises(CompileError) as info:
+        decompile(checkpoint)
+    return info.value.render().splitlines()[0]
+
+
+def test_checkpoint_tensors(tmp_path: Path, monkeypatch) -> None:
+    """A state_dict of more entries than the limit is refused before it is read; so is an
+    archive that declares more records than such a state_dict can have."""
+    many = {f"k{i}.weight": _Tensor(1) for i in range(limits.MAX_CHECKPOINT_TENSORS + 1)}
+    first, seconds = timed(_refusal_of_checkpoint, many)
+    assert first == (
+        "<state_dict>: error: refusing to read this checkpoint: the state_dict has 50,001"
+        " entries, more than the limit of 50,000 (MAX_CHECKPOINT_TENSORS)"
+    )
+    assert seconds < SECOND
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "r.pt"
+    torch.save({f"layer1.{i}.conv1.weight": torch.zeros(1) for i in range(80)}, path)
+    monkeypatch.setattr(limits, "MAX_CHECKPOINT_TENSORS", 10)
+    assert "the archive holds 86 records, more than a checkpoint of at most 10 tensors" in (
+        _refusal_of_checkpoint(path)
+    )
+
+
+def test_checkpoint_index_bytes(tmp_path: Path) -> None:
+    """A safetensors header over the limit is refused from its first 8 bytes."""
+    path = tmp_path / "big.safetensors"
+    size = limits.MAX_CHECKPOINT_INDEX_BYTES + 1
+    path.write_bytes(size.to_bytes(8, "little") + b'{"x": 1}')
+    first, seconds = timed(_refusal_of_checkpoint, path)
+    assert first == (
+        f"{path}: error: refusing to read this checkpoint: its header, which names the tensors,"
+        f" is {size:,} bytes, more than the limit of 8,388,608 (MAX_CHECKPOINT_INDEX_BYTES)"
+    )
+    assert seconds < SECOND
+
+
+def test_legacy_checkpoint_bytes(tmp_path: Path) -> None:
+    """A checkpoint in the legacy format (a bare pickle, read whole) over the limit is refused
+    from its size (a sparse file here: no disk is used)."""
+    path = tmp_path / "legacy.pt"
+    with path.open("wb") as f:
+        f.write(b"\x80\x02")
+        f.truncate(limits.MAX_LEGACY_CHECKPOINT_BYTES + 1)
+    first, seconds = timed(_refusal_of_checkpoint, path)
+    assert first.startswith(f"{path}: error: refusing to read this checkpoint: this checkpoint in")
+    assert first.endswith("more than the limit of 536,870,912 (MAX_LEGACY_CHECKPOINT_BYTES)")
+    assert seconds < SECOND
+
+
 LIMIT_TESTS = {
     "MAX_SPEC_BYTES": test_spec_bytes,
     "MAX_YAML_DEPTH": test_yaml_depth,
@@ -275,6 +357,10 @@ LIMIT_TESTS = {
     "MAX_INPUT_SIZE": test_input_size,
     "MAX_NUMBER_DIGITS": test_number_digits,
     "MAX_NAME_CHARS": test_name_chars,
+    "MAX_EXPANDED_ROWS": test_expanded_rows,
+    "MAX_CHECKPOINT_TENSORS": test_checkpoint_tensors,
+    "MAX_CHECKPOINT_INDEX_BYTES": test_checkpoint_index_bytes,
+    "MAX_LEGACY_CHECKPOINT_BYTES": test_legacy_checkpoint_bytes,
 }
 
 

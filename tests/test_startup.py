@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from resnetc.files import templatecache
+from resnetc.files import cachedir
 from resnetc.files.output import spec_label
 from resnetc.pipeline import compile_spec
 from resnetc.targets.torch import emit
@@ -74,7 +74,7 @@ def test_check_does_not_load_templates(tmp_path: Path) -> None:
     assert "resnetc.files.templatecache" not in names
 
 
-# ---------------------------------------------------------------- the template cache
+# ---------------------------------------------------------------- no template cache
 
 
 def _render(monkeypatch: pytest.MonkeyPatch, cache: str | None) -> str:
@@ -89,45 +89,30 @@ def _render(monkeypatch: pytest.MonkeyPatch, cache: str | None) -> str:
         emit._environment.cache_clear()
 
 
-def test_template_cache_changes_no_byte(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_templates_are_compiled_in_memory_and_no_file_is_loaded(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """No compiled template is kept on disk: a planted `*.cache` file (jinja2's bytecode cache
+    unmarshalled these) is never read, and rendering writes nothing to the cache directory."""
     cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    planted = cache / "planted.cache"
+    planted.write_bytes(b"j2\x00 whatever marshal would run")
     plain = _render(monkeypatch, "")
-    assert not cache.exists()
-    cold = _render(monkeypatch, str(cache))
-    entries = sorted(cache.iterdir())
-    assert len(entries) >= 2  # module.py.j2 and the templates it includes
-    warm = _render(monkeypatch, str(cache))
-    for entry in entries:  # a corrupt entry is a miss, then rewritten
-        entry.write_bytes(b"j2 not a cache entry")
-    corrupt = _render(monkeypatch, str(cache))
-    assert plain == cold == warm == corrupt
-    assert all(e.read_bytes() != b"j2 not a cache entry" for e in entries)
+    assert _render(monkeypatch, str(cache)) == plain
+    assert sorted(p.name for p in cache.iterdir()) == ["planted.cache"]
+    assert emit._environment().bytecode_cache is None
+    from resnetc.teach.templating import _environment as teaching
 
-
-def test_unwritable_cache_is_ignored(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a directory")
-    plain = _render(monkeypatch, "")
-    assert _render(monkeypatch, str(blocker / "cache")) == plain
+    assert teaching().bytecode_cache is None
 
 
 def test_cache_dir_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RESNETC_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", "/x/cache")
-    assert templatecache.cache_dir() == Path("/x/cache/resnetc")
+    assert cachedir.cache_dir() == Path("/x/cache/resnetc")
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", "/home/u")
-    assert templatecache.cache_dir() == Path("/home/u/.cache/resnetc")
+    assert cachedir.cache_dir() == Path("/home/u/.cache/resnetc")
     monkeypatch.setenv("RESNETC_CACHE_DIR", "")
-    assert templatecache.cache_dir() is None
-
-
-def test_cache_key_covers_the_environment_settings() -> None:
-    import jinja2
-
-    a = jinja2.Environment(trim_blocks=True)
-    b = jinja2.Environment(trim_blocks=False)
-    assert templatecache.settings_digest(a) != templatecache.settings_digest(b)
-    assert templatecache.settings_digest(a) == templatecache.settings_digest(
-        jinja2.Environment(trim_blocks=True)
-    )
+    assert cachedir.cache_dir() is None

@@ -184,14 +184,34 @@ def test_table_fits_an_80_column_terminal(path: Path) -> None:
         at = next(i for i, line in enumerate(lines) if line.startswith(part.name + " "))
         assert set(lines[at - 1]) == {"-"}
         assert f"{part.params:,}" in lines[at] and f"{part.macs:,}" in lines[at]
-    assert lines[-4].startswith("total") and set(lines[-5]) == {"="}
+    total = next(i for i, line in enumerate(lines) if line.startswith("total "))
+    assert set(lines[total - 1]) == {"="} and lines[total + 2].startswith("MACs: ")
 
 
-def test_resnet152_table_is_quick_and_has_every_layer() -> None:
+def test_resnet152_table_shows_each_run_once_and_expands_to_every_layer() -> None:
     net = _net(SPEC_DIR / "resnet152.yaml")
     text = render(summarize(net), "spec/resnet152.yaml", "table")
     rows = [line for line in text.splitlines() if line.startswith("layer")]
+    # the header, then per stage the entry block (bottleneck + projection: 8) and one run (6)
+    assert len(rows) == 1 + 4 * (8 + 6)
+    assert [r.split()[0] for r in rows if r.endswith(" x35")] == [
+        f"layer3.[1-35].{name}" for name in ("conv1", "bn1", "conv2", "bn2", "conv3", "bn3")
+    ]
+    expanded = render(summarize(net, expand=True), "spec/resnet152.yaml", "table")
+    rows = [line for line in expanded.splitlines() if line.startswith("layer")]
     assert len(rows) == 1 + 308  # the header, then every block layer
+    assert "xN" not in expanded and not any(r.endswith(" x35") for r in rows)
+
+
+def test_runs_expand_to_the_layers_in_execution_order() -> None:
+    net = _net(SPEC_DIR / "resnet50.yaml")
+    summary = summarize(net)
+    runs = [row for row in summary.rows if row.count > 1]
+    assert [r.label for r in runs[:2]] == ["layer1.[1-2].conv1", "layer1.[1-2].bn1"]
+    expanded = summarize(net, expand=True)
+    assert all(row.count == 1 for row in expanded.rows)
+    assert [x.name for x in expanded.layers] == [x.name for x in summary.layers]
+    assert [row.layer for row in expanded.rows] == list(costs.layers(net))
 
 
 def test_json_has_the_documented_shape() -> None:
@@ -219,6 +239,7 @@ def test_json_has_the_documented_shape() -> None:
     }
     assert data["layers"][0] == {
         "name": "conv1",
+        "count": 1,
         "op": "conv 7x7/2",
         "kind": "conv",
         "stage": "stem",
@@ -227,6 +248,23 @@ def test_json_has_the_documented_shape() -> None:
         "macs": 118_013_952,
     }
     assert data["layers"][-1]["output"] == [1000] and data["stages"][-1]["output"] == [1000]
+    run = next(x for x in data["layers"] if x["count"] > 1)
+    assert run == {
+        "name": "layer1.1.conv1",
+        "count": 2,
+        "op": "conv 1x1",
+        "kind": "conv",
+        "stage": "conv2_x",
+        "output": [64, 56, 56],
+        "params": 16_384,
+        "macs": 51_380_224,
+        "blocks": [1, 2],
+        "names": "layer1.[1-2].conv1",
+    }
+    for part in data["stages"]:  # each entry's numbers are each layer's: times its count
+        rows = [x for x in data["layers"] if x["stage"] == part["name"]]
+        assert sum(x["params"] * x["count"] for x in rows) == part["params"]
+        assert sum(x["macs"] * x["count"] for x in rows) == part["macs"]
     ops = {x["op"] for x in data["layers"]}
     assert {"conv 1x1", "conv 3x3/2", "conv 1x1/2", "bn", "maxpool 3x3/2", "avgpool", "fc"} <= ops
 

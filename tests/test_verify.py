@@ -3,6 +3,8 @@
 Every spec verifies; a deliberately wrong shape in the IR, a wrong shape pass, a layer the model
 has and the IR does not (and the reverse) are each reported at the spec text that made the layer,
 naming the layer and both shapes; nothing is written by `compile --verify` when anything differs.
+A loop of identical blocks is built once and checked by its arithmetic, and a loop of the wrong
+length or of the wrong block is caught in every block it stands for.
 """
 
 from __future__ import annotations
@@ -181,6 +183,82 @@ def test_a_module_that_fails_to_run_is_a_diagnostic_not_a_traceback() -> None:
         "verify: the generated module fails to build or run: RuntimeError: boom"
     )
     assert only.span == analysis.network.span
+
+
+def test_a_loop_of_the_wrong_length_is_caught_block_by_block() -> None:
+    """verify builds a loop's block once, but counts the loop: one block short is every layer of
+    the missing block, named, and its output; one block over is the extra block's layers."""
+    analysis = _analysis(R50)
+    source = render(analysis.network, R50)
+    loop = "*(Bottleneck(1024, 256) for _ in range(5)),"
+    assert loop in source
+    short = verify(analysis.network, source.replace(loop, loop.replace("(5)", "(4)")))
+    messages = [d.message for d in short.diagnostics]
+    assert messages[:2] == [
+        "verify: the IR has a layer layer3.5.conv1 (conv 1x1); the model has no such module",
+        "verify: the IR has a layer layer3.5.bn1 (bn); the model has no such module",
+    ]
+    assert "verify: the model has no layer3.5 that runs" in messages
+    block = analysis.network.stages[2].blocks[1]
+    assert short.diagnostics[0].span == block.layers[0].span
+    over = verify(analysis.network, source.replace(loop, loop.replace("(5)", "(6)")))
+    messages = [d.message for d in over.diagnostics]
+    assert messages[0] == (
+        "verify: the model has a layer layer3.6.conv1 (conv 1x1) that the IR does not know"
+    )
+    params, macs = _built_in_full(
+        analysis.network, source.replace(loop, loop.replace("(5)", "(6)"))
+    )
+    assert messages[-2:] == [
+        f"verify: the model has {params:,} parameters, costs say 25,557,032",
+        f"verify: the model costs {macs:,} multiply-adds, costs say 4,089,184,256",
+    ]
+    assert params == 25_557_032 + 1_117_184  # one more Bottleneck(1024, 256)
+
+
+def _built_in_full(net: ir.Network, source: str) -> tuple[int, int]:
+    """The parameters and multiply-adds of the model `source` builds, every block built."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from resnetc.targets.torch.verify import load_module
+
+    with torch.device("meta"):
+        model = getattr(load_module(net.name, source), net.name)().eval()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.empty(1, *net.input, device="meta"))
+    return sum(p.numel() for p in model.parameters()), counter.get_total_flops() // 2
+
+
+def test_a_loop_of_the_wrong_block_is_caught_in_every_block_it_stands_for() -> None:
+    analysis = _analysis(R50)
+    source = render(analysis.network, R50)
+    loop = "*(Bottleneck(1024, 256) for _ in range(5)),"
+    projecting = "*(Bottleneck(1024, 256, downsample=projection(1024, 1024)) for _ in range(5)),"
+    wrong = source.replace(loop, projecting)
+    messages = [d.message for d in verify(analysis.network, wrong).diagnostics]
+    unknown = "verify: the model has a layer layer3.{}.downsample.{} ({}) that the IR does not know"
+    assert messages[:10] == [
+        unknown.format(i, j, op) for i in range(1, 6) for j, op in ((0, "conv 1x1"), (1, "bn"))
+    ]
+    params, macs = _built_in_full(analysis.network, wrong)
+    assert messages[10:] == [
+        f"verify: the model has {params:,} parameters, costs say 25,557,032",
+        f"verify: the model costs {macs:,} multiply-adds, costs say 4,089,184,256",
+    ]
+
+
+def test_a_million_block_stage_verifies_with_one_block_built() -> None:
+    text = (
+        "name: million\ninput: 32x32x3\nclasses: 10\nstem:\n  conv1: 3x3, 16\nstages:\n"
+        '  s1: "[[3x3,16],[3x3,16]] x 1000000"\n'
+    )
+    net = analyze(text, "million.yaml").network
+    start = time.perf_counter()
+    result = verify(net)
+    assert result.ok, [d.message for d in result.diagnostics]
+    assert (result.params, result.macs) == costs.totals(net)
+    assert result.layers == 2 + 4 * 1_000_000 + 2 and result.outputs == 1_000_001
+    assert time.perf_counter() - start < 5.0
 
 
 def test_the_command_verifies_every_file_and_reports_each(capsys, monkeypatch) -> None:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..files.inputs import NotAFile, open_regular
 from ..front.diagnostics import CompileError, fail
 from ..front.source import Source, printable
+from . import bounds
 
 WRAPPERS = ("state_dict", "model_state_dict", "model", "module", "net", "network", "weights")
 """Keys under which training scripts commonly save a model's state_dict, in order of preference."""
@@ -66,9 +67,12 @@ def read_path(path: str, name: str | None = None) -> Checkpoint:
     if not head:
         raise refusal(label, "the file is empty (0 bytes): there is no checkpoint in it")
     if _is_safetensors(head):
+        _bounded(label, bounds.check_safetensors, head)
         return _read_safetensors(path, label)
     if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
-        obj = _torch_load(path, label, mmap=head.startswith(b"PK"))
+        zipped = head.startswith(b"PK")
+        _bounded(label, bounds.check_zip if zipped else bounds.check_legacy, path)
+        obj = _torch_load(path, label, mmap=zipped)
         return from_object(obj, label, ())
     raise refusal(
         label,
@@ -77,13 +81,24 @@ def read_path(path: str, name: str | None = None) -> Checkpoint:
     )
 
 
-def _head(path: str, label: str) -> bytes:
+def _bounded(label: str, check, *args) -> None:
+    """Run one of `bounds`' checks; over a limit is a refusal naming it."""
     try:
-        info = os.stat(path)
-        if stat.S_ISDIR(info.st_mode):
-            raise refusal(label, "cannot read this file: it is a directory")
-        with open(path, "rb") as f:
+        check(*args)
+    except bounds.TooLarge as exc:
+        raise refusal(label, f"refusing to read this checkpoint: {exc}", _HELP_LIMIT) from None
+    except OSError as exc:
+        raise refusal(label, f"cannot read this file: {exc.strerror or exc}") from None
+
+
+def _head(path: str, label: str) -> bytes:
+    """The file's first bytes; only a regular file is read (a FIFO or a device never is)."""
+    try:
+        fd = open_regular(path)
+        with os.fdopen(fd, "rb") as f:
             return f.read(16)
+    except NotAFile as exc:
+        raise refusal(label, f"cannot read this file: {exc}") from None
     except OSError as exc:
         raise refusal(label, f"cannot read this file: {exc.strerror or exc}") from None
 
@@ -180,7 +195,11 @@ def _read_safetensors(path: str, label: str) -> Checkpoint:
 
     try:
         with safe_open(path, framework=framework) as f:
-            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}  # noqa: SIM118
+            keys = list(f.keys())
+            _bounded(label, bounds.check_entries, len(keys))
+            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in keys}
+    except CompileError:
+        raise
     except Exception as exc:  # safetensors reports a damaged header as SafetensorError
         raise _corrupt(label, exc) from None
     if not shapes:
@@ -194,6 +213,7 @@ def _read_safetensors(path: str, label: str) -> Checkpoint:
 def from_object(obj: object, label: str, origin: tuple[str, ...]) -> Checkpoint:
     """The state_dict inside whatever a checkpoint file held."""
     found, origin = _unwrap(obj, label, origin, 0)
+    _bounded(label, bounds.check_entries, len(found))
     shapes: dict[str, tuple[int, ...]] = {}
     others: dict[str, str] = {}
     for key, value in found.items():
@@ -206,7 +226,7 @@ def from_object(obj: object, label: str, origin: tuple[str, ...]) -> Checkpoint:
     return _strip_prefixes(Checkpoint(label, shapes, others, origin))
 
 
-def _unwrap(obj: object, label: str, origin: tuple[str, ...], depth: int):
+def _unwrap(obj: object, label: str, origin: tuple[str, ...], depth: int, keys: tuple = ()):
     if not isinstance(obj, Mapping):
         raise refusal(label, f"the file holds {_kind(obj)}: {_NOT_A_STATE_DICT}", _HELP_SAVE)
     if not obj:
@@ -229,7 +249,19 @@ def _unwrap(obj: object, label: str, origin: tuple[str, ...], depth: int):
     where = f"the state_dict under {printable(repr(key))}"
     if also:
         where += f" (the file also holds {', '.join(also[:6])}{', ...' if len(also) > 6 else ''})"
-    return _unwrap(obj[key], label, (*origin, where), depth + 1)
+    keys = (*keys, printable(repr(key)))
+    if depth == _MAX_DEPTH or obj[key] is obj:
+        held = (
+            "itself"
+            if obj[key] is obj
+            else f"more than {_MAX_DEPTH} levels of dicts (a dict that holds itself?)"
+        )
+        raise refusal(
+            label,
+            f"no state_dict found: the dict under {' > '.join(keys)} holds {held} and no tensors",
+            _HELP_SAVE,
+        )
+    return _unwrap(obj[key], label, (*origin, where), depth + 1, keys)
 
 
 def _wrapper_help(obj: Mapping) -> str:
@@ -240,16 +272,27 @@ def _wrapper_help(obj: Mapping) -> str:
 
 
 def _strip_prefixes(ckpt: Checkpoint) -> Checkpoint:
-    """Remove a first dotted component every key shares (`module.`, `model.`, `_orig_mod.`)."""
-    shapes, others, origin = ckpt.shapes, ckpt.others, list(ckpt.origin)
-    while True:
-        first = {k.split(".", 1)[0] if "." in k else None for k in [*shapes, *others]}
-        if len(first) != 1 or None in first:
+    """Remove the first dotted components every key shares (`module.`, `model.`, `_orig_mod.`),
+    as long as every key keeps one; found in one pass over the keys, removed in one more."""
+    keys = [*ckpt.shapes, *ckpt.others]
+    shared = keys[0].split(".")[:-1] if keys else []
+    for key in keys:
+        if not shared:
             break
-        prefix = f"{first.pop()}."
-        shapes = {k[len(prefix) :]: v for k, v in shapes.items()}
-        others = {k[len(prefix) :]: v for k, v in others.items()}
-        origin.append(f"the prefix {printable(repr(prefix))} stripped from every key")
+        parts = key.split(".", len(shared))[:-1]
+        n = 0
+        while n < min(len(parts), len(shared)) and parts[n] == shared[n]:
+            n += 1
+        shared = shared[:n]
+    if not shared:
+        return ckpt
+    cut = len(".".join(shared)) + 1
+    origin = [*ckpt.origin]
+    origin += [
+        f"the prefix {printable(repr(part + '.'))} stripped from every key" for part in shared
+    ]
+    shapes = {k[cut:]: v for k, v in ckpt.shapes.items()}
+    others = {k[cut:]: v for k, v in ckpt.others.items()}
     return Checkpoint(ckpt.name, shapes, others, tuple(origin))
 
 
@@ -279,5 +322,9 @@ def _describe(obj: Mapping) -> str:
     return f"a dict with the keys {', '.join(keys)}{more}"
 
 
+_HELP_LIMIT = (
+    "the limits (docs/robustness.md) are far above any ResNet's checkpoint: ResNet-152's has"
+    " 1,030 entries and a 100 KB pickle"
+)
 _NOT_A_STATE_DICT = "a state_dict is a mapping of names (conv1.weight, ...) to tensors"
 _HELP_SAVE = "save the model's weights with torch.save(model.state_dict(), path) and decompile that"

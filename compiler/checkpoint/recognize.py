@@ -68,11 +68,22 @@ class Leftover(Exception):  # noqa: N818
 
 
 class _Keys:
-    """The state_dict's shapes, and which keys the walk has used."""
+    """The state_dict's shapes, which keys the walk has used, and the keys of each block
+    (`layerN.i`), grouped in one pass so that nothing the walk asks about a block costs more
+    than that block's keys: the walk is linear in the number of keys."""
 
     def __init__(self, shapes: dict[str, tuple[int, ...]]) -> None:
         self.shapes = shapes
         self.used: set[str] = set()
+        self.blocks: dict[str, list[str]] = {}
+        for key in shapes:
+            m = BLOCK_KEY.match(key)
+            if m:
+                self.blocks.setdefault(m.group(0)[:-1], []).append(key)
+
+    def under(self, prefix: str) -> list[str]:
+        """The keys of the block `prefix` (`layer2.0`), in the state_dict's order."""
+        return self.blocks.get(prefix, [])
 
     def has(self, key: str) -> bool:
         return key in self.shapes
@@ -223,7 +234,7 @@ def _check_projection(k: _Keys, name: str, channels: int, out: int, prefix: str)
 
 def _refuse_other_shortcut(k: _Keys, prefix: str, expected: str) -> None:
     """A shortcut with parameters under other names than resnetc's projection."""
-    others = [key for key in k.shapes if key.startswith(f"{prefix}.downsample.")]
+    others = [key for key in k.under(prefix) if key.startswith(f"{prefix}.downsample.")]
     if not others:
         return
     key = f"{prefix}.downsample.1.weight"
@@ -335,7 +346,7 @@ def _block(k: _Keys, layout: _PostAct, prefix: str, channels: int, last: str):
         rows.append(row)
         ch, after = row.filters, f"after {name}"
     if not rows:
-        inside = next((key for key in k.shapes if key.startswith(prefix + ".")), "")
+        inside = next(iter(k.under(prefix)), "")
         raise Mismatch(
             f"{prefix}.conv1.weight is missing: a block's convolutions are conv1, conv2, ...;"
             f" {prefix} has {inside}"

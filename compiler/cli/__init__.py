@@ -2,12 +2,15 @@
 
 Each subcommand lives in its own module of this package and exposes `HELP` (one line),
 `add_arguments(parser)` and `run(args) -> int`. Exit codes: 0 success, 1 a spec (or file) was
-refused or `--check` found a difference, 2 a usage error, 3 an internal error (a bug in resnetc),
-130 / 143 / 129 interrupted by Ctrl-C / SIGTERM / SIGHUP (see `resnetc.files.interrupts`).
+refused or `--check` found a difference (or standard output is full), 2 a usage error, 3 an
+internal error (a bug in resnetc), 130 / 143 / 129 interrupted by Ctrl-C / SIGTERM / SIGHUP (see
+`resnetc.files.interrupts`), 141 standard output was a pipe that closed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
 import os
 import signal
@@ -39,6 +42,8 @@ COMMANDS = (
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
+EXIT_PIPE = 128 + getattr(signal, "SIGPIPE", 13)
+"""Standard output was a pipe that closed (`| head -c1`): the code a shell shows for `cat`."""
 
 
 def _module(name: str):
@@ -66,16 +71,72 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `resnetc` with `argv` (default: the process arguments); return the exit code."""
-    with interrupts.handled():
+    with interrupts.handled(), _guarded_stdout():
         try:
             args = build_parser().parse_args(argv)
-            return args.run(args)
+            code = args.run(args)
+            sys.stdout.flush()  # a full or closed stdout is found here, not at exit
+            return code
         except SystemExit:
             if interrupts.received() is None:
                 raise
             return _stopped(interrupts.received())
         except BaseException as exc:  # every way out is reported; none escapes as a traceback
             return _failed(exc)
+
+
+class OutputClosed(Exception):  # noqa: N818 (a verdict on where the output goes)
+    """Standard output cannot be written (a closed pipe, a full disk, /dev/full)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Stdout:
+    """Standard output, with a failed write turned into `OutputClosed`, which no command's
+    handling of its own files' `OSError`s can mistake for one of theirs."""
+
+    def __init__(self, stream: object) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise OutputClosed(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise OutputClosed(exc) from None
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _guarded_stdout():
+    stream = sys.stdout
+    sys.stdout = _Stdout(stream)
+    try:
+        yield
+    finally:
+        sys.stdout = stream
+
+
+def _output_closed(exc: OutputClosed) -> int:
+    """Stop quietly: nothing more can be shown. A closed pipe (`| head`) is what `cat` meets;
+    another failure (a full disk) is said in one line on stderr."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        # whatever is still buffered must not fail again when the interpreter exits
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if exc.error.errno == errno.EPIPE:
+        return EXIT_PIPE
+    why = exc.error.strerror or str(exc.error)
+    print(f"resnetc: error: cannot write to standard output: {why}", file=sys.stderr)
+    return EXIT_REFUSED
 
 
 _STOPPED = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
@@ -98,10 +159,8 @@ def _failed(exc: BaseException) -> int:
         return _stopped(signal.SIGINT)
     if isinstance(exc, Terminated):
         return _stopped(signal.SIGTERM)
-    if isinstance(exc, BrokenPipeError):
-        # The reader went away (`resnetc check ... | head`): stop quietly, as `cat` does.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
+    if isinstance(exc, OutputClosed):
+        return _output_closed(exc)
     print(
         f"resnetc: internal error: {type(exc).__name__}: {exc}\n"
         "This is a bug in resnetc, not in your spec; please report it with the spec attached.",

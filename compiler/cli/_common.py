@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import stat
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from ..files.inputs import NotAFile
 from ..front import limits
 from ..front.diagnostics import CompileError, Diagnostic
 from ..front.source import Source, printable
@@ -25,17 +24,16 @@ class Refused(Exception):  # noqa: N818 (a verdict, not an error in resnetc)
 
 
 def read_bytes(path: str) -> bytes:
-    """The bytes of a spec file, at most one byte over the size limit (decode reports that)."""
+    """The bytes of a spec or table file, at most one byte over the size limit (decode reports
+    that); only a regular file is read (`files.inputs`)."""
+    from ..files.inputs import read_regular
+
     try:
-        info = os.stat(path)
-        if stat.S_ISDIR(info.st_mode):
-            raise Refused(_unreadable(path, "it is a directory"))
-        if not (stat.S_ISREG(info.st_mode) or stat.S_ISCHR(info.st_mode)):
-            raise Refused(_unreadable(path, "it is not a regular file"))
-        with open(path, "rb") as f:
-            return f.read(limits.MAX_SPEC_BYTES + 1)
+        return read_regular(path, limits.MAX_SPEC_BYTES)
     except OSError as exc:
-        raise Refused(_unreadable(path, exc.strerror or str(exc))) from None
+        raise Refused(
+            _unreadable(path, str(exc) if isinstance(exc, NotAFile) else exc.strerror or str(exc))
+        ) from None
 
 
 def _unreadable(path: str, why: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..front.source import printable
 from ._common import Refused, analyze_file, summary_line
 
 HELP = "validate specs and print each network's stage table"
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         net = analysis.network
         if i:
             print()
-        print(f"{path}: {net.name} ({net.class_name}), input {net.input}")
+        print(f"{printable(path)}: {net.name} ({net.class_name}), input {net.input}")
         print("\n".join(stage_table(net)))
     if len(args.specs) > 1 or refused:
         print(summary_line(refused, len(args.specs), "refused"), file=sys.stderr)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ..front.diagnostics import Diagnostic, note
 from ..front.source import printable
 from ._common import Refused, analyze_bytes, read_bytes, summary_line
+from .writing import output_name, write
 
 if TYPE_CHECKING:
     from ..pipeline import Analysis
@@ -17,16 +18,21 @@ if TYPE_CHECKING:
 HELP = "compile specs into PyTorch modules (DIR/<name>.py)"
 DESCRIPTION = """\
 Compile each SPEC into DIR/<name>.py. If any spec is refused, nothing is written. A file
-that resnetc did not generate is never overwritten unless --force is given. With --check,
-nothing is written: the command exits 1 and prints a unified diff if DIR is not what the
-specs compile to. With --verify, every module is first built with torch and checked against the
-compiler (as `resnetc verify` does); if any differs, nothing is written."""
+that resnetc did not generate (whose first line is not its header) is never replaced unless
+--force is given; a replaced file keeps its mode. Files are staged in a hidden directory of the
+run's own in DIR and renamed into place, checked again at that moment; what a killed run left
+there is removed by the next. With --check, nothing is written: the command exits 1 and prints a
+unified diff if DIR is not what the specs compile to, or names what a killed run left in it.
+With --verify, every module is first built with torch and checked against the compiler (as
+`resnetc verify` does); if any differs, nothing is written."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `resnetc compile`."""
     parser.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (YAML)")
-    parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="DIR", type=output_name, help="output directory"
+    )
     parser.add_argument(
         "--check",
         action="store_true",
@@ -70,29 +76,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _write(targets: list, force: bool) -> int:
     """Write the targets, all or nothing, unless one of them may not be replaced."""
-    from ..files import output
-
-    blocked = [(t, why) for t in targets if (why := output.obstacle(t.path, force))]
-    for t, why in blocked:
-        fix = "move it away or choose another -o directory"
-        if output.obstacle(t.path, force=True) is None:
-            fix += ", or pass --force to replace it"
-        print(
-            f"{printable(str(t.path))}: error: this file {why}; refusing to replace it"
-            f" with the output of {printable(t.spec)}\n  = help: {fix}",
-            file=sys.stderr,
-        )
-    if blocked:
-        print("resnetc: nothing written", file=sys.stderr)
-        return 1
-    try:
-        changed = output.write_all(targets)
-    except output.OutputError as exc:
-        print(f"resnetc: error: {printable(str(exc))}", file=sys.stderr)
-        done = ", ".join(printable(str(p)) for p in exc.replaced)
-        print(
-            f"resnetc: only {done} written" if done else "resnetc: nothing written", file=sys.stderr
-        )
+    changed = write(targets, force)
+    if changed is None:
         return 1
     for t in targets:
         print(f"{'wrote' if t in changed else 'unchanged'} {printable(str(t.path))}")
@@ -161,7 +146,7 @@ def _compile_one(path: str, out_dir: Path, analyse: bool):
     data = read_bytes(path)
     label = spec_label(path, out_dir)
     key = compilecache.key(data, path, label)
-    result = None if analyse else compilecache.load(key)
+    result = None if analyse else _checked(compilecache.load(key))
     analysis = None
     if result is None:
         from ..targets.torch.emit import render
@@ -173,6 +158,20 @@ def _compile_one(path: str, out_dir: Path, analyse: bool):
         compilecache.store(key, result)
     sys.stderr.write(result.warnings)
     return result, label, analysis
+
+
+def _checked(result):
+    """A cached result whose module passes the check every emitted module passes, else None
+    (compiled afresh): an entry edited on disk cannot put code into the output."""
+    from ..targets.torch.modcheck import InternalError, check_module
+
+    if result is None:
+        return None
+    try:
+        check_module(result.text)
+    except InternalError:
+        return None
+    return result
 
 
 def _clash(path: str, other_path: str) -> str:
@@ -194,8 +193,9 @@ def _clash(path: str, other_path: str) -> str:
 
 
 def _check(targets: list) -> int:
-    """Print the diff of every stale target; 1 if there is any."""
-    from ..files.output import diff
+    """Print the diff of every stale target, and name what interrupted runs left; 1 if there is
+    any."""
+    from ..files.output import diff, leftovers
 
     stale = 0
     for t in targets:
@@ -203,12 +203,20 @@ def _check(targets: list) -> int:
         if text:
             stale += 1
             sys.stdout.write(text)
+    left = leftovers(targets)
+    for path in left:
+        print(
+            f"{printable(str(path))}: error: left over by an interrupted resnetc run; the next"
+            " compile into this directory removes it",
+            file=sys.stderr,
+        )
     if stale:
         print(
             f"resnetc: {stale} of {_files(len(targets))} differ from what the specs compile to; "
             "run without --check to regenerate",
             file=sys.stderr,
         )
+    if stale or left:
         return 1
     print(f"resnetc: {_files(len(targets))} up to date", file=sys.stderr)
     return 0

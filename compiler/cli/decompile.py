@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .writing import add_force, blocked, output_name, write_file
+
 HELP = "read a ResNet checkpoint (.pt, .pth, .safetensors) back into a spec"
 DESCRIPTION = """\
 Read the names and shapes of CHECKPOINT's tensors (never its values, and never by running its
@@ -20,11 +22,17 @@ nothing, if the checkpoint is not a ResNet that resnetc can describe."""
 
 def _size(text: str) -> tuple[int, ...]:
     from ..checkpoint.decompiler import parse_input
+    from ..front import limits
 
     try:
-        return parse_input(text)
+        size = parse_input(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    if not all(1 <= v <= limits.MAX_INPUT_SIZE for v in size):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: each size may be from 1 to {limits.MAX_INPUT_SIZE:,} (MAX_INPUT_SIZE)"
+        )
+    return size
 
 
 def _name(text: str) -> str:
@@ -46,7 +54,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `resnetc decompile`."""
     parser.add_argument("checkpoint", metavar="CHECKPOINT", help=".pt, .pth or .safetensors file")
     parser.add_argument(
-        "-o", "--output", required=True, metavar="SPEC.yaml", help="the spec to write ('-': print)"
+        "-o",
+        "--output",
+        required=True,
+        metavar="SPEC.yaml",
+        type=output_name,
+        help="the spec to write ('-': print)",
     )
     parser.add_argument("--name", type=_name, help="the network's name (default: from its table)")
     parser.add_argument(
@@ -75,30 +88,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="give a checkpoint without fc (a headless backbone) an N-way classifier",
     )
-    parser.add_argument("--force", action="store_true", help="overwrite SPEC.yaml if it exists")
+    add_force(parser, "a SPEC.yaml")
 
 
 def run(args: argparse.Namespace) -> int:
     """Decompile, write the spec atomically, print what was recognised; 1 if refused."""
-    from ..files.output import write_atomic
+    from ..files import output
     from ..front.diagnostics import CompileError
     from ..front.source import printable
     from ._common import print_diagnostics
 
-    out = Path(args.output)
     to_stdout = args.output == "-"
-    if not to_stdout and out.is_dir():
+    if not to_stdout and Path(args.output).is_dir():
         print(
             f"resnetc: error: -o {printable(args.output)} is a directory; name the spec file",
             file=sys.stderr,
         )
         return 2
-    if not to_stdout and out.exists() and not args.force:
-        print(
-            f"{printable(args.output)}: error: this file exists; refusing to overwrite it\n"
-            "  = help: choose another -o, or pass --force",
-            file=sys.stderr,
-        )
+    target = output.Target(Path(args.output), "", printable(args.checkpoint), "yaml")
+    if not to_stdout and blocked([target], args.force, "-o file"):  # before the work, as after it
+        print("resnetc: nothing written", file=sys.stderr)
         return 1
     try:
         result = _decompile(args)
@@ -110,8 +119,12 @@ def run(args: argparse.Namespace) -> int:
     if to_stdout:
         sys.stdout.write(result.spec)
     else:
-        write_atomic(out, result.spec)
-    print("\n".join(result.summary()), file=report)
+        code = write_file(
+            result.spec, args.output, "yaml", "decompile", args.checkpoint, args.force, quiet=True
+        )
+        if code:
+            return code
+    print("\n".join(printable(line) for line in result.summary()), file=report)
     print_diagnostics(result.analysis.warnings, result.analysis.source)
     if not to_stdout:
         print(

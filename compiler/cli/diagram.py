@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ._common import Refused, analyze_file
-from .explain import add_output_argument, write_text
+from .writing import add_output, to_output
 
 HELP = "draw a spec's feature maps and shortcuts as a figure (SVG, or TikZ for LaTeX)"
 DESCRIPTION = """\
@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --format tikz: only the tikzpicture (needs \\usepackage{tikz})",
     )
-    add_output_argument(parser, "the figure")
+    add_output(parser, "the figure")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         from ..teach import tikz
 
         draw = tikz.picture if args.tikz_body else tikz.document
-        return write_text(draw(analysis.network), args.output)
+        return to_output(draw(analysis.network), args, "tex", "diagram", args.spec)
     from ..teach.diagram import svg
 
-    return write_text(svg(analysis.network), args.output)
+    return to_output(svg(analysis.network), args, "svg", "diagram", args.spec)

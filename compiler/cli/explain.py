@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from ..front.source import printable
 from ._common import Refused, analyze_file
+from .writing import add_output, to_output
 
 HELP = "explain a spec: each table cell in words, sizes, costs and generated code"
 DESCRIPTION = """\
@@ -28,38 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write a self-contained interactive HTML page (needs -o)",
     )
-    add_output_argument(parser, "the walk (or the page)")
-
-
-def add_output_argument(parser: argparse.ArgumentParser, what: str) -> None:
-    """`-o FILE`: where to write `what` (standard output if left out)."""
-    parser.add_argument(
-        "-o",
-        "--output",
-        metavar="FILE",
-        help=f"write {what} to FILE (atomically) instead of standard output",
-    )
-
-
-def write_text(text: str, path: str | None) -> int:
-    """`text` to stdout, or atomically to `path`; 0, or 2 if `path` cannot be a file."""
-    from ..files.output import write_atomic
-
-    if path is None or path == "-":
-        sys.stdout.write(text)
-        return 0
-    target = Path(path)
-    if target.is_dir():
-        print(f"resnetc: error: -o {printable(path)} is a directory", file=sys.stderr)
-        return 2
-    try:
-        write_atomic(target, text)
-    except OSError as exc:
-        why = exc.strerror or str(exc)
-        print(f"resnetc: error: cannot write {printable(path)}: {why}", file=sys.stderr)
-        return 2
-    print(f"wrote {printable(path)}", file=sys.stderr)
-    return 0
+    add_output(parser, "the walk (or the page)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if args.html:
         from ..teach.page import html
 
-        return write_text(html(analysis), args.output)
+        return to_output(html(analysis), args, "html", "explain", args.spec)
     from ..teach.markdown import markdown
 
-    return write_text(markdown(analysis), args.output)
+    return to_output(markdown(analysis), args, "markdown", "explain", args.spec)

@@ -12,6 +12,7 @@ from ..front.diagnostics import CompileError
 from ..front.notation import BY
 from ..front.source import printable
 from ._common import Refused, read_bytes
+from .writing import add_force, output_name, write
 
 HELP = "turn a pasted Table 1 (LaTeX or a web copy) into one spec per model column"
 DESCRIPTION = """\
@@ -20,7 +21,8 @@ cells, the paper's own macros) or a copy from a web page (cells separated by tab
 markdown, or '&'). Take the layer-name and output-size columns and write one spec per model column
 (18-layer -> DIR/resnet18.yaml), with the expect block filled from the output-size column. Every
 spec is compiled and checked before anything is written; if any column fails, nothing is written.
-An existing file is never overwritten unless --force is given. FILE may be '-' for stdin."""
+A file is replaced only if resnetc wrote it and it was not edited since (its first line says so),
+unless --force is given. FILE may be '-' for stdin."""
 
 
 def _input_size(text: str) -> str:
@@ -33,8 +35,10 @@ def _input_size(text: str) -> str:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `resnetc import-table`."""
     parser.add_argument("table", metavar="FILE", help="the pasted table ('-' reads stdin)")
-    parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
-    parser.add_argument("--force", action="store_true", help="overwrite existing spec files")
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="DIR", type=output_name, help="output directory"
+    )
+    add_force(parser, "spec files")
     parser.add_argument(
         "--names",
         metavar="A,B,...",
@@ -52,6 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Import the table; write every spec, or nothing; 0, or 1 if the table was refused."""
     from ..files import output
+    from ..files.markers import stamp
     from ..tables import importer as importtable
 
     out_dir = Path(args.output)
@@ -72,34 +77,22 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if warnings:
         print(importtable.render(warnings, {source.name: source}), file=sys.stderr)
-    targets = [(out_dir / f"{s.name}.yaml", s) for s in specs]
-    if not args.force and _clobbered(targets):
-        print("resnetc: nothing written", file=sys.stderr)
-        return 1
-    files = [output.Target(path, s.text, label) for path, s in targets]
-    try:
-        changed = output.write_all(files)  # all or nothing
-    except output.OutputError as exc:
-        print(f"resnetc: error: cannot write: {printable(str(exc))}", file=sys.stderr)
-        return 1
-    for file, (path, s) in zip(files, targets, strict=True):
-        verb = "wrote" if file in changed else "unchanged"
-        print(f"{verb} {printable(str(path))} ({s.title} column)")
-    return 0
-
-
-def _clobbered(targets: list) -> bool:
-    """Report every target that exists with other content; whether there was any."""
-    from ..files.output import current
-
-    clobbered = [path for path, s in targets if path.exists() and current(path) != s.text]
-    for path in clobbered:
-        print(
-            f"{printable(str(path))}: error: the file exists; refusing to overwrite it\n"
-            "  = help: move it away, choose another -o directory, or pass --force",
-            file=sys.stderr,
+    files = [
+        output.Target(
+            output.target_path(out_dir, s.name, ".yaml"),
+            stamp("yaml", s.text, "import-table", label),
+            label,
+            "yaml",
         )
-    return bool(clobbered)
+        for s in specs
+    ]
+    changed = write(files, args.force)  # all or nothing
+    if changed is None:
+        return 1
+    for file, s in zip(files, specs, strict=True):
+        verb = "wrote" if file in changed else "unchanged"
+        print(f"{verb} {printable(str(file.path))} ({printable(s.title)} column)")
+    return 0
 
 
 def _read(table: str, out_dir: Path) -> tuple[bytes, str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .explain import add_output_argument, write_text
+from .writing import add_output, to_output
 
 HELP = "print the JSON Schema of the spec format"
 DESCRIPTION = """\
@@ -16,11 +16,11 @@ checks while editing a spec."""
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `resnetc schema`."""
-    add_output_argument(parser, "the schema")
+    add_output(parser, "the schema")
 
 
 def run(args: argparse.Namespace) -> int:
     """Print or write the schema."""
     from ..front.schema import text
 
-    return write_text(text(), args.output)
+    return to_output(text(), args, "json", "schema", "")

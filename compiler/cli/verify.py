@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..front.source import printable
 from ._common import Refused, analyze_file, print_diagnostics, summary_line
 
 HELP = "build each network with torch (meta device) and check it against the compiler"
@@ -15,7 +16,9 @@ on an input of the spec's size, recording every layer's output. Each conv, bn, p
 compiler knows must be in the model under its state_dict name, with the operation, parameters,
 output shape and multiply-adds the compiler computed, and every block and stage must give the
 shape the shape pass says; the model may have no layer the compiler does not know. Any
-difference is an error at the spec text that produced the layer. Needs torch. Exits 0 if every
+difference is an error at the spec text that produced the layer. A loop of N identical blocks
+in the module is built and run once and counted N times (the block must give the shape it is
+given), so a stage of a million blocks costs what one block costs. Needs torch. Exits 0 if every
 spec verified, 1 if any was refused or differs, 2 if torch cannot be imported."""
 
 
@@ -56,7 +59,7 @@ def report(analysis, path: str, source: str | None = None) -> bool:
         print_diagnostics(result.diagnostics, analysis.source)
         return False
     print(
-        f"{path}: verified {result.layers} layers, {result.outputs} block and stage outputs,"
-        f" {result.params:,} parameters, {result.macs:,} multiply-adds"
+        f"{printable(path)}: verified {result.layers} layers, {result.outputs} block and stage"
+        f" outputs, {result.params:,} parameters, {result.macs:,} multiply-adds"
     )
     return True

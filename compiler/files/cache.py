@@ -14,10 +14,17 @@ kept in the user's cache directory under a key that covers everything the result
 
 A hit reads one small file and imports none of PyYAML, pydantic or jinja2. Any problem with the
 cache (unreadable, corrupt, unwritable, no home directory) is a miss and the spec is compiled as if
-there were no cache; refused specs are never stored. The directory is the template cache's
-(compiler/templatecache.py): `$RESNETC_CACHE_DIR`, else `$XDG_CACHE_HOME/resnetc`, else
-`~/.cache/resnetc`; `RESNETC_CACHE_DIR=` (empty) turns both off. It holds at most `MAX_ENTRIES`
-results; the oldest go first.
+there were no cache; refused specs are never stored. It holds at most `MAX_ENTRIES` results; the
+oldest go first.
+
+The cache is not trusted blindly. Its directory is used only if it is the user's and nobody else
+may write to it (`cachedir.trusted`). An entry is a JSON file of three strings, opened without
+following a link and without blocking (`O_NOFOLLOW | O_NONBLOCK`: a FIFO put in its place cannot
+hang the run), read only if it is a regular file of at most `MAX_ENTRY_BYTES`, and used only if it
+is what resnetc writes: a network name that is an ASCII identifier, warnings without a control
+character. The caller (`resnetc compile`) then puts the module text through the same module check
+as a freshly emitted one before anything is written. Nothing in the cache is ever executed,
+unpickled or unmarshalled.
 """
 
 from __future__ import annotations
@@ -27,13 +34,21 @@ import hashlib
 import importlib.util
 import json
 import os
+import stat
 import sys
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import NamedTuple
 
+from .cachedir import cache_dir, trusted
+
 MAX_ENTRIES = 512
 """Most results kept; storing one more removes the least recently written."""
+
+MAX_ENTRY_BYTES = 1 << 22
+"""Largest entry read (4 MiB; the module of a 64-stage spec is about 60 KB); a larger one is a
+miss, and so is anything that is not a regular file."""
 
 _DEPENDENCIES = ("yaml", "pydantic", "pydantic_core", "jinja2")
 _FORMAT = 1
@@ -48,23 +63,12 @@ class Result(NamedTuple):
     warnings: str
 
 
-def cache_dir() -> Path | None:
-    """The directory for compiled templates, or None when caching is off or has no home."""
-    chosen = os.environ.get("RESNETC_CACHE_DIR")
-    if chosen is not None:
-        return Path(chosen) if chosen else None
-    base = os.environ.get("XDG_CACHE_HOME") or ""
-    if not base:
-        home = os.environ.get("HOME") or ""
-        if not home:
-            return None
-        base = os.path.join(home, ".cache")
-    return Path(base) / "resnetc"
-
-
 def _directory() -> Path | None:
+    """The directory of compile results, if caching is on and the directory can be trusted."""
     base = cache_dir()
-    return base / "compiled" if base is not None else None
+    if base is None or trusted(base) is None:
+        return None
+    return trusted(base / "compiled")
 
 
 @functools.lru_cache(maxsize=1)
@@ -108,13 +112,40 @@ def load(cache_key: str | None) -> Result | None:
     if cache_key is None or where is None:
         return None
     try:
-        entry = json.loads((where / f"{cache_key}.json").read_text(encoding="utf-8"))
+        entry = json.loads(_read_entry(where / f"{cache_key}.json").decode("utf-8"))
         result = Result(entry["name"], entry["text"], entry["warnings"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    return result if _well_formed(result) else None
+
+
+def _read_entry(path: Path) -> bytes:
+    """The bytes of the regular file at `path`, opened without following a link or blocking;
+    `OSError` for anything else or anything over `MAX_ENTRY_BYTES`."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+            raise OSError(f"{path} is not a cache entry")
+        data = f.read(MAX_ENTRY_BYTES + 1)
+    if len(data) > MAX_ENTRY_BYTES:
+        raise OSError(f"{path} is larger than a cache entry may be")
+    return data
+
+
+def _well_formed(result: Result) -> bool:
+    """Whether `result` could be what resnetc stored: three strings, the name an ASCII
+    identifier, the warnings (rendered diagnostics) free of control characters."""
     if not all(isinstance(field, str) for field in result):
-        return None
-    return result
+        return False
+    if not (result.name.isascii() and result.name.isidentifier()):
+        return False
+    return not any(ch != "\n" and unicodedata.category(ch) in _RAW for ch in result.warnings)
+
+
+_RAW = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+"""Characters a rendered diagnostic never holds unescaped (`front.source.printable`)."""
 
 
 def store(cache_key: str | None, result: Result) -> None:

@@ -26,10 +26,10 @@ class Diagnostic:
     def render(self, source: Source | None) -> str:
         """Render as `file:line:col: severity: message`, then the source line and a caret."""
         if self.span is None:
-            where = source.name if source is not None else "resnetc"
+            where = printable(source.name) if source is not None else "resnetc"
             lines = [f"{where}: {self.severity}: {printable(self.message)}"]
         else:
-            lines = [f"{self.span}: {self.severity}: {printable(self.message)}"]
+            lines = [f"{printable(str(self.span))}: {self.severity}: {printable(self.message)}"]
             if source is not None and source.name == self.span.file:
                 lines.extend(_excerpt(source, self.span))
         if self.help:

@@ -43,3 +43,19 @@ MAX_NUMBER_DIGITS = 9
 
 MAX_NAME_CHARS = 64
 """Longest network or stage name."""
+
+MAX_EXPANDED_ROWS = 50_000
+"""Most rows `resnetc summary --expand` prints, one per layer (ResNet-1202 has 3,612). Without
+--expand a run of identical blocks is one row per layer, so the summary of any table is short."""
+
+MAX_CHECKPOINT_TENSORS = 50_000
+"""Most entries a decompiled state_dict may have (ResNet-152 has 1,030; 4,000 basic blocks are
+48,000): reading a pickled checkpoint costs tens of microseconds per tensor."""
+
+MAX_CHECKPOINT_INDEX_BYTES = 1 << 23
+"""Largest part of a checkpoint file that names its tensors, checked before it is parsed: a .pt
+file's pickle (`data.pkl`, about 110 bytes a tensor) or a safetensors header (8 MiB)."""
+
+MAX_LEGACY_CHECKPOINT_BYTES = 1 << 29
+"""Largest checkpoint in PyTorch's legacy format (before 1.6, not a zip archive), which is read
+whole into memory (512 MiB; ResNet-152's weights are 230 MB)."""

@@ -11,7 +11,11 @@ import re
 import unicodedata
 from typing import NamedTuple
 
-_LINE_BREAK = re.compile(r"\r\n?|\n")
+_LINE_BREAK = re.compile("\r\n?|[\n\x85\u2028\u2029]")
+"""Where a line ends: as PyYAML counts lines (its marks' `line`), so that a position computed here
+and one PyYAML reports name the same line. NEL (U+0085) and the Unicode line and paragraph
+separators (U+2028, U+2029) end a line too; editors differ on them, the YAML reader does not."""
+_BREAK_CHARS = "\r\n\x85\u2028\u2029"
 
 
 class Span(NamedTuple):
@@ -34,7 +38,7 @@ class Source:
         self.name = name
         self.text = text
         self._starts = [0]
-        # Lines end at \n, \r\n or a lone \r, as in YAML and in editors.
+        # Lines end at \n, \r\n, a lone \r, NEL, U+2028 or U+2029, as YAML reads them.
         self._starts.extend(m.end() for m in _LINE_BREAK.finditer(text))
 
     def position(self, index: int) -> tuple[int, int]:
@@ -65,7 +69,7 @@ class Source:
             return ""
         start = self._starts[line - 1]
         end = self._starts[line] if line < len(self._starts) else len(self.text)
-        return self.text[start:end].rstrip("\r\n")
+        return self.text[start:end].rstrip(_BREAK_CHARS)
 
     @property
     def line_count(self) -> int:

@@ -9,6 +9,7 @@ import textwrap
 from ..pipeline import Analysis
 from ..targets.sourcemap import CodeRange
 from . import explanation as ex
+from .codespan import literal
 from .network_words import part_costs, percent
 from .size_formula import out_size_formula
 from .stage_table import stage_table
@@ -104,8 +105,8 @@ def _intro(exp: ex.Explanation) -> list[str]:
     net = exp.network
     out = [f"# {net.name}: from the table to the code", ""]
     out += _para(
-        f"`{exp.label}` describes {net.class_name} in the notation of the ResNet paper's Table 1:"
-        f" a {net.input} input (channels x height x width), {net.classes:,} classes."
+        f"{literal(exp.label)} describes {net.class_name} in the notation of the ResNet paper's"
+        f" Table 1: a {net.input} input (channels x height x width), {net.classes:,} classes."
         f" `resnetc compile` turns it into `{net.name}.py`. Below, each row of the table: what"
         " it expands to, how it changes the size of the map, what it costs, and the lines of"
         " the generated module that implement it."

@@ -11,8 +11,6 @@ import functools
 
 import jinja2
 
-from ..files.templatecache import attach
-
 
 @functools.lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
@@ -24,7 +22,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=True,
     )
-    return attach(env)
+    return env
 
 
 def get_template(name: str) -> jinja2.Template:

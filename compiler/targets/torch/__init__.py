@@ -8,8 +8,11 @@ the only module of resnetc that imports torch, and only when called.
 
 from __future__ import annotations
 
-from ...core import ir
-from ..target import Rendered
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # importing this package (for modcheck, on a cache hit) loads no dependency
+    from ...core import ir
+    from ..target import Rendered
 
 
 class TorchTarget:

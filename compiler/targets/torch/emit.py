@@ -298,8 +298,6 @@ def _export_order(name: str) -> tuple[int, str]:
 def _environment():
     import jinja2
 
-    from ...files.templatecache import attach
-
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("resnetc.targets.torch", "templates"),
         undefined=jinja2.StrictUndefined,
@@ -308,7 +306,7 @@ def _environment():
         keep_trailing_newline=True,
         autoescape=False,
     )
-    return attach(env)
+    return env
 
 
 def _parts(net: ir.Network, ranges: dict[str, list[tuple[int, int]]]) -> dict:
