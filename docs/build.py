@@ -214,11 +214,38 @@ def paper() -> str:
 
 def diagnostics() -> str:
     """docs/diagnostics.md: every refusal in the golden corpus, its input and resnetc's words."""
-    cases = sorted(
-        p for p in (ROOT / "tests" / "cases").iterdir() if p.name.startswith(("bad_", "usage_"))
-    )
+    from resnetc.core import lints
+    from resnetc.front.codes import catalogue
+
+    prefixes = ("bad_", "usage_", "warn_")
+    cases = sorted(p for p in (ROOT / "tests" / "cases").iterdir() if p.name.startswith(prefixes))
     out = [
         "# Diagnostics",
+        "",
+        "Every error and warning resnetc gives is `file:line:col: severity: message`, the source",
+        "line and a caret under what is wrong, and often a `= help:` line; the run exits 1 on an",
+        "error (nothing is written), 0 with warnings. `--werror` makes every warning an error.",
+        "",
+        "## For editors and CI: `--diagnostics-format json`",
+        "",
+        "Every command that reads specs, tables or checkpoints (`compile`, `check`, `summary`,",
+        "`verify`, `explain`, `diagram`, `import-table`, `decompile`) takes",
+        "`--diagnostics-format json`: standard error then carries one JSON document,",
+        '`{"version": 1, "diagnostics": [...], "summary": ...}`, each diagnostic an object with',
+        "`file`, `line`, `column`, `end_line`, `end_column` (1-based, end exclusive; null where",
+        "there is no position), `severity`, `code`, `message`, `help` and `notes`. Standard output",
+        "is what it is in text mode. The codes are stable; a lint's code is its name, which",
+        "`options: allow: [...]` takes to silence it for one spec.",
+        "",
+        "| code | severity | what it finds |",
+        "| --- | --- | --- |",
+        *(f"| `{code}` | {severity} | {what} |" for code, severity, what in catalogue()),
+        "",
+        f"`network-size` warns above {lints.MAX_PARAMS:,} parameters or {lints.MAX_MACS:,}",
+        "multiply-adds: beyond every published ResNet (the largest, BiT-L's ResNet-152x4, has 928",
+        "million parameters and about 0.9 x 10^12 multiply-adds at 480x480).",
+        "",
+        "## The corpus",
         "",
         "Every input below is one of the golden cases in `tests/cases/`, and under it is exactly",
         "what resnetc prints for it: `resnetc check` unless another command is shown (the test",
@@ -236,7 +263,7 @@ def diagnostics() -> str:
         title = _case_title(path or case / "command", text)
         expected = (case / "expected.txt").read_text(encoding="utf-8")
         shown = text if text and (text.isprintable() or _plain(text)) else None
-        out += [f"## {title}", ""]
+        out += [f"### {title}", ""]
         if path is not None:
             out += [f"`{path.relative_to(ROOT).as_posix()}`", ""]
         if shown is not None:

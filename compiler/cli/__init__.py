@@ -74,7 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     with interrupts.handled(), _guarded_stdout():
         try:
             args = build_parser().parse_args(argv)
-            code = args.run(args)
+            args.reporter = _reporter(args)
+            try:
+                code = args.run(args)
+            finally:
+                args.reporter.finish()
             sys.stdout.flush()  # a full or closed stdout is found here, not at exit
             return code
         except SystemExit:
@@ -83,6 +87,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _stopped(interrupts.received())
         except BaseException as exc:  # every way out is reported; none escapes as a traceback
             return _failed(exc)
+
+
+def _reporter(args: argparse.Namespace):
+    """Where this run's diagnostics go (`cli.reporting`), as its options say."""
+    from .reporting import Reporter
+
+    return Reporter(getattr(args, "diagnostics_format", "text"), getattr(args, "werror", False))
 
 
 class OutputClosed(Exception):  # noqa: N818 (a verdict on where the output goes)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
+from ..front.diagnostics import CompileError
 from ..front.source import printable
-from ._common import Refused, analyze_file, summary_line
+from . import reporting
+from ._common import analyze_file, summary_line
 
 HELP = "validate specs and print each network's stage table"
 DESCRIPTION = """\
@@ -18,6 +19,7 @@ Exits 1 if any file was refused."""
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `resnetc check`."""
     parser.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (YAML)")
+    reporting.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,9 +29,9 @@ def run(args: argparse.Namespace) -> int:
     refused = 0
     for i, path in enumerate(args.specs):
         try:
-            analysis = analyze_file(path)
-        except Refused as exc:
-            print(exc.text, file=sys.stderr)
+            analysis = analyze_file(path, args.reporter)
+        except CompileError as exc:
+            args.reporter.refused(exc)
             refused += 1
             continue
         net = analysis.network
@@ -38,5 +40,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"{printable(path)}: {net.name} ({net.class_name}), input {net.input}")
         print("\n".join(stage_table(net)))
     if len(args.specs) > 1 or refused:
-        print(summary_line(refused, len(args.specs), "refused"), file=sys.stderr)
+        args.reporter.say(summary_line(refused, len(args.specs), "refused"))
     return 1 if refused else 0

@@ -7,13 +7,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..front.diagnostics import Diagnostic, note
-from ..front.source import printable
-from ._common import Refused, analyze_bytes, read_bytes, summary_line
+from ..front.diagnostics import CompileError, Diagnostic, error, note
+from ..front.source import Source, printable
+from . import reporting
+from ._common import analyze_bytes, read_bytes, summary_line
 from .writing import output_name, write
 
 if TYPE_CHECKING:
     from ..pipeline import Analysis
+    from .reporting import Reporter
 
 HELP = "compile specs into PyTorch modules (DIR/<name>.py)"
 DESCRIPTION = """\
@@ -49,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="overwrite files that resnetc did not generate",
     )
+    reporting.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,15 +65,15 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.verify and not _torch_available():
         return 2
-    targets, refused, analyses = _compile_all(args.specs, out_dir, args.verify)
+    targets, refused, analyses = _compile_all(args.specs, out_dir, args.reporter, args.verify)
     if args.verify and not refused:
-        refused = _verify_all(targets, analyses)
+        refused = _verify_all(targets, analyses, args.reporter)
     if refused:
         verb = "refused or failed verification" if args.verify else "refused"
-        print(summary_line(refused, len(args.specs), f"{verb}; nothing written"), file=sys.stderr)
+        args.reporter.say(summary_line(refused, len(args.specs), f"{verb}; nothing written"))
         return 1
     if args.check:
-        return _check(targets)
+        return _check(targets, args.reporter)
     return _write(targets, args.force)
 
 
@@ -96,18 +99,18 @@ def _torch_available() -> bool:
     return True
 
 
-def _verify_all(targets: list, analyses: dict[str, Analysis]) -> int:
+def _verify_all(targets: list, analyses: dict[str, Analysis], reporter: Reporter) -> int:
     """Verify every target's module against its network; how many failed (all are reported)."""
     from .verify import report
 
     failed = 0
     for target, analysis in zip(targets, analyses.values(), strict=True):
-        failed += not report(analysis, analysis.source.name, target.text)
+        failed += not report(analysis, analysis.source.name, reporter, target.text)
     return failed
 
 
 def _compile_all(
-    specs: list[str], out_dir: Path, verify: bool = False
+    specs: list[str], out_dir: Path, reporter: Reporter, verify: bool = False
 ) -> tuple[list, int, dict[str, Analysis]]:
     """Targets for every spec that compiles, how many were refused (all are reported), and, when
     verifying, the analysis of each target's network by name."""
@@ -119,13 +122,13 @@ def _compile_all(
     refused = 0
     for path in specs:
         try:
-            result, label, analysis = _compile_one(path, out_dir, verify)
-        except Refused as exc:
-            print(exc.text, file=sys.stderr)
+            result, label, analysis = _compile_one(path, out_dir, reporter, verify)
+        except CompileError as exc:
+            reporter.refused(exc)
             refused += 1
             continue
         if result.name.lower() in first:  # one file where case is ignored (macOS, Windows)
-            print(_clash(path, first[result.name.lower()]), file=sys.stderr)
+            reporter.refused(_clash(path, first[result.name.lower()], reporter))
             refused += 1
             continue
         first[result.name.lower()] = path
@@ -135,28 +138,31 @@ def _compile_all(
     return targets, refused, analyses
 
 
-def _compile_one(path: str, out_dir: Path, analyse: bool):
+def _compile_one(path: str, out_dir: Path, reporter: Reporter, analyse: bool):
     """(the compile's `Result`, the spec's label, its `Analysis` if `analyse` or compiled afresh).
 
     An unchanged spec compiled by an unchanged resnetc is taken from the compile cache, unless its
-    analysis is needed (`--verify`)."""
+    analysis is needed (`--verify`, `--werror`, JSON diagnostics)."""
     from ..files import cache as compilecache
     from ..files.output import spec_label
 
     data = read_bytes(path)
     label = spec_label(path, out_dir)
     key = compilecache.key(data, path, label)
-    result = None if analyse else _checked(compilecache.load(key))
+    fresh = analyse or reporter.werror or reporter.json
+    result = None if fresh else _checked(compilecache.load(key))
     analysis = None
     if result is None:
         from ..targets.torch.emit import render
 
-        analysis = analyze_bytes(data, path)
+        analysis = analyze_bytes(data, path, reporter)
         warnings = "".join(d.render(analysis.source) + "\n" for d in analysis.warnings)
         net = analysis.network
         result = compilecache.Result(net.name, render(net, label), warnings)
         compilecache.store(key, result)
-    sys.stderr.write(result.warnings)
+        reporter.report(analysis.warnings, analysis.source)
+    else:
+        sys.stderr.write(result.warnings)  # as rendered when the spec was compiled
     return result, label, analysis
 
 
@@ -174,25 +180,26 @@ def _checked(result):
     return result
 
 
-def _clash(path: str, other_path: str) -> str:
-    """The diagnostic for two specs that name the same network (both are sound specs)."""
+def _clash(path: str, other_path: str, reporter: Reporter) -> CompileError:
+    """The refusal of two specs that name the same network (both are sound specs)."""
     this, other = (
-        analyze_bytes(read_bytes(path), path),
-        analyze_bytes(read_bytes(other_path), other_path),
+        analyze_bytes(read_bytes(path), path, reporter),
+        analyze_bytes(read_bytes(other_path), other_path, reporter),
     )
     name, same = this.network.name, other.network.name
     files = f"{name}.py" if same == name else f"{name}.py and {same}.py"
-    return Diagnostic(
+    clash = Diagnostic(
         "error",
         f"two specs compile to {files}: this one and {printable(other_path)}"
         + ("" if same == name else " (one file where case is ignored)"),
         this.network.span,
         help="give each network its own name",
         notes=(note(f"{same} is the name here", other.network.span),),
-    ).render(this.source)
+    )
+    return CompileError([clash], [this.source, other.source])
 
 
-def _check(targets: list) -> int:
+def _check(targets: list, reporter: Reporter) -> int:
     """Print the diff of every stale target, and name what interrupted runs left; 1 if there is
     any."""
     from ..files.output import diff, leftovers
@@ -205,20 +212,19 @@ def _check(targets: list) -> int:
             sys.stdout.write(text)
     left = leftovers(targets)
     for path in left:
-        print(
-            f"{printable(str(path))}: error: left over by an interrupted resnetc run; the next"
-            " compile into this directory removes it",
-            file=sys.stderr,
+        message = (
+            "left over by an interrupted resnetc run; the next compile into this directory"
+            " removes it"
         )
+        reporter.report([error(message, None)], Source(str(path), ""))
     if stale:
-        print(
+        reporter.say(
             f"resnetc: {stale} of {_files(len(targets))} differ from what the specs compile to; "
-            "run without --check to regenerate",
-            file=sys.stderr,
+            "run without --check to regenerate"
         )
     if stale or left:
         return 1
-    print(f"resnetc: {_files(len(targets))} up to date", file=sys.stderr)
+    reporter.say(f"resnetc: {_files(len(targets))} up to date")
     return 0
 
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import reporting
 from .writing import add_force, blocked, output_name, write_file
 
 HELP = "read a ResNet checkpoint (.pt, .pth, .safetensors) back into a spec"
@@ -89,6 +90,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="give a checkpoint without fc (a headless backbone) an N-way classifier",
     )
     add_force(parser, "a SPEC.yaml")
+    reporting.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -96,7 +98,6 @@ def run(args: argparse.Namespace) -> int:
     from ..files import output
     from ..front.diagnostics import CompileError
     from ..front.source import printable
-    from ._common import print_diagnostics
 
     to_stdout = args.output == "-"
     if not to_stdout and Path(args.output).is_dir():
@@ -109,11 +110,14 @@ def run(args: argparse.Namespace) -> int:
     if not to_stdout and blocked([target], args.force, "-o file"):  # before the work, as after it
         print("resnetc: nothing written", file=sys.stderr)
         return 1
+    reporter = args.reporter
     try:
         result = _decompile(args)
+        if reporter.werror and result.analysis.warnings:
+            raise CompileError(reporter.strict(result.analysis.warnings), result.analysis.source)
     except CompileError as exc:
-        print(exc.render(), file=sys.stderr)
-        print("resnetc: nothing written", file=sys.stderr)
+        reporter.refused(exc)
+        reporter.say("resnetc: nothing written")
         return 1
     report = sys.stderr if to_stdout else sys.stdout
     if to_stdout:
@@ -125,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         if code:
             return code
     print("\n".join(printable(line) for line in result.summary()), file=report)
-    print_diagnostics(result.analysis.warnings, result.analysis.source)
+    reporter.report(result.analysis.warnings, result.analysis.source)
     if not to_stdout:
         print(
             f"wrote {printable(args.output)}; compile it with: resnetc compile"

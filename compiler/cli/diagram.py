@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import Refused, analyze_file
+from ..front.diagnostics import CompileError
+from . import reporting
+from ._common import analyze_file
 from .writing import add_output, to_output
 
 HELP = "draw a spec's feature maps and shortcuts as a figure (SVG, or TikZ for LaTeX)"
@@ -23,6 +25,7 @@ the figure's size, or with --tikz-body only the tikzpicture, to \\input into a p
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `resnetc diagram`."""
     parser.add_argument("spec", metavar="SPEC", help="spec file (YAML)")
+    reporting.add_arguments(parser)
     parser.add_argument(
         "--format",
         choices=("svg", "tikz"),
@@ -43,9 +46,9 @@ def run(args: argparse.Namespace) -> int:
         print("resnetc: error: --tikz-body needs --format tikz", file=sys.stderr)
         return 2
     try:
-        analysis = analyze_file(args.spec)
-    except Refused as exc:
-        print(exc.text, file=sys.stderr)
+        analysis = analyze_file(args.spec, args.reporter)
+    except CompileError as exc:
+        args.reporter.refused(exc)
         return 1
     if args.format == "tikz":
         from ..teach import tikz

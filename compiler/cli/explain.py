@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import Refused, analyze_file
+from ..front.diagnostics import CompileError
+from . import reporting
+from ._common import analyze_file
 from .writing import add_output, to_output
 
 HELP = "explain a spec: each table cell in words, sizes, costs and generated code"
@@ -22,6 +24,7 @@ maps."""
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `resnetc explain`."""
     parser.add_argument("spec", metavar="SPEC", help="spec file (YAML)")
+    reporting.add_arguments(parser)
     parser.add_argument(
         "--html",
         action="store_true",
@@ -36,9 +39,9 @@ def run(args: argparse.Namespace) -> int:
         print("resnetc: error: --html needs -o FILE", file=sys.stderr)
         return 2
     try:
-        analysis = analyze_file(args.spec)
-    except Refused as exc:
-        print(exc.text, file=sys.stderr)
+        analysis = analyze_file(args.spec, args.reporter)
+    except CompileError as exc:
+        args.reporter.refused(exc)
         return 1
     if args.html:
         from ..teach.page import html

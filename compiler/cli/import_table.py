@@ -11,7 +11,8 @@ from ..front import limits
 from ..front.diagnostics import CompileError
 from ..front.notation import BY
 from ..front.source import printable
-from ._common import Refused, read_bytes
+from . import reporting
+from ._common import read_bytes
 from .writing import add_force, output_name, write
 
 HELP = "turn a pasted Table 1 (LaTeX or a web copy) into one spec per model column"
@@ -51,6 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="HxWxC",
         help="input size (default: the table's input row, else 224x224x3)",
     )
+    reporting.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,20 +65,18 @@ def run(args: argparse.Namespace) -> int:
     if out_dir.exists() and not out_dir.is_dir():
         print(f"resnetc: error: -o {printable(args.output)} is not a directory", file=sys.stderr)
         return 2
+    reporter = args.reporter
     try:
         data, name, label = _read(args.table, out_dir)
-    except Refused as exc:
-        print(exc.text, file=sys.stderr)
-        return 1
-    try:
         source = importtable.decode_table(data, name)
         specs, warnings = importtable.import_table(source, label, args.names, args.input)
+        if reporter.werror and warnings:
+            raise CompileError(reporter.strict(warnings), source)
     except CompileError as exc:
-        print(exc.render(), file=sys.stderr)
-        print("resnetc: the table was refused; nothing written", file=sys.stderr)
+        reporter.refused(exc)
+        reporter.say("resnetc: the table was refused; nothing written")
         return 1
-    if warnings:
-        print(importtable.render(warnings, {source.name: source}), file=sys.stderr)
+    reporter.report(warnings, source)
     files = [
         output.Target(
             output.target_path(out_dir, s.name, ".yaml"),

@@ -7,7 +7,8 @@ import sys
 
 from ..front import limits
 from ..front.diagnostics import CompileError
-from ._common import Refused, analyze_file
+from . import reporting
+from ._common import analyze_file
 
 HELP = "print every layer's shape, parameters and multiply-adds"
 DESCRIPTION = f"""\
@@ -25,6 +26,7 @@ Formats: table (aligned, for a terminal), markdown, json. Exits 1 if the spec is
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `resnetc summary`."""
     parser.add_argument("spec", metavar="SPEC", help="a spec file (YAML)")
+    reporting.add_arguments(parser)
     parser.add_argument(
         "--format",
         choices=("table", "markdown", "json"),
@@ -44,14 +46,14 @@ def run(args: argparse.Namespace) -> int:
     from ..teach.layer_summary import render, summarize
 
     try:
-        analysis = analyze_file(args.spec)
-    except Refused as exc:
-        print(exc.text, file=sys.stderr)
+        analysis = analyze_file(args.spec, args.reporter)
+    except CompileError as exc:
+        args.reporter.refused(exc)
         return 1
     try:
         summary = summarize(analysis.network, expand=args.expand)
     except CompileError as exc:  # --expand over the limit
-        print(exc.with_source(analysis.source).render(), file=sys.stderr)
+        args.reporter.refused(exc.with_source(analysis.source))
         return 1
     sys.stdout.write(render(summary, args.spec, args.format))
     return 0

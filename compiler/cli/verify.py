@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..front.diagnostics import CompileError
 from ..front.source import printable
-from ._common import Refused, analyze_file, print_diagnostics, summary_line
+from . import reporting
+from ._common import analyze_file, summary_line
 
 HELP = "build each network with torch (meta device) and check it against the compiler"
 DESCRIPTION = """\
@@ -25,6 +27,7 @@ spec verified, 1 if any was refused or differs, 2 if torch cannot be imported.""
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `resnetc verify`."""
     parser.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (YAML)")
+    reporting.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,24 +42,24 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.specs:
         try:
-            analysis = analyze_file(path)
-        except Refused as exc:
-            print(exc.text, file=sys.stderr)
+            analysis = analyze_file(path, args.reporter)
+        except CompileError as exc:
+            args.reporter.refused(exc)
             failed += 1
             continue
-        failed += not report(analysis, path)
+        failed += not report(analysis, path, args.reporter)
     if len(args.specs) > 1 or failed:
-        print(summary_line(failed, len(args.specs), "failed"), file=sys.stderr)
+        args.reporter.say(summary_line(failed, len(args.specs), "failed"))
     return 1 if failed else 0
 
 
-def report(analysis, path: str, source: str | None = None) -> bool:
+def report(analysis, path: str, reporter, source: str | None = None) -> bool:
     """Verify one analysed spec (against `source` if given); print the outcome; True if it held."""
     from ..targets.torch.verify import verify
 
     result = verify(analysis.network, source)
     if not result.ok:
-        print_diagnostics(result.diagnostics, analysis.source)
+        reporter.report(result.diagnostics, analysis.source)
         return False
     print(
         f"{printable(path)}: verified {result.layers} layers, {result.outputs} block and stage"

@@ -72,20 +72,41 @@ def note(message: str, span: Span | None) -> Diagnostic:
 
 
 class CompileError(Exception):
-    """Raised by any stage that refuses its input; holds every diagnostic it found."""
+    """Raised by any stage that refuses its input; holds every diagnostic it found.
 
-    def __init__(self, diagnostics: Iterable[Diagnostic], source: Source | None = None) -> None:
+    `sources` are the texts the diagnostics point into, by name (a spec; a pasted table and the
+    options that name its columns): each diagnostic is rendered against the one its span names.
+    """
+
+    def __init__(
+        self,
+        diagnostics: Iterable[Diagnostic],
+        source: Source | Iterable[Source] | None = None,
+    ) -> None:
         self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
-        self.source = source
+        found = () if source is None else (source,) if isinstance(source, Source) else source
+        self.sources: dict[str, Source] = {s.name: s for s in found}
         super().__init__(self.render())
+
+    @property
+    def source(self) -> Source | None:
+        """The main source (the file given), if there is one."""
+        return next(iter(self.sources.values()), None)
+
+    def source_of(self, d: Diagnostic) -> Source | None:
+        """The source `d` points into (else the main one)."""
+        if d.span is not None and d.span.file in self.sources:
+            return self.sources[d.span.file]
+        return self.source
 
     def render(self) -> str:
         """All diagnostics, rendered one after the other."""
-        return "\n".join(d.render(self.source) for d in self.diagnostics)
+        return "\n".join(d.render(self.source_of(d)) for d in self.diagnostics)
 
     def with_source(self, source: Source) -> CompileError:
-        """The same diagnostics, attached to `source` for rendering."""
-        return CompileError(self.diagnostics, source)
+        """The same diagnostics, `source` their main source (the others kept)."""
+        others = [s for s in self.sources.values() if s.name != source.name]
+        return CompileError(self.diagnostics, [source, *others])
 
 
 def fail(message: str, span: Span | None, help: str | None = None) -> CompileError:

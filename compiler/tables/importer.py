@@ -26,24 +26,6 @@ DEFAULT_INPUT = "224x224x3"
 """The input size when neither the table nor `--input` gives one (ImageNet, as in Table 1)."""
 
 
-class TableError(CompileError):
-    """A refused table: diagnostics that may point into the table or into an option's value."""
-
-    def __init__(self, diagnostics, sources: dict[str, Source]) -> None:
-        self.sources = sources
-        super().__init__(diagnostics)
-
-    def render(self) -> str:
-        """Every diagnostic, each with the source line it points at."""
-        return render(self.diagnostics, self.sources)
-
-
-def render(diagnostics, sources: dict[str, Source]) -> str:
-    """Render diagnostics, each against the source (table or option) its span names."""
-    table = next(iter(sources.values()))
-    return "\n".join(d.render(sources.get(d.span.file) if d.span else table) for d in diagnostics)
-
-
 @dataclass(frozen=True)
 class Imported:
     """One model column, compiled: its network, the spec text to write, and its warnings."""
@@ -86,7 +68,7 @@ def read_rows(source: Source) -> list[Row]:
 def import_table(
     source: Source, label: str, names: str | None = None, input: str | None = None
 ) -> tuple[list[Imported], list[Diagnostic]]:
-    """Every model column of the table compiled, and the warnings; `TableError` if any fails.
+    """Every model column of the table compiled, and the warnings; `CompileError` if any fails.
 
     `label` names the table in the written specs' header comment; `names` (`a,b,c`) names the
     model columns, `input` (`224x224x3`) overrides the input size.
@@ -101,7 +83,7 @@ def import_table(
         found = read_columns(source, layers(source, data, lay), lay, columns)
         input_scalar = _input(input, found.input, source, sources)
     except CompileError as exc:
-        raise TableError(exc.diagnostics, sources) from None
+        raise CompileError(exc.diagnostics, sources.values()) from None
     diagnostics: list[Diagnostic] = []
     if not found.head:
         diagnostics.append(
@@ -109,6 +91,7 @@ def import_table(
                 "the table has no head row (average pool, 1000-d fc, softmax): assuming 1000"
                 " classes",
                 None,
+                code="table-no-head-row",
             )
         )
     diagnostics.extend(_pool_hint(source, columns[0]))
@@ -132,6 +115,7 @@ def _pool_hint(source: Source, col: Column) -> list[Diagnostic]:
             f" {key2.text} ({size2.text})",
             size2.span(source),
             help="Table 1 opens conv2_x with '3×3 max pool, stride 2': copy that row too",
+            code="table-no-pool-line",
         )
     ]
 
@@ -148,7 +132,7 @@ def _compile_all(source, columns, input_scalar, classes, label, sources, diagnos
             diagnostics.extend(exc.diagnostics)
     diagnostics = _unique(diagnostics)
     if errors_of(diagnostics):  # the errors alone: nothing is written, so no warning matters
-        raise TableError(errors_of(diagnostics), sources)
+        raise CompileError(errors_of(diagnostics), sources.values())
     out = [
         Imported(net.name, col.title.text, net, _checked_yaml(net, col, label))
         for col, net in networks
