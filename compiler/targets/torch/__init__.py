@@ -9,6 +9,7 @@ the only module of resnetc that imports torch, and only when called.
 from __future__ import annotations
 
 from ...core import ir
+from ...front.diagnostics import Diagnostic
 from ..target import Rendered
 
 
@@ -16,10 +17,15 @@ class TorchTarget:
     """Standalone PyTorch modules, drop-in with torchvision's models."""
 
     name = "torch"
+    suffix = ""
 
     def file_name(self, net: ir.Network) -> str:
         """`<name>.py`."""
         return f"{net.name}.py"
+
+    def refusals(self, net: ir.Network) -> tuple[Diagnostic, ...]:
+        """Nothing: the torch target writes every construct of the IR."""
+        return ()
 
     def render(self, net: ir.Network, spec_label: str) -> Rendered:
         """The checked module and its source map."""
