@@ -59,6 +59,20 @@ def analyze_file(path: str) -> Analysis:
     return analysis
 
 
+def add_target_argument(parser, what: str, repeat: bool = False) -> None:
+    """`--target torch|keras|flax`: the framework to `what` (repeatable if `repeat`)."""
+    from ..pipeline import TARGET_NAMES
+
+    parser.add_argument(
+        "--target",
+        choices=TARGET_NAMES,
+        action="append" if repeat else "store",
+        default=None if repeat else "torch",
+        help=f"the framework to {what}: {', '.join(TARGET_NAMES)} (default torch"
+        + ("; may be given more than once)" if repeat else ")"),
+    )
+
+
 def print_diagnostics(diagnostics: Iterable[Diagnostic], source: Source | None) -> None:
     """Render diagnostics to stderr, one after the other."""
     for d in diagnostics:

@@ -7,26 +7,29 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..front.diagnostics import Diagnostic, note
+from ..front.diagnostics import CompileError, Diagnostic, note
 from ..front.source import printable
-from ._common import Refused, analyze_bytes, read_bytes, summary_line
+from ._common import Refused, add_target_argument, analyze_bytes, read_bytes, summary_line
 
 if TYPE_CHECKING:
     from ..pipeline import Analysis
 
-HELP = "compile specs into PyTorch modules (DIR/<name>.py)"
+HELP = "compile specs into PyTorch (or Keras, Flax) modules (DIR/<name>.py)"
 DESCRIPTION = """\
-Compile each SPEC into DIR/<name>.py. If any spec is refused, nothing is written. A file
-that resnetc did not generate is never overwritten unless --force is given. With --check,
-nothing is written: the command exits 1 and prints a unified diff if DIR is not what the
-specs compile to. With --verify, every module is first built with torch and checked against the
-compiler (as `resnetc verify` does); if any differs, nothing is written."""
+Compile each SPEC into DIR/<name>.py, the PyTorch module; with --target keras or --target flax
+(the option may be repeated), into DIR/<name>_keras.py or DIR/<name>_flax.py. If any spec is
+refused, for any target, nothing is written. A file that resnetc did not generate is never
+overwritten unless --force is given. With --check, nothing is written: the command exits 1 and
+prints a unified diff if DIR is not what the specs compile to. With --verify, every module is
+first built with its framework and checked against the compiler (as `resnetc verify` does); if
+any differs, nothing is written. Compiling itself imports no framework."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `resnetc compile`."""
     parser.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (YAML)")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
+    add_target_argument(parser, "write a module for", repeat=True)
     parser.add_argument(
         "--check",
         action="store_true",
@@ -35,8 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--verify",
         action="store_true",
-        help="check every module with torch first (as `resnetc verify` does); write nothing on a"
-        " difference",
+        help="check every module with its framework first (as `resnetc verify` does); write"
+        " nothing on a difference",
     )
     parser.add_argument(
         "--force",
@@ -54,9 +57,10 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if args.verify and not _torch_available():
+    names = chosen_targets(args.target)
+    if args.verify and not _frameworks_available(names):
         return 2
-    targets, refused, analyses = _compile_all(args.specs, out_dir, args.verify)
+    targets, refused, analyses = _compile_all(args.specs, out_dir, names, args.verify)
     if args.verify and not refused:
         refused = _verify_all(targets, analyses)
     if refused:
@@ -99,80 +103,116 @@ def _write(targets: list, force: bool) -> int:
     return 0
 
 
-def _torch_available() -> bool:
-    """Whether torch can be imported (--verify needs it); says why not."""
-    from ..targets.torch.verify import TorchMissing, import_torch
+def chosen_targets(given: list[str] | None) -> list[str]:
+    """The targets asked for, each once, in the order given (torch if none was)."""
+    return list(dict.fromkeys(given or ["torch"]))
 
-    try:
-        import_torch()
-    except TorchMissing as exc:
-        print(f"resnetc: error: {exc}; nothing written", file=sys.stderr)
-        return False
+
+def _frameworks_available(names: list[str]) -> bool:
+    """Whether every chosen target's framework can be imported (--verify needs it); says why
+    not."""
+    from .verify import FrameworkMissing, import_framework
+
+    for name in names:
+        try:
+            import_framework(name)
+        except FrameworkMissing as exc:
+            print(f"resnetc: error: {exc}; nothing written", file=sys.stderr)
+            return False
     return True
 
 
-def _verify_all(targets: list, analyses: dict[str, Analysis]) -> int:
+def _verify_all(targets: list, analyses: dict[tuple[str, str], Analysis]) -> int:
     """Verify every target's module against its network; how many failed (all are reported)."""
     from .verify import report
 
     failed = 0
-    for target, analysis in zip(targets, analyses.values(), strict=True):
-        failed += not report(analysis, analysis.source.name, target.text)
+    for target, ((_, name), analysis) in zip(targets, analyses.items(), strict=True):
+        failed += not report(analysis, analysis.source.name, target.text, name)
     return failed
 
 
 def _compile_all(
-    specs: list[str], out_dir: Path, verify: bool = False
-) -> tuple[list, int, dict[str, Analysis]]:
-    """Targets for every spec that compiles, how many were refused (all are reported), and, when
-    verifying, the analysis of each target's network by name."""
+    specs: list[str], out_dir: Path, names: list[str], verify: bool = False
+) -> tuple[list, int, dict[tuple[str, str], Analysis]]:
+    """Files for every spec that compiles for every target, how many specs were refused (all are
+    reported), and, when verifying, the analysis behind each file by (network, target)."""
     from ..files.output import Target, target_path
 
     targets: list[Target] = []
     first: dict[str, str] = {}
-    analyses: dict[str, Analysis] = {}
+    analyses: dict[tuple[str, str], Analysis] = {}
     refused = 0
     for path in specs:
         try:
-            result, label, analysis = _compile_one(path, out_dir, verify)
+            results, label, analysis = _compile_one(path, out_dir, names, verify)
         except Refused as exc:
             print(exc.text, file=sys.stderr)
             refused += 1
             continue
-        if result.name.lower() in first:  # one file where case is ignored (macOS, Windows)
-            print(_clash(path, first[result.name.lower()]), file=sys.stderr)
+        name = results[0][1].name
+        if name.lower() in first:  # one file where case is ignored (macOS, Windows)
+            print(_clash(path, first[name.lower()]), file=sys.stderr)
             refused += 1
             continue
-        first[result.name.lower()] = path
-        if analysis is not None:
-            analyses[result.name] = analysis
-        targets.append(Target(target_path(out_dir, result.name), result.text, label))
+        first[name.lower()] = path
+        for target_name, result in results:
+            if analysis is not None:
+                analyses[(name, target_name)] = analysis
+            stem = name + _target(target_name).suffix
+            targets.append(Target(target_path(out_dir, stem), result.text, label))
     return targets, refused, analyses
 
 
-def _compile_one(path: str, out_dir: Path, analyse: bool):
-    """(the compile's `Result`, the spec's label, its `Analysis` if `analyse` or compiled afresh).
+def _target(name: str):
+    from ..pipeline import target
+
+    return target(name)
+
+
+def _compile_one(path: str, out_dir: Path, names: list[str], analyse: bool):
+    """([(target, the compile's `Result`)], the spec's label, its `Analysis` if `analyse` or
+    compiled afresh).
 
     An unchanged spec compiled by an unchanged resnetc is taken from the compile cache, unless its
-    analysis is needed (`--verify`)."""
+    analysis is needed (`--verify`). A spec one of the targets cannot write is refused."""
     from ..files import cache as compilecache
     from ..files.output import spec_label
 
     data = read_bytes(path)
     label = spec_label(path, out_dir)
-    key = compilecache.key(data, path, label)
-    result = None if analyse else compilecache.load(key)
+    keys = [compilecache.key(data, path, label, name) for name in names]
+    results = [None if analyse else compilecache.load(key) for key in keys]
     analysis = None
-    if result is None:
-        from ..targets.torch.emit import render
-
+    if any(result is None for result in results):
         analysis = analyze_bytes(data, path)
         warnings = "".join(d.render(analysis.source) + "\n" for d in analysis.warnings)
-        net = analysis.network
-        result = compilecache.Result(net.name, render(net, label), warnings)
-        compilecache.store(key, result)
-    sys.stderr.write(result.warnings)
-    return result, label, analysis
+        found = []
+        for i, name in enumerate(names):
+            if results[i] is None:
+                try:
+                    text = _render(analysis, label, name)
+                except CompileError as exc:
+                    found.append(exc.render())
+                    continue
+                results[i] = compilecache.Result(analysis.network.name, text, warnings)
+                compilecache.store(keys[i], results[i])
+        if found:
+            sys.stderr.write(warnings)
+            raise Refused("\n".join(found))
+    sys.stderr.write(results[0].warnings)
+    return list(zip(names, results, strict=True)), label, analysis
+
+
+def _render(analysis: Analysis, label: str, name: str) -> str:
+    """The module's text for one target (the torch target's without its source map)."""
+    if name == "torch":
+        from ..targets.torch.emit import render
+
+        return render(analysis.network, label)
+    from ..pipeline import render as render_for
+
+    return render_for(analysis, label, name).text
 
 
 def _clash(path: str, other_path: str) -> str:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..front.source import printable
-from ._common import Refused, analyze_file
+from ._common import Refused, add_target_argument, analyze_file
 
 HELP = "explain a spec: each table cell in words, sizes, costs and generated code"
 DESCRIPTION = """\
@@ -28,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write a self-contained interactive HTML page (needs -o)",
     )
+    add_target_argument(parser, "quote the generated module of")
     add_output_argument(parser, "the walk (or the page)")
 
 
@@ -72,10 +73,18 @@ def run(args: argparse.Namespace) -> int:
     except Refused as exc:
         print(exc.text, file=sys.stderr)
         return 1
-    if args.html:
-        from ..teach.page import html
+    from ..front.diagnostics import CompileError
 
-        return write_text(html(analysis), args.output)
-    from ..teach.markdown import markdown
+    try:
+        if args.html:
+            from ..teach.page import html
 
-    return write_text(markdown(analysis), args.output)
+            text = html(analysis, args.target)
+        else:
+            from ..teach.markdown import markdown
+
+            text = markdown(analysis, args.target)
+    except CompileError as exc:  # a construct the target cannot write
+        print(exc.render(), file=sys.stderr)
+        return 1
+    return write_text(text, args.output)

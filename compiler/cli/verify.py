@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import Refused, analyze_file, print_diagnostics, summary_line
+from ._common import Refused, add_target_argument, analyze_file, print_diagnostics, summary_line
 
-HELP = "build each network with torch (meta device) and check it against the compiler"
+HELP = (
+    "build each network with torch (meta device), Keras or Flax and check it against the compiler"
+)
 DESCRIPTION = """\
 For every SPEC (one failure does not stop the others): compile it, execute the generated
 module, build the model on torch's meta device (no memory, no weights) and run one forward pass
@@ -15,22 +17,57 @@ on an input of the spec's size, recording every layer's output. Each conv, bn, p
 compiler knows must be in the model under its state_dict name, with the operation, parameters,
 output shape and multiply-adds the compiler computed, and every block and stage must give the
 shape the shape pass says; the model may have no layer the compiler does not know. Any
-difference is an error at the spec text that produced the layer. Needs torch. Exits 0 if every
-spec verified, 1 if any was refused or differs, 2 if torch cannot be imported."""
+difference is an error at the spec text that produced the layer. Needs torch. With --target
+keras or --target flax, the module of that target is built instead (Keras on its configured
+backend, Flax abstractly) and conv1, the pool, every block and stage, the logits and the
+trainable parameters of every stage and of the network are checked. Exits 0 if every spec
+verified, 1 if any was refused or differs, 2 if the framework cannot be imported."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `resnetc verify`."""
     parser.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (YAML)")
+    add_target_argument(parser, "build and check the module of")
+
+
+class FrameworkMissing(Exception):  # noqa: N818 (a verdict about the environment)
+    """A target's framework cannot be imported."""
+
+
+def import_framework(target: str) -> None:
+    """Import the framework `target`'s verify needs, or raise `FrameworkMissing`."""
+    if target == "torch":
+        from ..targets.torch.verify import TorchMissing, import_torch
+
+        try:
+            import_torch()
+        except TorchMissing as exc:
+            raise FrameworkMissing(str(exc)) from None
+        return
+    from ..targets.verdict import FrameworkMissing as Missing
+
+    try:
+        _verifier(target).import_framework()
+    except Missing as exc:
+        raise FrameworkMissing(str(exc)) from None
+
+
+def _verifier(target: str):
+    """The verify module of a target other than torch."""
+    if target == "keras":
+        from ..targets.keras import verify as keras_verify
+
+        return keras_verify
+    from ..targets.flax import verify as flax_verify
+
+    return flax_verify
 
 
 def run(args: argparse.Namespace) -> int:
-    """Verify each spec in turn; 1 if any was refused or differs, 2 without torch."""
-    from ..targets.torch.verify import TorchMissing, import_torch
-
+    """Verify each spec in turn; 1 if any was refused or differs, 2 without the framework."""
     try:
-        import_torch()
-    except TorchMissing as exc:
+        import_framework(args.target)
+    except FrameworkMissing as exc:
         print(f"resnetc: error: {exc}", file=sys.stderr)
         return 2
     failed = 0
@@ -41,14 +78,17 @@ def run(args: argparse.Namespace) -> int:
             print(exc.text, file=sys.stderr)
             failed += 1
             continue
-        failed += not report(analysis, path)
+        failed += not report(analysis, path, target=args.target)
     if len(args.specs) > 1 or failed:
         print(summary_line(failed, len(args.specs), "failed"), file=sys.stderr)
     return 1 if failed else 0
 
 
-def report(analysis, path: str, source: str | None = None) -> bool:
-    """Verify one analysed spec (against `source` if given); print the outcome; True if it held."""
+def report(analysis, path: str, source: str | None = None, target: str = "torch") -> bool:
+    """Verify one analysed spec (against `source` if given) for `target`; print the outcome;
+    True if it held."""
+    if target != "torch":
+        return _report_other(analysis, path, source, target)
     from ..targets.torch.verify import verify
 
     result = verify(analysis.network, source)
@@ -58,5 +98,26 @@ def report(analysis, path: str, source: str | None = None) -> bool:
     print(
         f"{path}: verified {result.layers} layers, {result.outputs} block and stage outputs,"
         f" {result.params:,} parameters, {result.macs:,} multiply-adds"
+    )
+    return True
+
+
+def _report_other(analysis, path: str, source: str | None, target: str) -> bool:
+    from ..front.diagnostics import CompileError
+    from ..pipeline import render
+
+    if source is None:
+        try:
+            source = render(analysis, path, target).text
+        except CompileError as exc:
+            print(exc.render(), file=sys.stderr)
+            return False
+    result = _verifier(target).verify(analysis.network, source)
+    if not result.ok:
+        print_diagnostics(result.diagnostics, analysis.source)
+        return False
+    print(
+        f"{path}: verified ({target}) {result.outputs} outputs of conv1, the pool, blocks, stages"
+        f" and logits, {result.params:,} trainable parameters"
     )
     return True
