@@ -17,7 +17,7 @@ from ...core import ir
 from ...files.output import HEADER
 from ...front.source import safe_label
 from .. import nhwc
-from ..pylayout import Call, FitCall, ListOf, Repeat, assign, comment
+from ..pylayout import Call, FitCall, ListOf, Repeat, assign, comment, docstring
 from ..sourcemap import mark, mark_text, strip
 from ..target import Rendered
 from ..templating import environment
@@ -48,7 +48,7 @@ class FactoryView:
     """The factory function."""
 
     signature: list[str]
-    summary: str
+    docstring: str
     body: list[str]
 
 
@@ -234,11 +234,14 @@ def _factory(net: ir.Network) -> FactoryView:
     )
     return FactoryView(
         signature=Call(f"def {net.name}", params).lines(0, 0, f" -> {net.class_name}:"),
-        summary=f"{net.class_name} with `num_classes` outputs, built for NHWC inputs of"
-        " `input_shape`.",
+        docstring=docstring(
+            f"{net.class_name} with `num_classes` outputs (see the module docstring).",
+            ["Built for NHWC inputs of `input_shape`: its weights exist once it returns."],
+            4,
+        ),
         body=[
             *assign("model", build, 4),
-            "model(keras.Input(shape=input_shape))  # builds every layer: the weights exist",
+            "model(keras.Input(shape=input_shape))  # builds every layer",
             "return model",
         ],
     )
