@@ -226,7 +226,8 @@ def load_torch_state_dict(model: nnx.Module, state_dict: Mapping[str, Any]) -> N
     goes from torch's OIHW to Flax's HWIO, the fc weight is transposed, and BatchNorm's
     running statistics become its `mean` and `var`. Raises ValueError unless every entry
     (`num_batches_tracked` aside) sets a variable of the same shape, and every parameter
-    and batch statistic of the model is set.
+    and batch statistic of the model is set. `model` may be abstract, built with
+    `nnx.eval_shape(lambda: resnet50())`: no random weights are drawn then.
     """
     done: set[int] = set()
     for key, value in state_dict.items():
@@ -239,7 +240,7 @@ def load_torch_state_dict(model: nnx.Module, state_dict: Mapping[str, Any]) -> N
             raise ValueError(
                 f"{key}: {array.shape} (converted) does not fit {tuple(variable.shape)}"
             )
-        variable[...] = jnp.asarray(array)
+        variable.set_value(jnp.asarray(array))
         done.add(id(variable))
     missing = [
         ".".join(str(part) for part in path)
