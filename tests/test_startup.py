@@ -61,6 +61,31 @@ def test_compiling_never_imports_torch(command: str, tmp_path: Path) -> None:
         assert (tmp_path / "out" / "resnet152.py").read_text() == expected
 
 
+FRAMEWORKS = {"torch", "numpy", "sympy", "keras", "jax", "jaxlib", "flax", "tensorflow"}
+
+
+@pytest.mark.parametrize("targets", [["keras"], ["flax"], ["torch", "keras", "flax"]])
+def test_compiling_for_keras_and_flax_imports_no_framework(targets, tmp_path: Path) -> None:
+    args = ["compile", str(R152), "-o", str(tmp_path / "out")]
+    for name in targets:
+        args += ["--target", name]
+    names = _imported(tmp_path, args)
+    for name in targets:
+        if name != "torch":
+            assert f"resnetc.targets.{name}.emit" in names
+            assert (tmp_path / "out" / f"resnet152_{name}.py").exists()
+    heavy = sorted(n for n in names if n.split(".")[0] in FRAMEWORKS)
+    assert not heavy, heavy
+    again = _imported(tmp_path, args)  # from the compile cache: not even the emitters
+    assert not any(n.startswith("resnetc.targets.") and n.endswith(".emit") for n in again)
+
+
+def test_explain_for_keras_imports_no_framework(tmp_path: Path) -> None:
+    names = _imported(tmp_path, ["explain", str(R152), "--target", "keras"])
+    assert "resnetc.targets.keras.emit" in names
+    assert not sorted(n for n in names if n.split(".")[0] in FRAMEWORKS)
+
+
 def test_help_and_the_api_import_no_dependency(tmp_path: Path) -> None:
     code = "import resnetc, resnetc.cli; resnetc.cli.build_parser()"
     names = _imported(tmp_path, [], code)
