@@ -57,6 +57,10 @@ def analyze_tree(tree: Node, source: Source) -> Analysis:
 TARGET_NAMES = ("torch", "keras", "flax")
 """The targets `compile` can write, the default first."""
 
+FILE_SUFFIXES = {"torch": "", "keras": "_keras", "flax": "_flax"}
+"""Each target's `suffix` (`<name><suffix>.py`), known without importing the target: a compile
+answered from the cache imports none (tests/test_frameworks.py checks they agree)."""
+
 
 def target(name: str = "torch") -> Target:
     """The target called `name` (one of `TARGET_NAMES`); importing it imports no framework."""

@@ -173,6 +173,15 @@ def test_the_source_map_points_at_each_part(name: str, spec: Path) -> None:
     assert lines[rendered.parts["head"][-1].end - 1].strip() == "return x"
 
 
+def test_each_target_names_its_files_as_the_pipeline_says() -> None:
+    from resnetc.pipeline import FILE_SUFFIXES, TARGET_NAMES
+
+    net = _analysis(SPEC_DIR / "resnet18.yaml").network
+    for name in TARGET_NAMES:
+        assert target(name).suffix == FILE_SUFFIXES[name]
+        assert target(name).file_name(net) == f"resnet18{FILE_SUFFIXES[name]}.py"
+
+
 # ---------------------------------------------------------------- refusals
 
 

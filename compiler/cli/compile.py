@@ -138,6 +138,7 @@ def _compile_all(
     """Files for every spec that compiles for every target, how many specs were refused (all are
     reported), and, when verifying, the analysis behind each file by (network, target)."""
     from ..files.output import Target, target_path
+    from ..pipeline import FILE_SUFFIXES
 
     targets: list[Target] = []
     first: dict[str, str] = {}
@@ -159,15 +160,9 @@ def _compile_all(
         for target_name, result in results:
             if analysis is not None:
                 analyses[(name, target_name)] = analysis
-            stem = name + _target(target_name).suffix
+            stem = name + FILE_SUFFIXES[target_name]
             targets.append(Target(target_path(out_dir, stem), result.text, label))
     return targets, refused, analyses
-
-
-def _target(name: str):
-    from ..pipeline import target
-
-    return target(name)
 
 
 def _compile_one(path: str, out_dir: Path, names: list[str], analyse: bool):
