@@ -54,22 +54,35 @@ def analyze_tree(tree: Node, source: Source) -> Analysis:
     return Analysis(network, tuple(warnings), source)
 
 
-TARGET_NAMES = ("torch",)
+TARGET_NAMES = ("torch", "keras", "flax")
 """The targets `compile` can write, the default first."""
+
+FILE_SUFFIXES = {"torch": "", "keras": "_keras", "flax": "_flax"}
+"""Each target's `suffix` (`<name><suffix>.py`), known without importing the target: a compile
+answered from the cache imports none (tests/test_frameworks.py checks they agree)."""
 
 
 def target(name: str = "torch") -> Target:
-    """The target called `name` (one of `TARGET_NAMES`)."""
+    """The target called `name` (one of `TARGET_NAMES`); importing it imports no framework."""
     if name == "torch":
         from .targets.torch import TARGET
-
-        return TARGET
-    raise ValueError(f"unknown target {name!r}; expected one of {', '.join(TARGET_NAMES)}")
+    elif name == "keras":
+        from .targets.keras import TARGET
+    elif name == "flax":
+        from .targets.flax import TARGET
+    else:
+        raise ValueError(f"unknown target {name!r}; expected one of {', '.join(TARGET_NAMES)}")
+    return TARGET
 
 
 def render(analysis: Analysis, spec_label: str, target_name: str = "torch") -> Rendered:
-    """The analysed network's module for a target, with its source map."""
-    return target(target_name).render(analysis.network, spec_label)
+    """The analysed network's module for a target, with its source map; `CompileError` (located,
+    with the spec's source) if the network holds a construct that target cannot write."""
+    chosen = target(target_name)
+    found = chosen.refusals(analysis.network)
+    if found:
+        raise CompileError(found, analysis.source)
+    return chosen.render(analysis.network, spec_label)
 
 
 def compile_spec(text: str | bytes, filename: str = "<spec>", spec_label: str | None = None) -> str:

@@ -119,12 +119,43 @@ def explain(name: str, *sections: str) -> str:
     return "\n".join(chosen)
 
 
-def stage_code(name: str, stage: str) -> str:
-    """The lines of generated/NAME.py that build STAGE: its comment through its `nn.Sequential`."""
-    lines = (ROOT / "generated" / f"{name}.py").read_text(encoding="utf-8").splitlines()
+def stage_code(name: str, stage: str, target: str = "torch") -> str:
+    """The lines of generated/NAME.py (or, for TARGET keras or flax, of
+    generated/frameworks/NAME_TARGET.py) that build STAGE: its comment through its Sequential."""
+    path = ROOT / "generated" / f"{name}.py"
+    if target != "torch":
+        path = ROOT / "generated" / "frameworks" / f"{name}_{target}.py"
+    lines = path.read_text(encoding="utf-8").splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip().startswith(f"# {stage}:"))
     end = next(i for i in range(start, len(lines)) if lines[i] == "        )")
     return "```python\n" + "\n".join(lines[start : end + 1]) + "\n```\n"
+
+
+def frameworks() -> str:
+    """docs/frameworks.md's table: the measured logit differences of docs/frameworks.json
+    (written by docs/measure_frameworks.py)."""
+    data = json.loads((DOCS / "frameworks.json").read_text(encoding="utf-8"))
+    runs = {"keras-jax": "Keras (jax)", "keras-torch": "Keras (torch)", "flax": "Flax"}
+    by_spec: dict[str, dict[str, dict]] = {}
+    for f in data["figures"]:
+        by_spec.setdefault(f["spec"], {})[f["target"]] = f
+    rows = [
+        "| spec | input | largest logit | bound | " + " | ".join(runs.values()) + " | parameters |",
+        "| --- | --- | ---: | ---: | " + " | ".join("---:" for _ in runs) + " | ---: |",
+    ]
+    for spec, figures in by_spec.items():
+        first = next(iter(figures.values()))
+        bound = max(1e-4, 1e-5 * first["max_abs_logit"])
+        diffs = [f"{figures[r]['max_abs_diff']:.1e}" if r in figures else "" for r in runs]
+        same = all(f["params"] == f["torch_params"] for f in figures.values())
+        params = f"{first['torch_params']:,}" + ("" if same else " (differs)")
+        rows.append(
+            f"| `{spec}` | {first['input']} | {first['max_abs_logit']:.3g} | {bound:.1e} | "
+            + " | ".join(diffs)
+            + f" | {params} |"
+        )
+    versions = ", ".join(f"{k} {v}" for k, v in data["versions"].items())
+    return "\n".join(rows) + f"\n\nMeasured with {versions}.\n"
 
 
 def spec_file(name: str) -> str:
@@ -349,6 +380,7 @@ GENERATORS: dict[str, Callable[..., str]] = {
     "keys": keys,
     "stage_code": stage_code,
     "tikz_figure": tikz_figure,
+    "frameworks": frameworks,
 }
 FILES: dict[str, Callable[[], str]] = {
     "diagnostics.md": diagnostics,

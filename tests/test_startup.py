@@ -17,6 +17,7 @@ import pytest
 from resnetc.files import cachedir
 from resnetc.files.output import spec_label
 from resnetc.pipeline import compile_spec
+from resnetc.targets.templating import environment
 from resnetc.targets.torch import emit
 from tests.conftest import ROOT, SPEC_DIR
 
@@ -61,6 +62,31 @@ def test_compiling_never_imports_torch(command: str, tmp_path: Path) -> None:
         assert (tmp_path / "out" / "resnet152.py").read_text() == expected
 
 
+FRAMEWORKS = {"torch", "numpy", "sympy", "keras", "jax", "jaxlib", "flax", "tensorflow"}
+
+
+@pytest.mark.parametrize("targets", [["keras"], ["flax"], ["torch", "keras", "flax"]])
+def test_compiling_for_keras_and_flax_imports_no_framework(targets, tmp_path: Path) -> None:
+    args = ["compile", str(R152), "-o", str(tmp_path / "out")]
+    for name in targets:
+        args += ["--target", name]
+    names = _imported(tmp_path, args)
+    for name in targets:
+        if name != "torch":
+            assert f"resnetc.targets.{name}.emit" in names
+            assert (tmp_path / "out" / f"resnet152_{name}.py").exists()
+    heavy = sorted(n for n in names if n.split(".")[0] in FRAMEWORKS)
+    assert not heavy, heavy
+    again = _imported(tmp_path, args)  # from the compile cache: not even the emitters
+    assert not any(n.startswith("resnetc.targets.") and n.endswith(".emit") for n in again)
+
+
+def test_explain_for_keras_imports_no_framework(tmp_path: Path) -> None:
+    names = _imported(tmp_path, ["explain", str(R152), "--target", "keras"])
+    assert "resnetc.targets.keras.emit" in names
+    assert not sorted(n for n in names if n.split(".")[0] in FRAMEWORKS)
+
+
 def test_help_and_the_api_import_no_dependency(tmp_path: Path) -> None:
     code = "import resnetc, resnetc.cli; resnetc.cli.build_parser()"
     names = _imported(tmp_path, [], code)
@@ -71,7 +97,7 @@ def test_help_and_the_api_import_no_dependency(tmp_path: Path) -> None:
 def test_check_does_not_load_templates(tmp_path: Path) -> None:
     names = _imported(tmp_path, ["check", str(R152)])
     assert "resnetc.core.shapes" in names
-    assert "resnetc.files.templatecache" not in names
+    assert "jinja2" not in names
 
 
 # ---------------------------------------------------------------- no template cache
@@ -82,11 +108,11 @@ def _render(monkeypatch: pytest.MonkeyPatch, cache: str | None) -> str:
         monkeypatch.delenv("RESNETC_CACHE_DIR", raising=False)
     else:
         monkeypatch.setenv("RESNETC_CACHE_DIR", cache)
-    emit._environment.cache_clear()
+    environment.cache_clear()
     try:
         return compile_spec(R152.read_bytes(), "spec/resnet152.yaml")
     finally:
-        emit._environment.cache_clear()
+        environment.cache_clear()
 
 
 def test_templates_are_compiled_in_memory_and_no_file_is_loaded(

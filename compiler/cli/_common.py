@@ -45,6 +45,20 @@ def analyze_file(path: str, reporter: Reporter) -> Analysis:
     return analysis
 
 
+def add_target_argument(parser, what: str, repeat: bool = False) -> None:
+    """`--target torch|keras|flax`: the framework to `what` (repeatable if `repeat`)."""
+    from ..pipeline import TARGET_NAMES
+
+    parser.add_argument(
+        "--target",
+        choices=TARGET_NAMES,
+        action="append" if repeat else "store",
+        default=None if repeat else "torch",
+        help=f"the framework to {what}: {', '.join(TARGET_NAMES)} (default torch"
+        + ("; may be given more than once)" if repeat else ")"),
+    )
+
+
 def summary_line(refused: int, total: int, verb: str) -> str:
     """`2 of 5 specs refused` style closing line for multi-file commands."""
     noun = "spec" if total == 1 else "specs"

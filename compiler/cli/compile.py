@@ -10,23 +10,25 @@ from typing import TYPE_CHECKING
 from ..front.diagnostics import CompileError, Diagnostic, error, note
 from ..front.source import Source, printable
 from . import reporting
-from ._common import analyze_bytes, read_bytes, summary_line
+from ._common import add_target_argument, analyze_bytes, read_bytes, summary_line
 from .writing import output_name, write
 
 if TYPE_CHECKING:
     from ..pipeline import Analysis
     from .reporting import Reporter
 
-HELP = "compile specs into PyTorch modules (DIR/<name>.py)"
+HELP = "compile specs into PyTorch (or Keras, Flax) modules (DIR/<name>.py)"
 DESCRIPTION = """\
-Compile each SPEC into DIR/<name>.py. If any spec is refused, nothing is written. A file
-that resnetc did not generate (whose first line is not its header) is never replaced unless
---force is given; a replaced file keeps its mode. Files are staged in a hidden directory of the
-run's own in DIR and renamed into place, checked again at that moment; what a killed run left
-there is removed by the next. With --check, nothing is written: the command exits 1 and prints a
-unified diff if DIR is not what the specs compile to, or names what a killed run left in it.
-With --verify, every module is first built with torch and checked against the compiler (as
-`resnetc verify` does); if any differs, nothing is written."""
+Compile each SPEC into DIR/<name>.py, the PyTorch module; with --target keras or --target flax
+(the option may be repeated), into DIR/<name>_keras.py or DIR/<name>_flax.py. If any spec is
+refused, for any target, nothing is written. A file that resnetc did not generate (whose first
+line is not its header) is never replaced unless --force is given; a replaced file keeps its
+mode. Files are staged in a hidden directory of the run's own in DIR and renamed into place,
+checked again at that moment; what a killed run left there is removed by the next. With --check,
+nothing is written: the command exits 1 and prints a unified diff if DIR is not what the specs
+compile to, or names what a killed run left in it. With --verify, every module is first built
+with its framework and checked against the compiler (as `resnetc verify` does); if any differs,
+nothing is written. Compiling itself imports no framework."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o", "--output", required=True, metavar="DIR", type=output_name, help="output directory"
     )
+    add_target_argument(parser, "write a module for", repeat=True)
     parser.add_argument(
         "--check",
         action="store_true",
@@ -43,8 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--verify",
         action="store_true",
-        help="check every module with torch first (as `resnetc verify` does); write nothing on a"
-        " difference",
+        help="check every module with its framework first (as `resnetc verify` does); write"
+        " nothing on a difference",
     )
     parser.add_argument(
         "--force",
@@ -63,9 +66,12 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if args.verify and not _torch_available():
+    names = chosen_targets(args.target)
+    if args.verify and not _frameworks_available(names):
         return 2
-    targets, refused, analyses = _compile_all(args.specs, out_dir, args.reporter, args.verify)
+    targets, refused, analyses = _compile_all(
+        args.specs, out_dir, names, args.reporter, args.verify
+    )
     if args.verify and not refused:
         refused = _verify_all(targets, analyses, args.reporter)
     if refused:
@@ -87,94 +93,131 @@ def _write(targets: list, force: bool) -> int:
     return 0
 
 
-def _torch_available() -> bool:
-    """Whether torch can be imported (--verify needs it); says why not."""
-    from ..targets.torch.verify import TorchMissing, import_torch
+def chosen_targets(given: list[str] | None) -> list[str]:
+    """The targets asked for, each once, in the order given (torch if none was)."""
+    return list(dict.fromkeys(given or ["torch"]))
 
-    try:
-        import_torch()
-    except TorchMissing as exc:
-        print(f"resnetc: error: {exc}; nothing written", file=sys.stderr)
-        return False
+
+def _frameworks_available(names: list[str]) -> bool:
+    """Whether every chosen target's framework can be imported (--verify needs it); says why
+    not."""
+    from .verify import FrameworkMissing, import_framework
+
+    for name in names:
+        try:
+            import_framework(name)
+        except FrameworkMissing as exc:
+            print(f"resnetc: error: {exc}; nothing written", file=sys.stderr)
+            return False
     return True
 
 
-def _verify_all(targets: list, analyses: dict[str, Analysis], reporter: Reporter) -> int:
+def _verify_all(
+    targets: list, analyses: dict[tuple[str, str], Analysis], reporter: Reporter
+) -> int:
     """Verify every target's module against its network; how many failed (all are reported)."""
     from .verify import report
 
     failed = 0
-    for target, analysis in zip(targets, analyses.values(), strict=True):
-        failed += not report(analysis, analysis.source.name, reporter, target.text)
+    for target, ((_, name), analysis) in zip(targets, analyses.items(), strict=True):
+        failed += not report(analysis, analysis.source.name, reporter, target.text, name)
     return failed
 
 
 def _compile_all(
-    specs: list[str], out_dir: Path, reporter: Reporter, verify: bool = False
-) -> tuple[list, int, dict[str, Analysis]]:
-    """Targets for every spec that compiles, how many were refused (all are reported), and, when
-    verifying, the analysis of each target's network by name."""
+    specs: list[str], out_dir: Path, names: list[str], reporter: Reporter, verify: bool = False
+) -> tuple[list, int, dict[tuple[str, str], Analysis]]:
+    """Files for every spec that compiles for every target, how many specs were refused (all are
+    reported), and, when verifying, the analysis behind each file by (network, target)."""
     from ..files.output import Target, target_path
+    from ..pipeline import FILE_SUFFIXES
 
     targets: list[Target] = []
     first: dict[str, str] = {}
-    analyses: dict[str, Analysis] = {}
+    analyses: dict[tuple[str, str], Analysis] = {}
     refused = 0
     for path in specs:
         try:
-            result, label, analysis = _compile_one(path, out_dir, reporter, verify)
+            results, label, analysis = _compile_one(path, out_dir, names, reporter, verify)
         except CompileError as exc:
             reporter.refused(exc)
             refused += 1
             continue
-        if result.name.lower() in first:  # one file where case is ignored (macOS, Windows)
-            reporter.refused(_clash(path, first[result.name.lower()], reporter))
+        name = results[0][1].name
+        if name.lower() in first:  # one file where case is ignored (macOS, Windows)
+            reporter.refused(_clash(path, first[name.lower()], reporter))
             refused += 1
             continue
-        first[result.name.lower()] = path
-        if analysis is not None:
-            analyses[result.name] = analysis
-        targets.append(Target(target_path(out_dir, result.name), result.text, label))
+        first[name.lower()] = path
+        for target_name, result in results:
+            if analysis is not None:
+                analyses[(name, target_name)] = analysis
+            stem = name + FILE_SUFFIXES[target_name]
+            targets.append(Target(target_path(out_dir, stem), result.text, label))
     return targets, refused, analyses
 
 
-def _compile_one(path: str, out_dir: Path, reporter: Reporter, analyse: bool):
-    """(the compile's `Result`, the spec's label, its `Analysis` if `analyse` or compiled afresh).
+def _compile_one(path: str, out_dir: Path, names: list[str], reporter: Reporter, analyse: bool):
+    """([(target, the compile's `Result`)], the spec's label, its `Analysis` if `analyse` or
+    compiled afresh).
 
     An unchanged spec compiled by an unchanged resnetc is taken from the compile cache, unless its
-    analysis is needed (`--verify`, `--werror`, JSON diagnostics)."""
+    analysis is needed (`--verify`, `--werror`, JSON diagnostics). A spec one of the targets
+    cannot write is refused."""
     from ..files import cache as compilecache
     from ..files.output import spec_label
 
     data = read_bytes(path)
     label = spec_label(path, out_dir)
-    key = compilecache.key(data, path, label)
+    keys = [compilecache.key(data, path, label, name) for name in names]
     fresh = analyse or reporter.werror or reporter.json
-    result = None if fresh else _checked(compilecache.load(key))
+    results = [
+        None if fresh else _checked(compilecache.load(key), name)
+        for key, name in zip(keys, names, strict=True)
+    ]
     analysis = None
-    if result is None:
-        from ..targets.torch.emit import render
-
+    if any(result is None for result in results):
         analysis = analyze_bytes(data, path, reporter)
         warnings = "".join(d.render(analysis.source) + "\n" for d in analysis.warnings)
-        net = analysis.network
-        result = compilecache.Result(net.name, render(net, label), warnings)
-        compilecache.store(key, result)
+        refusals = []
+        for i, name in enumerate(names):
+            if results[i] is None:
+                try:
+                    text = _render(analysis, label, name)
+                except CompileError as exc:
+                    refusals += exc.diagnostics
+                    continue
+                results[i] = compilecache.Result(analysis.network.name, text, warnings)
+                compilecache.store(keys[i], results[i])
         reporter.report(analysis.warnings, analysis.source)
+        if refusals:
+            raise CompileError(refusals, analysis.source)
     else:
-        sys.stderr.write(result.warnings)  # as rendered when the spec was compiled
-    return result, label, analysis
+        sys.stderr.write(results[0].warnings)  # as rendered when the spec was compiled
+    return list(zip(names, results, strict=True)), label, analysis
 
 
-def _checked(result):
-    """A cached result whose module passes the check every emitted module passes, else None
-    (compiled afresh): an entry edited on disk cannot put code into the output."""
-    from ..targets.torch.modcheck import InternalError, check_module
+def _render(analysis: Analysis, label: str, name: str) -> str:
+    """The module's text for one target (the torch target's without its source map)."""
+    if name == "torch":
+        from ..targets.torch.emit import render
+
+        return render(analysis.network, label)
+    from ..pipeline import render as render_for
+
+    return render_for(analysis, label, name).text
+
+
+def _checked(result, name: str):
+    """A cached result whose module passes the check every module of target `name` passes, else
+    None (compiled afresh): an entry edited on disk cannot put code into the output."""
+    from ..pipeline import target
+    from ..targets.pycheck import InternalError
 
     if result is None:
         return None
     try:
-        check_module(result.text)
+        target(name).check(result.text)
     except InternalError:
         return None
     return result

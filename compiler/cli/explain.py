@@ -7,7 +7,7 @@ import sys
 
 from ..front.diagnostics import CompileError
 from . import reporting
-from ._common import analyze_file
+from ._common import add_target_argument, analyze_file
 from .writing import add_output, to_output
 
 HELP = "explain a spec: each table cell in words, sizes, costs and generated code"
@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write a self-contained interactive HTML page (needs -o)",
     )
+    add_target_argument(parser, "quote the generated module of")
     add_output(parser, "the walk (or the page)")
 
 
@@ -43,10 +44,16 @@ def run(args: argparse.Namespace) -> int:
     except CompileError as exc:
         args.reporter.refused(exc)
         return 1
-    if args.html:
-        from ..teach.page import html
+    try:
+        if args.html:
+            from ..teach.page import html
 
-        return to_output(html(analysis), args, "html", "explain", args.spec)
-    from ..teach.markdown import markdown
+            text, kind = html(analysis, args.target), "html"
+        else:
+            from ..teach.markdown import markdown
 
-    return to_output(markdown(analysis), args, "markdown", "explain", args.spec)
+            text, kind = markdown(analysis, args.target), "markdown"
+    except CompileError as exc:  # a construct the target cannot write
+        args.reporter.refused(exc)
+        return 1
+    return to_output(text, args, kind, "explain", args.spec)

@@ -93,15 +93,19 @@ def digest(package: Path) -> bytes:
     return h.digest()
 
 
-def key(data: bytes, path: str, label: str) -> str | None:
-    """The cache key of compiling `data` (read from `path`, shown as `label`); None if off."""
+def key(data: bytes, path: str, label: str, target: str = "torch") -> str | None:
+    """The cache key of compiling `data` (read from `path`, shown as `label`) for `target`;
+    None if off."""
     if _directory() is None:
         return None
     try:
         h = hashlib.sha256(fingerprint())
     except OSError:  # resnetc's own files unreadable: do not cache
         return None
-    for part in (path.encode("utf-8", "surrogateescape"), label.encode(), data):
+    parts = [path.encode("utf-8", "surrogateescape"), label.encode(), data]
+    if target != "torch":  # the torch target's keys are those from before there were others
+        parts.append(target.encode())
+    for part in parts:
         h.update(len(part).to_bytes(8, "little") + part)
     return h.hexdigest()
 

@@ -190,7 +190,16 @@ CODES: tuple[Code, ...] = (
     # commands
     Code("expand-too-large", r"^--expand would print", "summary --expand over its limit"),
     Code("names-mismatch", r"^--names gives", "--names naming a different number of columns"),
-    Code("verify-difference", r"^verify:", "the model torch builds differs from the compiler's"),
+    Code(
+        "verify-difference",
+        r"^verify( \((keras|flax)\))?:",
+        "the model its framework builds differs from the compiler's",
+    ),
+    Code(
+        "target-cannot-write",
+        r"^the \w+ target cannot write",
+        "a construct the chosen target has not been taught (torch writes every one)",
+    ),
     Code("file-clash", r"^two specs compile to", "two specs that compile to one file"),
     Code(
         "output-leftover",

@@ -52,7 +52,55 @@ class Repeat:
         return ["*(", *body, f"    for _ in range({self.count})", ")" + suffix]
 
 
-Expr = str | Call | Repeat
+@dataclass
+class FitCall(Call):
+    """A call laid out as ruff lays out one it may join: on one line if it fits; else its
+    arguments on one line of their own if they fit there; else a lone argument laid out in
+    turn, or one argument per line with a trailing comma (always so when `explode` is set: a
+    magic trailing comma)."""
+
+    def lines(self, indent: int, prefix: int = 0, suffix: str = "") -> list[str]:
+        one = self.flat() + suffix
+        if self.explode or not self.args:
+            return super().lines(indent, prefix, suffix)
+        if indent + prefix + len(one) <= WIDTH and not _exploded(self.args):
+            return [one]
+        body = ", ".join(flat(a) for a in self.args)
+        if indent + 4 + len(body) <= WIDTH and not _exploded(self.args):
+            return [f"{self.func}(", "    " + body, ")" + suffix]
+        if len(self.args) == 1:
+            inner = lines(self.args[0], indent + 4)
+            return [f"{self.func}(", *("    " + line for line in inner), ")" + suffix]
+        return super().lines(indent, prefix, suffix)
+
+
+@dataclass
+class ListOf:
+    """`[a, b]`, on one line if it fits, else one element per line with a trailing comma (always
+    so when `explode` is set)."""
+
+    items: list[Expr]
+    explode: bool = False
+
+    def flat(self) -> str:
+        return f"[{', '.join(flat(a) for a in self.items)}]"
+
+    def lines(self, indent: int, prefix: int = 0, suffix: str = "") -> list[str]:
+        one = self.flat() + suffix
+        if not self.explode and indent + prefix + len(one) <= WIDTH:
+            return [one]
+        out = ["["]
+        for item in self.items:
+            out += ["    " + line for line in lines(item, indent + 4, 0, ",")]
+        return [*out, "]" + suffix]
+
+
+def _exploded(args: list) -> bool:
+    """Whether an argument must be laid out over several lines whatever the room."""
+    return any(getattr(a, "explode", False) or isinstance(a, Repeat) for a in args)
+
+
+Expr = str | Call | Repeat | ListOf
 
 
 def flat(expr: Expr) -> str:

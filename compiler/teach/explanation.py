@@ -73,6 +73,8 @@ class Explanation:
     cost_words: tuple[str, ...]
     cost_table: tuple[str, ...]
     warnings: tuple[tuple[str, str], ...]
+    target: str = "torch"
+    file_name: str = ""
 
     @property
     def module_lines(self) -> list[str]:
@@ -241,12 +243,13 @@ def _changes(parts: list[Part], titles: dict[str, str]) -> list[tuple[str, str, 
     return out
 
 
-def explain(analysis: Analysis) -> Explanation:
-    """Everything `resnetc explain` says about an analysed spec."""
+def explain(analysis: Analysis, target: str = "torch") -> Explanation:
+    """Everything `resnetc explain` says about an analysed spec, quoting the module `target`
+    writes (`CompileError` if that target cannot write the network)."""
     net: ir.Network = analysis.network  # type: ignore[assignment]
     source = analysis.source
     label = safe_label(getattr(source, "name", None) or f"{net.name}.yaml")
-    rendered = render(analysis, label)
+    rendered = render(analysis, label, target)
     module, code = rendered.text, rendered.parts
     stage_costs = costs.stages(net)
     parts = _stem_parts(net, source, code)
@@ -266,7 +269,15 @@ def explain(analysis: Analysis) -> Explanation:
         cost_words=tuple(cost_words),
         cost_table=tuple(cost_table),
         warnings=tuple(_warning(net, d, source) for d in analysis.warnings),
+        target=target,
+        file_name=_target(target).file_name(net),
     )
+
+
+def _target(name: str):
+    from ..pipeline import target
+
+    return target(name)
 
 
 def titles(net: ir.Network) -> dict[str, str]:

@@ -59,7 +59,7 @@ def _code(part: ex.Part, exp: ex.Explanation, quoted: dict[str, str], title: str
     lines = exp.module_lines
     own = [r for r in part.code if not r.what.startswith(("class ", "def "))]
     shared = [r for r in part.code if r.what.startswith(("class ", "def "))]
-    out = _para(f"In `{exp.network.name}.py` ({_lines_text(own)}):")
+    out = _para(f"In `{exp.file_name}` ({_lines_text(own)}):")
     body: list[str] = []
     for r in own:
         if body:
@@ -107,7 +107,8 @@ def _intro(exp: ex.Explanation) -> list[str]:
     out += _para(
         f"{literal(exp.label)} describes {net.class_name} in the notation of the ResNet paper's"
         f" Table 1: a {net.input} input (channels x height x width), {net.classes:,} classes."
-        f" `resnetc compile` turns it into `{net.name}.py`. Below, each row of the table: what"
+        f" `resnetc compile{_option(exp.target)}` turns it into `{exp.file_name}`. Below, each"
+        " row of the table: what"
         " it expands to, how it changes the size of the map, what it costs, and the lines of"
         " the generated module that implement it."
     )
@@ -117,15 +118,20 @@ def _intro(exp: ex.Explanation) -> list[str]:
     return out + _fence(table)
 
 
+def _option(target: str) -> str:
+    return "" if target == "torch" else f" --target {target}"
+
+
 def _drop_cell_column(line: str, header: str) -> str:
     """The stage table without its (too wide) cell column."""
     start, end = header.index("cell"), header.index("output")
     return (line[:start] + line[end:]).rstrip()
 
 
-def markdown(analysis: Analysis) -> str:
-    """The walk through an analysed spec as markdown (lines within 100 columns where it can)."""
-    return render_markdown(ex.explain(analysis))
+def markdown(analysis: Analysis, target: str = "torch") -> str:
+    """The walk through an analysed spec as markdown (lines within 100 columns where it can),
+    quoting the module `target` writes."""
+    return render_markdown(ex.explain(analysis, target))
 
 
 def render_markdown(exp: ex.Explanation) -> str:

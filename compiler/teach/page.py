@@ -173,15 +173,17 @@ def _lines(exp: ex.Explanation) -> list[Line]:
     ]
 
 
-def html(analysis: Analysis) -> str:
-    """The page for an analysed spec, as one HTML document."""
-    exp = ex.explain(analysis)
+def html(analysis: Analysis, target: str = "torch") -> str:
+    """The page for an analysed spec, as one HTML document, showing the module `target`
+    writes."""
+    exp = ex.explain(analysis, target)
     net = exp.network
     params, macs = exp.totals
     last = net.stages[-1].output
     return get_template("page.html.j2").render(
         title=f"{net.name}: from the table to the code",
         name=net.name,
+        file_name=exp.file_name,
         label=exp.label,
         summary=(
             f"{net.class_name}: {params:,} parameters ({short_count(params)}),"

@@ -10,7 +10,6 @@ top level checked before it is returned: emitted source can only ever define the
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 from ...core import costs, ir
@@ -19,6 +18,7 @@ from ...front.source import safe_label
 from ..pylayout import WIDTH, Call, Expr, Repeat, assign, comment, docstring
 from ..sourcemap import CodeRange, mark, mark_text, strip
 from ..target import Rendered
+from ..templating import environment
 from .blocks import block_call, block_view, groups_used, helpers_used
 from .modcheck import check_module
 
@@ -294,19 +294,9 @@ def _export_order(name: str) -> tuple[int, str]:
     return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
 
 
-@functools.lru_cache(maxsize=1)
 def _environment():
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("resnetc.targets.torch", "templates"),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    return env
+    """The environment of this target's templates (`targets.templating`)."""
+    return environment("resnetc.targets.torch")
 
 
 def _parts(net: ir.Network, ranges: dict[str, list[tuple[int, int]]]) -> dict:

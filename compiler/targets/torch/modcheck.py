@@ -1,171 +1,22 @@
-"""What an emitted module may contain, checked on its parsed source before it is written.
-
-Importing a generated module must do nothing but define the network. So its top level may hold
-only the docstring, `import torch`, `from torch import Tensor, nn`, assignments of literals
-(`__all__`), and class and function definitions; a definition may have no decorator, class
-keywords or computed defaults, and a class body only its docstring, literal attributes and
-methods. Anywhere in the module, a name must be one the module binds itself, torch's, or one of
-a few builtins, and no attribute may be a dunder other than `__init__`: no spec value can reach
-`exec`, `open`, `os` or `().__class__`. Any breach is an `InternalError` (a bug in resnetc).
-"""
+"""What a generated PyTorch module may contain (the rules are targets.pycheck's): its docstring,
+`import torch`, `from torch import Tensor, nn`, literals, classes and functions, a few builtins,
+and no dunder attribute but `__init__`. Any breach is an `InternalError` (a bug in resnetc)."""
 
 from __future__ import annotations
 
-import ast
+from ..pycheck import Allowed, InternalError, check
 
-BUILTINS = frozenset({"super", "isinstance", "range", "int", "bool", "tuple", "len"})
-"""The builtins emitted code may use."""
+__all__ = ["ALLOWED", "InternalError", "check_module"]
 
-TORCH_NAMES = frozenset({"torch", "nn", "Tensor"})
-"""What the module imports."""
-
-
-class InternalError(Exception):
-    """Emission produced something other than a module that only defines the network."""
+ALLOWED = Allowed(
+    imports=frozenset({("torch", None)}),
+    from_imports={"torch": frozenset({"Tensor", "nn"})},
+    builtins=frozenset({"super", "isinstance", "range", "int", "bool", "tuple", "len"}),
+    dunders=frozenset({"__init__"}),
+)
+"""The imports and builtins a PyTorch module may use."""
 
 
 def check_module(text: str) -> None:
     """Parse emitted source back and check that importing it can only define the network."""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError as exc:
-        raise InternalError(f"emitted source does not parse: {exc}") from None
-    for i, node in enumerate(tree.body):
-        if i == 0 and _is_docstring(node):
-            continue
-        _check_top(node)
-    _check_names(tree)
-
-
-def _refuse(node: ast.AST, what: str) -> InternalError:
-    return InternalError(f"emitted source has {what} at line {getattr(node, 'lineno', '?')}")
-
-
-def _is_docstring(node: ast.stmt) -> bool:
-    return (
-        isinstance(node, ast.Expr)
-        and isinstance(node.value, ast.Constant)
-        and isinstance(node.value.value, str)
-    )
-
-
-def _is_literal(node: ast.expr | None) -> bool:
-    if node is None:
-        return False
-    try:
-        ast.literal_eval(node)
-    except ValueError:
-        return False
-    return True
-
-
-def _check_top(node: ast.stmt) -> None:
-    """One statement of the module's top level."""
-    if isinstance(node, ast.Import):
-        if [(a.name, a.asname) for a in node.names] != [("torch", None)]:
-            raise _refuse(node, "an import of something other than torch")
-    elif isinstance(node, ast.ImportFrom):
-        names = {a.name for a in node.names if a.asname is None}
-        if node.module != "torch" or node.level or len(names) < len(node.names):
-            raise _refuse(node, "an import from something other than torch")
-        if not names <= {"Tensor", "nn"}:
-            raise _refuse(node, f"an import of torch names other than Tensor and nn: {names}")
-    elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-        _check_assignment(node)
-    elif isinstance(node, ast.FunctionDef):
-        _check_function(node)
-    elif isinstance(node, ast.ClassDef):
-        _check_class(node)
-    else:
-        raise _refuse(node, f"a top-level {type(node).__name__}")
-
-
-def _check_assignment(node: ast.Assign | ast.AnnAssign) -> None:
-    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-    if not all(isinstance(t, ast.Name) for t in targets) or not _is_literal(node.value):
-        raise _refuse(node, "an assignment of something other than a literal to a name")
-    if isinstance(node, ast.AnnAssign) and not _is_type(node.annotation):
-        raise _refuse(node, "an annotation that is not a type")
-
-
-def _is_type(node: ast.expr | None) -> bool:
-    """`int`, `nn.Module | None`, `tuple[int, int]`: names, attributes, subscripts, `|`."""
-    if isinstance(node, ast.Name):
-        return True
-    if isinstance(node, ast.Constant):
-        return node.value is None
-    if isinstance(node, ast.Attribute):
-        return _is_type(node.value)
-    if isinstance(node, ast.Subscript):
-        return _is_type(node.value) and _is_type(node.slice)
-    if isinstance(node, ast.Tuple):
-        return all(_is_type(e) for e in node.elts)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return _is_type(node.left) and _is_type(node.right)
-    return False
-
-
-def _check_function(node: ast.stmt) -> None:
-    """A definition whose `def` line evaluates nothing but types and literal defaults."""
-    if not isinstance(node, ast.FunctionDef) or node.decorator_list:
-        raise _refuse(node, "a decorated or asynchronous function")
-    args = node.args
-    every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
-    annotations = [a.annotation for a in every if a is not None and a.annotation is not None]
-    if node.returns is not None:
-        annotations.append(node.returns)
-    if not all(_is_type(a) for a in annotations):
-        raise _refuse(node, f"an annotation of {node.name} that is not a type")
-    defaults = [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
-    if not all(_is_literal(d) for d in defaults):
-        raise _refuse(node, f"a default of {node.name} that is not a literal")
-
-
-def _check_class(node: ast.ClassDef) -> None:
-    """A class with plain bases whose body holds a docstring, literal attributes and methods."""
-    if node.decorator_list or node.keywords:
-        raise _refuse(node, f"a decorated class or class keywords on {node.name}")
-    if not all(isinstance(b, (ast.Name, ast.Attribute)) and _is_type(b) for b in node.bases):
-        raise _refuse(node, f"a computed base class of {node.name}")
-    for i, item in enumerate(node.body):
-        if i == 0 and _is_docstring(item):
-            continue
-        if isinstance(item, (ast.Assign, ast.AnnAssign)):
-            _check_assignment(item)
-        elif isinstance(item, ast.FunctionDef):
-            _check_function(item)
-        else:
-            raise _refuse(item, f"a {type(item).__name__} in the body of class {node.name}")
-
-
-def _bound_names(tree: ast.Module) -> set[str]:
-    """Every name the module binds: definitions, parameters, assignment and loop targets."""
-    bound: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            bound.add(node.name)
-        elif isinstance(node, ast.arg):
-            bound.add(node.arg)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            bound.add(node.id)
-    return bound
-
-
-_FORBIDDEN = (ast.Global, ast.Nonlocal, ast.Lambda, ast.Import, ast.ImportFrom, ast.Delete)
-
-
-def _check_names(tree: ast.Module) -> None:
-    """Names only from the module, torch or `BUILTINS`; no dunder attribute but `__init__`."""
-    allowed = _bound_names(tree) | TORCH_NAMES | BUILTINS
-    top_imports = {id(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id not in allowed:
-            raise _refuse(node, f"a reference to {node.id!r}, which it does not define")
-        if isinstance(node, ast.Attribute) and _dunder(node.attr) and node.attr != "__init__":
-            raise _refuse(node, f"an access to the attribute {node.attr!r}")
-        if isinstance(node, _FORBIDDEN) and id(node) not in top_imports:
-            raise _refuse(node, f"a {type(node).__name__} statement or expression")
-
-
-def _dunder(name: str) -> bool:
-    return name.startswith("__") and name.endswith("__")
+    check(text, ALLOWED)

@@ -1,0 +1,113 @@
+"""The residual block classes of a Flax module, and the calls that build each stage's blocks.
+
+One `nnx.Module` subclass per `ir.BlockKind`, written from the kind's own description
+(core.blocks): its constructor parameters, class attributes, width expressions and rows. NNX
+builds every layer's weights at construction, so each takes its input width, as in PyTorch, and
+the random number generators (`rngs`) that draw them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...core import ir
+from ..nhwc import block_docstring, param
+from ..pylayout import Call, FitCall, assign
+
+
+@dataclass
+class BlockView:
+    """One block class, as `block.py.j2` or `preact_block.py.j2` renders it."""
+
+    template: str
+    name: str
+    docstring: str
+    attributes: list[str]
+    params: list[str]
+    init: list[str]
+    steps: list[list[str]]
+
+
+def conv_call(
+    in_width: str, out_width: str, kernel: int, stride: str | None, padding: int, groups: str | None
+) -> FitCall:
+    """`conv2d(in_channels, width, 3, stride=stride, padding=1, rngs=rngs)`: a convolution of
+    one row, the stem or a projection."""
+    args = [in_width, out_width, str(kernel)]
+    if stride:
+        args.append(f"stride={stride}")
+    if padding:
+        args.append(f"padding={padding}")
+    if groups:
+        args.append(f"groups={groups}")
+    return FitCall("conv2d", [*args, "rngs=rngs"])
+
+
+def _row_conv(row: ir.KindRow) -> FitCall:
+    stride = "stride" if row.strided else None
+    return conv_call(row.in_width, row.out_width, row.kernel, stride, row.padding, row.groups)
+
+
+def _init(kind: ir.BlockKind) -> list[str]:
+    """The constructor's body: the width set-up, then each row's conv and BatchNorm in order."""
+    init = list(kind.setup)
+    for row in kind.rows:
+        conv = assign(f"self.{row.conv}", _row_conv(row), 8)
+        if kind.preact:  # bnJ normalises convJ's input
+            init += [f"self.{row.norm} = batch_norm({row.in_width}, rngs=rngs)", *conv]
+        else:
+            init += [*conv, f"self.{row.norm} = batch_norm({row.out_width}, rngs=rngs)"]
+    return init
+
+
+def _steps(kind: ir.BlockKind) -> list[list[str]]:
+    """`__call__`'s paragraphs for the rows the template does not write itself."""
+    rows = kind.rows
+    if kind.preact:  # the template writes row 1 (its pre-activation feeds the shortcut)
+        return [
+            [f"out = self.{r.norm}(out)", "out = nnx.relu(out)", f"out = self.{r.conv}(out)"]
+            for r in rows[1:]
+        ]
+    steps = []
+    for i, row in enumerate(rows):
+        step = [f"out = self.{row.conv}({'x' if i == 0 else 'out'})", f"out = self.{row.norm}(out)"]
+        if i < len(rows) - 1:
+            step.append("out = nnx.relu(out)")
+        steps.append(step)
+    return steps
+
+
+def block_view(kind: ir.BlockKind) -> BlockView:
+    """The class for blocks of `kind`."""
+    return BlockView(
+        template="preact_block.py.j2" if kind.preact else "block.py.j2",
+        name=kind.class_name,
+        docstring=block_docstring(kind),
+        attributes=[param(a) for a in kind.attributes],
+        params=[
+            *(param(p) for p in kind.params),
+            "downsample: nnx.Module | None = None",
+            "*",
+            "rngs: nnx.Rngs",
+        ],
+        init=_init(kind),
+        steps=_steps(kind),
+    )
+
+
+def grouped(net: ir.Network) -> bool:
+    """Whether any convolution of the module passes `groups`."""
+    return any(row.groups is not None for kind in net.block_kinds for row in kind.rows)
+
+
+def shortcut_call(sc: ir.Shortcut) -> Call | None:
+    """The `downsample=` argument of a block whose shortcut is not the identity."""
+    if sc.kind == "identity":
+        return None
+    stride = [f"stride={sc.stride}"] if sc.stride != 1 else []
+    widths = [str(sc.in_channels), str(sc.out_channels)]
+    if sc.kind == "projection":
+        if len(sc.layers) > 1:  # conv + BN
+            return Call("projection", [*widths, *stride, "rngs=rngs"])
+        return Call("conv2d", [*widths, "1", *stride, "rngs=rngs"])  # a lone conv (preact)
+    return Call("ZeroPadShortcut", [*widths, f"stride={sc.stride}"])

@@ -1,0 +1,230 @@
+"""What a target can write, and a located refusal for everything in a network that it cannot.
+
+A target that writes fewer constructs than the IR can hold declares what it knows (`Knows`): the
+IR classes and, of each, the fields it writes; the node kinds a block, a shortcut, the stem and
+the head may hold; the block patterns and shortcut kinds. `refusals` walks the whole network and
+returns one error per construct outside that, at the span of the spec text that produced it:
+
+- a node of a class the target does not know (a new node kind, wherever it sits);
+- a field the target does not know, set to anything but its default (a new option of a stem, a
+  block or a shortcut is refused where it is used, and costs nothing where it is not); a field
+  that holds a span (where the spec wrote something) is a location, never a construct;
+- a block kind of another pattern, a shortcut of another kind, a block whose layers are not its
+  rows' conv and BatchNorm in order, a projection that is not a 1x1 conv (and BatchNorm).
+
+The decision rests on what the IR says, never on which spec it came from, so a construct added to
+the IR later is refused by every target not yet taught it, with its name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from ..core import ir
+from ..front.diagnostics import Diagnostic, error
+from ..front.source import Span
+
+IR_FIELDS: Mapping[type[BaseModel], frozenset[str]] = {
+    cls: frozenset(fields)
+    for cls, fields in {
+        ir.Network: [
+            "name",
+            "class_name",
+            "span",
+            "input",
+            "input_span",
+            "classes",
+            "stem",
+            "stages",
+            "head",
+            "options",
+            "block_kinds",
+            "expect",
+            "expect_downsample",
+            "expect_downsample_span",
+        ],
+        ir.Stem: ["conv", "norm", "pool", "output"],
+        ir.Stage: [
+            "name",
+            "attr",
+            "rows",
+            "stride",
+            "stride_span",
+            "blocks",
+            "span",
+            "cell_span",
+            "repeats_span",
+            "output",
+        ],
+        ir.Row: ["kernel", "filters", "groups", "span"],
+        ir.Block: [
+            "index",
+            "count",
+            "kind",
+            "args",
+            "in_channels",
+            "out_channels",
+            "stride",
+            "layers",
+            "shortcut",
+            "preact",
+            "span",
+            "input",
+            "output",
+        ],
+        ir.Shortcut: ["kind", "in_channels", "out_channels", "stride", "layers", "output"],
+        ir.Head: ["norm", "fc", "output"],
+        ir.Options: ["downsample_at", "shortcut", "zero_init_residual", "preact", "shortcut_span"],
+        ir.BlockKind: [
+            "class_name",
+            "pattern",
+            "summary",
+            "notes",
+            "params",
+            "attributes",
+            "setup",
+            "rows",
+            "preact",
+            "expansion",
+        ],
+        ir.KindRow: [
+            "kernel",
+            "padding",
+            "conv",
+            "norm",
+            "in_width",
+            "out_width",
+            "groups",
+            "strided",
+        ],
+        ir.Conv: [
+            "name",
+            "in_channels",
+            "out_channels",
+            "kernel",
+            "stride",
+            "padding",
+            "groups",
+            "span",
+            "output",
+        ],
+        ir.Norm: ["name", "channels", "span", "output"],
+        ir.Pool: ["name", "kind", "kernel", "stride", "padding", "span", "output"],
+        ir.Linear: ["name", "in_features", "out_features", "span", "output"],
+    }.items()
+}
+"""The IR's classes and fields as of the first Keras and Flax targets (the torch target writes
+whatever the IR holds). A target taught a new construct adds its class or field to its `Knows`."""
+
+
+@dataclass(frozen=True)
+class Knows:
+    """The constructs one target can write."""
+
+    target: str
+    fields: Mapping[type[BaseModel], frozenset[str]]
+    patterns: frozenset[str]
+    shortcuts: frozenset[str]
+    pools: frozenset[str]
+
+
+def refusals(net: ir.Network, knows: Knows) -> list[Diagnostic]:
+    """One error for each construct of `net` that the target cannot write (none if it can)."""
+    found: dict[tuple[str, Span | None], Diagnostic] = {}
+    for what, span in _unknown(net, knows):
+        span = span or net.span
+        found.setdefault((what, span), _refusal(knows.target, what, span))
+    return list(found.values())
+
+
+def _refusal(target: str, what: str, span: Span | None) -> Diagnostic:
+    return error(
+        f"the {target} target cannot write {what}",
+        span,
+        help="compile this spec for torch (`--target torch`), which writes every construct of"
+        f" resnetc's IR; the {target} target refuses what it has not been taught",
+    )
+
+
+def _unknown(net: ir.Network, knows: Knows) -> Iterator[tuple[str, Span | None]]:
+    yield from _fields(net, knows, net.span)
+    spans = _kind_spans(net)
+    for kind in net.block_kinds:
+        if kind.pattern not in knows.patterns:
+            yield (
+                f"a block of the {kind.pattern!r} pattern ({kind.class_name})",
+                spans.get(kind.class_name),
+            )
+    pool = net.stem.pool
+    if isinstance(pool, ir.Pool) and pool.kind not in knows.pools:
+        yield f"a {pool.kind} pool in the stem", pool.span
+    for stage in net.stages:
+        for block in stage.blocks:
+            yield from _block(net, block, knows, block.span or stage.cell_span)
+
+
+def _kind_spans(net: ir.Network) -> dict[str, Span | None]:
+    """Where each block kind is first used: the span of its first block (or its stage's cell)."""
+    out: dict[str, Span | None] = {}
+    for stage in net.stages:
+        for block in stage.blocks:
+            out.setdefault(block.kind, block.span or stage.cell_span)
+    return out
+
+
+def _fields(node: BaseModel, knows: Knows, near: Span | None) -> Iterator[tuple[str, Span | None]]:
+    """Every node below `node` (itself included) of a class, or with a field set, that the
+    target does not know; `near` is the closest span above."""
+    cls = type(node)
+    span = getattr(node, "span", None)
+    here = span if isinstance(span, Span) else near
+    known = knows.fields.get(cls)
+    if known is None:
+        yield f"a {cls.__name__} node", here
+        return
+    for name, info in cls.model_fields.items():
+        value = getattr(node, name)
+        if isinstance(value, Span):  # where something was written: a location, not a construct
+            continue
+        default = None if info.is_required() else info.get_default(call_default_factory=True)
+        if name not in known and (info.is_required() or value != default):
+            yield f"`{cls.__name__}.{name}` ({_short(value)})", here
+            continue
+        for child in value if isinstance(value, tuple) else (value,):
+            if isinstance(child, BaseModel):
+                yield from _fields(child, knows, here)
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _block(
+    net: ir.Network, block: ir.Block, knows: Knows, span: Span | None
+) -> Iterator[tuple[str, Span | None]]:
+    """A block whose layers are not its rows' (conv, BatchNorm) pairs, or whose shortcut the
+    target cannot write."""
+    try:
+        kind = net.kind(block.kind)
+    except KeyError:
+        yield f"a block of class {block.kind}, which no block kind describes", span
+        return
+    pair = [ir.Norm, ir.Conv] if kind.preact else [ir.Conv, ir.Norm]
+    if [type(layer) for layer in block.layers] != pair * len(kind.rows):
+        found = ", ".join(type(layer).__name__ for layer in block.layers)
+        yield f"a {block.kind} whose layers are not conv and BatchNorm per row ({found})", span
+    sc = block.shortcut
+    if sc.kind not in knows.shortcuts:
+        yield f"a {sc.kind!r} shortcut", span
+    elif sc.kind == "projection":
+        types = [type(layer) for layer in sc.layers]
+        conv = sc.layers[0] if sc.layers else None
+        plain = isinstance(conv, ir.Conv) and (conv.kernel, conv.padding, conv.groups) == (1, 0, 1)
+        if types not in ([ir.Conv], [ir.Conv, ir.Norm]) or not plain:
+            yield "a projection shortcut other than a 1x1 conv (and a BatchNorm)", span
+    elif sc.layers:
+        yield f"a {sc.kind!r} shortcut with layers", span
