@@ -4,8 +4,8 @@ The explain page lets a reader ask the questions students ask of Table 1: what c
 stride sits on the 1x1 (the paper's ResNet v1) rather than the 3x3 (torchvision's v1.5), what
 option A saves against B and C, what a 32x32 input does to a network built for 224x224. Every
 answer is computed here, by the compiler, when the page is written: each variant is written as
-spec text (`core.spec_writer.network_spec`, the table unchanged, only the option or the input
-changed) and analysed by the one chain (`pipeline.analyze`), so its sizes, costs, warnings and
+spec text (`core.spec_writer.network_spec`, the table unchanged, only the options or the input
+changed, the two toggled options written even at their defaults) and analysed by the one chain (`pipeline.analyze`), so its sizes, costs, warnings and
 code are exactly what `resnetc check` and `resnetc compile` give for that spec, and a variant the
 compiler refuses has the diagnostics `resnetc check` would print.
 
@@ -64,6 +64,10 @@ IMAGENET_INPUTS = (224, 32)
 """The input presets of a table with a 7x7 stem (ImageNet's 224x224, and CIFAR's 32x32)."""
 CIFAR_INPUTS = (32, 64)
 """The input presets of any other table (CIFAR's 32x32, and 64x64, a downsampled ImageNet)."""
+
+
+STATED = ("downsample_at", "shortcut")
+"""The options every variant's spec writes, defaults included, so that each says what it chose."""
 
 
 class Key(NamedTuple):
@@ -216,10 +220,10 @@ def what_if(analysis: Analysis) -> WhatIf:
     net = analysis.network
     own = own_key(net)
     seen: dict[tuple[str, tuple[str, ...]], Key] = {_fingerprint(analysis): own}
-    out = [Variant(own, filename(net, own), network_spec(net), analysis, own=True)]
+    out = [Variant(own, filename(net, own), network_spec(net, stated=STATED), analysis, own=True)]
     for key in keys(net)[1:]:
         name = filename(net, key)
-        text = network_spec(variant_network(net, key))
+        text = network_spec(variant_network(net, key), stated=STATED)
         try:
             result = analyze(text, name)
         except CompileError as exc:
