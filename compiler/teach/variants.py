@@ -4,10 +4,11 @@ The explain page lets a reader ask the questions students ask of Table 1: what c
 stride sits on the 1x1 (the paper's ResNet v1) rather than the 3x3 (torchvision's v1.5), what
 option A saves against B and C, what a 32x32 input does to a network built for 224x224. Every
 answer is computed here, by the compiler, when the page is written: each variant is written as
-spec text (`core.spec_writer.network_spec`, the table unchanged, only the options or the input
-changed, the two toggled options written even at their defaults) and analysed by the one chain (`pipeline.analyze`), so its sizes, costs, warnings and
-code are exactly what `resnetc check` and `resnetc compile` give for that spec, and a variant the
-compiler refuses has the diagnostics `resnetc check` would print.
+spec text (`core.spec_writer.network_spec`: the table unchanged, only the options or the input
+changed, the two toggled options stated even at their defaults) and analysed by the one chain
+(`pipeline.analyze`), so its sizes, costs, warnings and code are exactly what `resnetc check`
+and `resnetc compile` give for that spec, and a variant the compiler refuses has the
+diagnostics `resnetc check` would print.
 
 The variants are every combination of three toggles:
 
@@ -19,7 +20,7 @@ The variants are every combination of three toggles:
 A variant with another input keeps `expect: downsample` (a ratio, true at any input) and leaves
 out the expected sizes, which are the spec's own input's. A variant that builds the very network
 of an earlier one (the stride placement of a table without bottlenecks changes nothing) says so
-(`same_as`) instead of being computed again by the page.
+(`same_as`), and the page says it too.
 """
 
 from __future__ import annotations
