@@ -5,9 +5,11 @@ keyboard, and check what is highlighted. At 1024, 1280 and 1920 px wide they che
 never scrolls sideways, that every table fits its pane, that anything else too big for its box
 scrolls inside it, that the code sits beside the table where there is room and below it where
 there is not, and that selecting any row brings its own lines of code into view; printed, that
-the page is one column with nothing cut. Screenshots of each state (and the printed PDF) are saved
-under test-artifacts/ in the repository root. Skipped, with the reason, only where chromium or its
-driver is not installed (`.ci/run` installs both).
+the page is one column with nothing cut. The what-if toggles: ResNet-50's v1 shows the
+compiler's numbers for it with the changed cells and lines marked, and switching back restores
+the spec's own view; a variant the compiler refuses shows its diagnostic. Screenshots of each
+state (and the printed PDF) are saved under test-artifacts/ in the repository root. Skipped,
+with the reason, only where chromium or its driver is not installed (`.ci/run` installs both).
 """
 
 from __future__ import annotations

@@ -9,6 +9,16 @@ and every table still fits its pane with all its columns (only code and preforma
 inside their panes). Printed, the page is one column on white, every part's explanation shown and
 every code line wrapped. CSS and JavaScript are inline; nothing is fetched. The bytes depend only
 on the spec.
+
+Above the figure, the what-if toggles (radio groups: the stride placement, the shortcut option,
+the input size) choose among the variants of `teach.variants`, every one compiled when the page
+is written. The spec's own variant is the page as rendered; for each other, the page embeds (as
+JSON in a `<script type="application/json">`, every `<`, `>` and `&` escaped) its sentence
+against the spec's own, its spec, and either its diagnostics (shown instead of the table, the
+code and the figure) or its numbers with the cells that changed, its code as the lines that
+differ from the spec's own module, and its explanations and figure as HTML that the template
+escaped (`page_parts.html.j2`), kept once line by line. The script only swaps these in and marks
+the changes. ResNet-50's page is about 270 KB with its 11 variants (75 KB without).
 """
 
 from __future__ import annotations
