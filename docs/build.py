@@ -358,6 +358,60 @@ def tikz_figure(name: str) -> str:
     )
 
 
+def whatif(name: str, key: str) -> str:
+    """A what-if of the explain page of spec/NAME.yaml, from the data the page embeds for the
+    variant KEY (`1x1|B|224x224`): its sentence, the cells it marks, its spec's changed lines
+    and the lines of code it marks."""
+    from html import unescape
+
+    from resnetc.teach.explanation import explain, titles
+    from resnetc.teach.page import what_if_data
+
+    own = _analysis(name)
+    data = what_if_data(own)
+    variant = data["variants"][key]
+    exp = explain(own)
+    said = unescape(re.sub(r"</?code>", "`", variant["status"]))
+    before = {p.key: p for p in exp.parts}
+    names = titles(own.network)
+    rows = [
+        "| part | changed | the spec's own | this variant |",
+        "| --- | --- | ---: | ---: |",
+    ]
+    for part, row in variant["rows"].items():
+        for field in row["changed"]:
+            was = {"output": str(before[part].output), "params": f"{before[part].params:,}",
+                   "macs": f"{before[part].macs:,}"}[field]  # fmt: skip
+            rows.append(f"| {names[part]} | {_FIELDS[field]} | {was} | {row[field]} |")
+    params, macs = exp.totals
+    for field in variant["totals"]["changed"]:
+        was = f"{params:,}" if field == "params" else f"{macs:,}"
+        rows.append(f"| total | {_FIELDS[field]} | {was} | {variant['totals'][field]} |")
+    spec = [line + ("  # <- changed" if changed else "") for line, changed in variant["spec"]]
+    spec_changes = sum(changed for _, changed in variant["spec"])
+    diff = []
+    for start, end, lines in variant["code"]:
+        diff.append(f"@@ line {start + 1} @@")
+        diff += [f"-{line}" for line in exp.module_lines[start:end]]
+        diff += [f"+{line}" for line in lines]
+    return (
+        f"> {said}\n\n"
+        + "\n".join(rows)
+        + f"\n\nThe spec it compiled, `{variant['file']}`, is the spec's own as resnetc writes it"
+        + " with its options stated, but for"
+        + (" one line" if spec_changes == 1 else f" {spec_changes} lines")
+        + ":\n\n```yaml\n"
+        + "\n".join(spec)
+        + "\n```\n\nand the lines of code the page marks, against the spec's own module:\n\n"
+        + "```diff\n"
+        + "\n".join(diff)
+        + "\n```\n"
+    )
+
+
+_FIELDS = {"output": "output", "params": "parameters", "macs": "multiply-adds"}
+
+
 def _page_file(name: str) -> Callable[[], str]:
     from resnetc.teach.page import html
 
@@ -381,6 +435,7 @@ GENERATORS: dict[str, Callable[..., str]] = {
     "stage_code": stage_code,
     "tikz_figure": tikz_figure,
     "frameworks": frameworks,
+    "whatif": whatif,
 }
 FILES: dict[str, Callable[[], str]] = {
     "diagnostics.md": diagnostics,

@@ -5,14 +5,17 @@ keyboard, and check what is highlighted. At 1024, 1280 and 1920 px wide they che
 never scrolls sideways, that every table fits its pane, that anything else too big for its box
 scrolls inside it, that the code sits beside the table where there is room and below it where
 there is not, and that selecting any row brings its own lines of code into view; printed, that
-the page is one column with nothing cut. Screenshots of each state (and the printed PDF) are saved
-under test-artifacts/ in the repository root. Skipped, with the reason, only where chromium or its
-driver is not installed (`.ci/run` installs both).
+the page is one column with nothing cut. The what-if toggles: ResNet-50's v1 shows the
+compiler's numbers for it with the changed cells and lines marked, and switching back restores
+the spec's own view; a variant the compiler refuses shows its diagnostic. Screenshots of each
+state (and the printed PDF) are saved under test-artifacts/ in the repository root. Skipped,
+with the reason, only where chromium or its driver is not installed (`.ci/run` installs both).
 """
 
 from __future__ import annotations
 
 import base64
+import re
 import shutil
 import subprocess
 import sys
@@ -177,6 +180,12 @@ def test_the_table_works_from_the_keyboard(browser, page, parts) -> None:
     browser.get(page.as_uri())
     body = browser.find_element(By.TAG_NAME, "body")
     body.send_keys(Keys.TAB)
+    # First the what-if toggles, one stop per group (its checked choice), then the table's rows.
+    stops = []
+    for _ in range(3):
+        stops.append(browser.switch_to.active_element.get_attribute("id"))
+        browser.switch_to.active_element.send_keys(Keys.TAB)
+    assert stops == ["wi-downsample_at-1", "wi-shortcut-1", "wi-input-0"]
     focused = browser.switch_to.active_element
     assert focused.get_attribute("id") == "row-conv1"
     focused.send_keys(Keys.ARROW_DOWN)
@@ -331,3 +340,126 @@ def test_the_page_prints(browser, page) -> None:
         prefix = str(ARTIFACTS / "explain-resnet50-print")
         subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "4", str(out), prefix],
                        check=True, timeout=60)  # fmt: skip
+
+
+# ---------------------------------------------------------------- what-if toggles
+
+
+def _variant(spec: Path, options: str, name: str):
+    """The spec with `options` appended, analysed as `resnetc check` would a file of its own."""
+    return analyze(spec.read_text(encoding="utf-8") + options, name)
+
+
+def test_what_if_toggles_show_a_variant_and_come_back(browser, page, parts) -> None:
+    """v1 against the spec's own v1.5 on ResNet-50: the compiler's numbers for the variant (a
+    spec with `downsample_at: 1x1`, analysed here on its own), changed cells and code lines
+    marked, the selected row's highlighting kept; then back to the spec's own view."""
+    import difflib
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from resnetc.core.costs import stages, totals
+
+    spec = SPEC_DIR / "resnet50.yaml"
+    own = explain(analyze(spec.read_bytes(), "spec/resnet50.yaml"))
+    v1 = _variant(spec, "options:\n  downsample_at: 1x1\n", "resnet50-v1-B-224x224.yaml")
+    mine = explain(v1)
+    browser.set_window_size(1400, 1000)
+    browser.get(page.as_uri())
+    browser.find_element(By.ID, "row-layer2").click()
+    radio = browser.find_element(By.ID, "wi-downsample_at-1")  # v1.5, the spec's: checked
+    assert radio.is_selected() and radio.get_attribute("data-own") is not None
+    radio.send_keys(Keys.ARROW_UP)  # the keyboard moves the choice to v1
+    assert browser.find_element(By.ID, "wi-downsample_at-0").is_selected()
+
+    status = browser.find_element(By.ID, "whatif-status").text
+    params, macs = totals(v1.network)
+    assert f"{params:,} parameters (as the spec's own)" in status
+    assert f"{macs:,} multiply-adds" in status and f"{own.totals[1]:,}" in status
+    assert (macs, own.totals[1]) == (3_857_973_248, 4_089_184_256)  # the paper's 3.8 vs 4.1 G
+    cells = {}
+    for td in browser.find_elements(By.CSS_SELECTOR, ".cells td.changed"):
+        row = td.find_element(By.XPATH, "..").get_attribute("id") or "total"
+        field = next(c for c in ("out", "params", "macs") if c in classes(td))
+        cells[row, field] = td.find_element(By.CLASS_NAME, "v").text
+    stage_macs = [c.macs for c in stages(v1.network)]  # conv1 and pool, the stages, the head
+    expected = {(f"row-layer{i}", "macs"): f"{stage_macs[i]:,}" for i in (2, 3, 4)}
+    assert cells == {**expected, ("total", "macs"): f"{macs:,}"}
+    was = browser.find_element(By.CSS_SELECTOR, ".cells tfoot td.changed .was").text
+    assert was == f"spec's own: {own.totals[1]:,}"
+
+    changed = browser.find_elements(By.CSS_SELECTOR, ".ln.chg")
+    diff = difflib.SequenceMatcher(None, own.module_lines, mine.module_lines, autojunk=False)
+    lines = {n + 1 for tag, _, _, b1, b2 in diff.get_opcodes() if tag != "equal"
+             for n in range(b1, b2)}  # fmt: skip
+    assert {int(el.get_attribute("id")[1:]) for el in changed} == lines
+    assert any("self.conv1 = conv1x1(in_channels, planes, stride)" in el.text for el in changed)
+    layer2 = next(p for p in mine.parts if p.key == "layer2")
+    assert highlighted(browser) == {n for r in layer2.code for n in range(r.start, r.end + 1)}
+    assert "sel" in classes(browser.find_element(By.ID, "row-layer2"))
+    detail = browser.find_element(By.ID, "detail-layer2").text
+    assert "layer2.0.conv1 1x1 conv, stride 2, padding 0" in detail
+    browser.find_element(By.ID, "next-change").click()
+    first = browser.find_element(By.CSS_SELECTOR, ".ln.cur")
+    assert first.get_attribute("id") == f"L{min(lines)}"
+    screenshot(browser, "whatif-resnet50-v1.png")
+
+    browser.set_window_size(1024, HEIGHT)  # the variant's marked table still fits a projector
+    try:
+        browser.find_element(By.CSS_SELECTOR, "label[for=wi-shortcut-0]").click()
+        browser.find_element(By.CSS_SELECTOR, "label[for=wi-input-1]").click()
+        measure(browser)
+        out = browser.find_element(By.CSS_SELECTOR, "#row-layer4 td.out .v").text
+        sizes = re.compile(r"^  conv\w+: \d+x\d+\n", re.M)  # expect's sizes, for 224x224
+        text = sizes.sub("", spec.read_text(encoding="utf-8"))
+        small = analyze(text.replace("224x224x3", "32x32x3") + "options:\n  shortcut: A\n", "a")
+        assert out == str(small.network.stages[-1].output) == "2048x1x1"
+        assert "ZeroPadShortcut" in browser.find_element(By.ID, "code").text
+    finally:
+        browser.set_window_size(1400, 1000)
+
+    browser.find_element(By.ID, "whatif-reset").click()
+    assert browser.find_elements(By.CSS_SELECTOR, ".changed, .ln.chg, .ln.del") == []
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".ln")) == len(own.module_lines)
+    assert highlighted(browser) == parts["layer2"]
+    total = browser.find_element(By.CSS_SELECTOR, ".cells tfoot td.macs").text
+    assert total == f"{own.totals[1]:,}"
+    assert browser.find_element(By.ID, "wi-downsample_at-1").is_selected()
+    assert browser.find_element(By.ID, "whatif-reset").get_attribute("disabled") is not None
+    assert browser.get_log("browser") == []
+    screenshot(browser, "whatif-resnet50-own-again.png")
+
+
+def test_a_refused_variant_shows_its_diagnostic(browser, tmp_path: Path) -> None:
+    """Option A where a stage narrows its filters: the compiler refuses it, and the page shows
+    its diagnostic as resnetc prints it, instead of the table and the code."""
+    from selenium.webdriver.common.by import By
+
+    from resnetc.front.diagnostics import CompileError
+    from resnetc.teach.page import html
+
+    spec = ROOT / "tests" / "specs" / "whatif.yaml"
+    path = tmp_path / "whatif.html"
+    path.write_text(html(analyze(spec.read_bytes(), "tests/specs/whatif.yaml")))
+    browser.get(path.as_uri())
+    browser.find_element(By.CSS_SELECTOR, "label[for=wi-shortcut-0]").click()  # A
+    refused = browser.find_element(By.ID, "refused")
+    assert refused.is_displayed()
+    assert not browser.find_element(By.CSS_SELECTOR, ".split").is_displayed()
+    assert not browser.find_element(By.CSS_SELECTOR, ".diagram").is_displayed()
+    browser.find_element(By.CSS_SELECTOR, "#whatif-spec summary").click()
+    shown = browser.find_element(By.ID, "whatif-spec-text").text
+    text = "\n".join(line[6:] for line in shown.splitlines()) + "\n"  # the gutter left out
+    name = browser.find_element(By.ID, "whatif-file").text
+    with pytest.raises(CompileError) as refusal:
+        analyze(text, name)
+    said = browser.find_element(By.ID, "refused-text").text
+    assert said == refusal.value.render()
+    assert "it cannot reduce 256 channels to 128" in said and "shortcut: A" in shown
+    screenshot(browser, "whatif-refused.png")
+    browser.find_element(By.CSS_SELECTOR, "label[for=wi-shortcut-1]").click()  # B, the spec's
+    assert not refused.is_displayed()
+    assert browser.find_element(By.CSS_SELECTOR, ".split").is_displayed()
+    assert browser.find_elements(By.CSS_SELECTOR, ".changed, .ln.chg") == []
+    assert browser.get_log("browser") == []

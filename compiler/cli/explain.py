@@ -17,8 +17,10 @@ head, its table cell, what it expands to (blocks, strides, shortcuts), the outpu
 arithmetic, its parameters and multiply-adds, and the lines of the generated module that
 implement it; then the downsampling product, where the costs are and the design-rule warnings
 explained. With --html, write one self-contained page instead: the table beside the generated
-code (select a cell to see its code, or a line to see its cell) and a diagram of the feature
-maps."""
+code (select a cell to see its code, or a line to see its cell), a diagram of the feature maps,
+and what-if toggles (the stride placement, the shortcut, the input size) that show each
+variant's sizes, costs, warnings and code as resnetc compiles it. With --target keras or flax,
+the code quoted is that target's module."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -56,8 +56,9 @@ def _default_stride(index: int) -> int:
     return 1 if index == 0 else 2
 
 
-def network_spec(net: ir.Network, header: str | None = None) -> str:
-    """The spec that builds `net`: its table, its expected sizes and every option it changes."""
+def network_spec(net: ir.Network, header: str | None = None, stated: tuple[str, ...] = ()) -> str:
+    """The spec that builds `net`: its table, its expected sizes and every option it changes
+    (and the options named in `stated`, even at their defaults)."""
     w = SpecWriter()
     if header:
         w.comment(header)
@@ -82,7 +83,7 @@ def network_spec(net: ir.Network, header: str | None = None) -> str:
             w.entry(e.key, notation.size_text(e.h, e.w), indent=2)
         if net.expect_downsample is not None:
             w.entry("downsample", net.expect_downsample, indent=2)
-    options = _options(net.options)
+    options = _options(net.options, stated)
     if options:
         w.entry("options")
         for key, value in options:
@@ -90,12 +91,12 @@ def network_spec(net: ir.Network, header: str | None = None) -> str:
     return w.text()
 
 
-def _options(options: ir.Options) -> list[tuple[str, str]]:
-    """The options that differ from their defaults, as the spec writes them."""
+def _options(options: ir.Options, stated: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """The options that differ from their defaults or are `stated`, as the spec writes them."""
     defaults = ir.Options()
     out = []
     for key in ("downsample_at", "shortcut", "zero_init_residual", "preact"):
         value = getattr(options, key)
-        if value != getattr(defaults, key):
+        if value != getattr(defaults, key) or key in stated:
             out.append((key, str(value).lower() if isinstance(value, bool) else value))
     return out
