@@ -76,6 +76,60 @@ def family(*names: str) -> str:
     return "\n".join(rows) + "\n"
 
 
+_R50 = "spec/resnet50.yaml"
+
+TWEAKS = (  # (tweak, what changes in resnet50.yaml: (old, new) text, paper, timm's name)
+    ("deep stem (ResNet-C)", ("7x7, 64, /2", "3x3, 32, /2; 3x3, 32; 3x3, 64"),
+     "He et al. 2019, Bag of Tricks", "`stem_type='deep'`, `stem_width=32` (resnet50c)"),
+    ("tiered stem", ("7x7, 64, /2", "3x3, 24, /2; 3x3, 32; 3x3, 64"),
+     "timm (ResNet-T)", "`stem_type='deep_tiered'` (resnet50t)"),
+    ("average-pool shortcut (ResNet-D)", ("options:\n", "options:\n  shortcut: D\n"),
+     "He et al. 2019, Bag of Tricks", "`avg_down=True` (resnet50d, with the deep stem)"),
+    ("strided conv for the pool", ("3x3 max, /2", "3x3, 64, /2"),
+     "Bello et al. 2021, ResNet-RS", "`replace_stem_pool=True` (resnetrs50)"),
+    ("squeeze-and-excitation", ("[1x1,256]]", "[1x1,256],[fc,[16,256]]]"),
+     "Hu et al. 2018, SENet (Table 1)", "`attn_layer='se'` (seresnet50; here conv2_x only)"),
+    ("efficient channel attention", ("[1x1,256]]", "[1x1,256],[eca,k=5]]"),
+     "Wang et al. 2020, ECA-Net", "`attn_layer='eca'` (ecaresnet50d; here conv2_x only)"),
+    ("blur-pool anti-aliasing", ("options:\n", "options:\n  anti_alias: blur\n"),
+     "Zhang 2019, Making Convolutional Networks Shift-Invariant Again",
+     "`aa_layer=BlurPool2d` (resnetblur50)"),
+    ("average-pool anti-aliasing", ("options:\n", "options:\n  anti_alias: avg\n"),
+     "timm", "`aa_layer=nn.AvgPool2d` (resnetaa50)"),
+    ("stochastic depth", ("options:\n", "options:\n  drop_path: 0.05\n"),
+     "Huang et al. 2016, Deep Networks with Stochastic Depth", "`drop_path_rate=0.05`"),
+    ("zero-init of the last BN", ("options:\n", "options:\n  zero_init_residual: true\n"),
+     "Goyal et al. 2017; He et al. 2019", "`zero_init_last=True` (timm's default)"),
+    ("first 1x1 narrower", ("[[1x1,64],[3x3,64]", "[[1x1,32],[3x3,64]"),
+     "Hu et al. 2018 (SENet-154)", "`block_reduce_first=2` (senet154; here conv2_x only)"),
+    ("pre-activation blocks", ("options:\n", "options:\n  preact: true\n"),
+     "He et al. 2016, Identity Mappings", "ResNetV2 (resnetv2_50: other names, see decompile.md)"),
+)  # fmt: skip
+
+
+def tweaks() -> str:
+    """Each tweak of the zoo applied to spec/resnet50.yaml: its notation, paper, timm's name and
+    what it costs (parameters and multiply-adds at 224x224, and the change from ResNet-50)."""
+    base = (ROOT / _R50).read_text(encoding="utf-8")  # it has no options: they are added
+    p0, m0 = costs.totals(analyze(base.encode(), _R50).network)
+    rows = [
+        "| tweak | in the spec | paper | timm | parameters | multiply-adds |",
+        "| --- | --- | --- | --- | ---: | ---: |",
+        f"| ResNet-50 | `spec/resnet50.yaml` | He et al. 2016 | resnet50 | {p0:,} | {m0:,} |",
+    ]
+    for tweak, (old, new), paper, timm in TWEAKS:
+        text = base + new if old == "options:\n" else base.replace(old, new, 1)
+        params, macs = costs.totals(analyze(text.encode(), _R50).network)
+        shown = new.replace("options:\n", "").strip()
+        if "[" in shown:  # a changed cell: conv2_x, whole
+            shown = "conv2_x: " + re.search(r'conv2_x: "(.*)"', text).group(1)
+        rows.append(
+            f"| {tweak} | `{shown}` | {paper} | {timm} | {params:,} ({params - p0:+,}) |"
+            f" {macs:,} ({macs - m0:+,}) |"
+        )
+    return "\n".join(rows) + "\n"
+
+
 def run(*argv: str) -> str:
     """What `resnetc ARGV...` prints on stdout, in a fenced block, run in the repository root."""
     out = io.StringIO()
@@ -425,6 +479,7 @@ def _schema_file() -> str:
 
 
 GENERATORS: dict[str, Callable[..., str]] = {
+    "tweaks": tweaks,
     "family": family,
     "paper": paper,
     "run": run,

@@ -25,6 +25,9 @@ from tests.conftest import ROOT
 
 FAST = (2.0, 512)
 """(CPU seconds, MiB) for the commands that never import torch."""
+PAGE = (4.0, 512)
+"""(CPU seconds, MiB) for the explain page, which analyzes and renders each what-if variant (a
+dozen) as well: about 2.1 s of CPU here on 2 cores. Work per block would take minutes."""
 TORCH = (10.0, 1024)
 """(CPU seconds, MiB) for verify and decompile."""
 
@@ -94,7 +97,7 @@ FAST_COMMANDS = {
 @pytest.mark.parametrize("command", FAST_COMMANDS)
 def test_a_64_stage_table_of_a_million_blocks_each_is_fast(command, tmp_path) -> None:
     _widest(tmp_path)
-    within(FAST, FAST_COMMANDS[command], tmp_path)
+    within(PAGE if "--html" in FAST_COMMANDS[command] else FAST, FAST_COMMANDS[command], tmp_path)
 
 
 def test_summary_expand_is_refused_up_front(tmp_path) -> None:

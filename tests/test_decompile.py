@@ -52,7 +52,7 @@ stem:
   # assumed: a 3x3 max pool /2 after conv1 (a pool has no weights); leave it out with --no-pool
   pool: 3x3 max, /2
 # assumed: each stage after the first halves the map in its first block; give a stage `stride: 1`
-# to keep its size
+# to keep its size, or pass --strides S,S,... (HF's downsample_in_first_stage: 2,2,2,2)
 stages:
   conv2_x: "[[1x1,64],[3x3,64],[1x1,256]] x 3"
   conv3_x: "[[1x1,128],[3x3,128],[1x1,512]] x 4"
@@ -64,6 +64,14 @@ options:
   downsample_at: 3x3
   # from the weights: a projection (downsample.0/.1) in each block that changes shape
   shortcut: B
+  # assumed: no anti-aliasing: a blur or average pool after each strided conv (timm's resnetblur*,
+  # resnetaa*, aa_layer) has no weights, so the checkpoint cannot show it; --anti-alias blur|avg
+  # adds it (options: anti_alias)
+  # assumed: no stochastic depth (drop path acts in training only and has no weights); --drop-path
+  # RATE sets timm's drop_path_rate
+  # assumed: no dilation (timm's output_stride 32): a dilated stage has the weights of a strided
+  # one, and resnetc's convolutions are not dilated; a checkpoint trained with output_stride 8 or
+  # 16 computes other features here
 """
 
 
@@ -248,15 +256,23 @@ def test_flags_replace_the_assumptions() -> None:
         downsample_at="1x1",
         pool=False,
         stem_stride=1,
+        strides=(1, 2, 2, 2),
+        drop_path=0.1,
     )
     spec = result.spec
     assert "# from --input 160x128\ninput: 160x128x3\n" in spec
     assert "  # from --stem-stride 1\n  conv1: 7x7, 64\n" in spec
-    assert "  # from --no-pool: no pooling after conv1\n# assumed: each stage" in spec
+    assert "  # from --no-pool: no pooling after conv1\n# from --strides" in spec
     assert "  pool:" not in spec
     assert "  # from --downsample-at\n  downsample_at: 1x1\n" in spec
-    assert [a for a, _ in result.assumptions] == ["stride 2 entering each stage after the first"]
+    assert "# from --strides: each stage's stride (1, 2, 2, 2)\n" in spec
+    assert "  drop_path: 0.1\n" in spec
+    assert [a for a, _ in result.assumptions] == ["no anti-aliasing", "no dilation"]
     net = result.network
+    assert net.options.drop_path == 0.1
+    blurred = decompile(tv("resnet50"), anti_alias="blur")
+    assert "  anti_alias: blur\n" in blurred.spec
+    assert blurred.network.options.anti_alias == "blur"
     assert (net.name, net.input.h, net.input.w, net.stem.conv.stride) == ("r50", 160, 128, 1)
     assert net.stem.pool is None and net.options.downsample_at == "1x1"
     assert net.stages[1].blocks[0].convs[0].stride == 2  # the paper's v1: on the first 1x1

@@ -93,24 +93,25 @@ CASES = {
         "note: recognised before it: conv1 7x7, 64 from 3 input channels; layer1"
         " [[3x3,64],[3x3,64]] x 2",
     ),
-    "squeeze_and_excitation": (
-        lambda: with_se(tv(R50)),
-        "error: 64 of 384 entries are not part of the ResNet the others describe",
-        "note: not recognised: layerN.i.se.* (squeeze-and-excitation modules): 64 keys in 16"
-        " blocks, e.g. layer1.0.se.fc1.weight [16, 256, 1, 1]",
-        "resnetc's blocks have no squeeze-and-excitation",
-        "note: recognised: a 50-layer ResNet; conv1 7x7, 64 from 3 input channels; layer1"
-        " [[1x1,64],[3x3,64],[1x1,256]] x 3;",
+    "squeeze_and_excitation_of_another_width": (
+        lambda: {**with_se(tv(R50)), "layer1.0.se.fc2.weight": meta(128, 16, 1, 1)},
+        "layer1.0.se.fc2.weight has shape [128, 16, 1, 1]: expected [256, 16, 1, 1]",
+        "note: recognised before it: conv1 7x7, 64 from 3 input channels",
     ),
-    "deep_stem": (
+    "deep_stem_without_its_batchnorm": (
         lambda: deep_stem(tv(R50)),
-        "conv1.weight is missing, and conv1.0.weight [32, 3, 3, 3] exists: a deep stem",
-        "timm's resnet*d",
+        "conv1.1.bias is missing: expected the BatchNorm after conv1.0 (32 filters), [32]",
     ),
-    "avg_down": (
-        lambda: avg_down(tv(R50)),
-        "layer1.0.downsample.1.weight has shape [256, 64, 1, 1], where"
-        " layer1.0.downsample.0.weight was expected: an average-pool shortcut",
+    "avg_down_in_one_stage_only": (
+        lambda: {
+            **without(tv(R50), "layer1.0.downsample."),
+            **{
+                k.replace("downsample.1", "downsample.2").replace("downsample.0", "downsample.1"): v
+                for k, v in tv(R50).items()
+                if k.startswith("layer1.0.downsample.")
+            },
+        },
+        "layer1.0's projection is ResNet-D's (downsample.1, .2) and layer2.0's a strided 1x1",
     ),
     "vgg": (
         lambda: {
@@ -367,11 +368,12 @@ def run_resnetc(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str
 
 
 def test_the_command_refuses_with_exit_1_and_writes_nothing(tmp_path: Path) -> None:
-    path = save(tmp_path / "se.pth", {k: torch.zeros(v.shape) for k, v in with_se(tv(R50)).items()})
-    out = tmp_path / "se.yaml"
+    extra = {**tv(R50), "aux.weight": meta(10, 2048)}
+    path = save(tmp_path / "aux.pth", {k: torch.zeros(v.shape) for k, v in extra.items()})
+    out = tmp_path / "aux.yaml"
     run = run_resnetc("decompile", str(path), "-o", str(out))
     assert run.returncode == 1, run.stderr
-    assert run.stderr.startswith(f"{path}: error: 64 of 384 entries are not part of the ResNet")
+    assert run.stderr.startswith(f"{path}: error: 1 of 321 entries are not part of the ResNet")
     assert run.stderr.rstrip().endswith("resnetc: nothing written")
     assert "Traceback" not in run.stderr and run.stdout == ""
     assert list(tmp_path.iterdir()) == [path]

@@ -112,8 +112,10 @@ def flags(net) -> dict:
         "name": net.name,
         "input": (net.input.h, net.input.w),
         "downsample_at": net.options.downsample_at,
-        "pool": net.stem.pool is not None,
-        "stem_stride": net.stem.conv.stride,
+        "pool": net.stem.pooled,
+        "stem_stride": net.stem.convs[0].stride,
+        "anti_alias": net.options.anti_alias,
+        "drop_path": net.options.drop_path,
     }
 
 

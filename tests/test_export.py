@@ -85,6 +85,13 @@ ALLOWED_OPS = {
     "adaptive_avg_pool2d",
     "flatten",
     "linear",
+    # an attention row's own work: SE's and ECA's average, ECA's 1-d conv, the sigmoid scaling
+    "mean",
+    "unsqueeze",
+    "conv1d",
+    "view",
+    "sigmoid",
+    "mul",
     "slice",
     "pad",
     "constant_pad_nd",

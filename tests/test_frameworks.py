@@ -28,9 +28,9 @@ from resnetc.core import ir
 from resnetc.front.diagnostics import CompileError
 from resnetc.pipeline import analyze, render, target
 from resnetc.targets import refusal
-from tests.conftest import GENERATED_DIR, ROOT, SPEC_DIR
+from tests.conftest import FRAMEWORK_SPECS, GENERATED_DIR, ROOT, SPEC_DIR, ZOO_SPECS
 
-SPECS = sorted(SPEC_DIR.glob("*.yaml"))
+SPECS = FRAMEWORK_SPECS
 TARGETS = ("keras", "flax")
 FRAMEWORKS = GENERATED_DIR / "frameworks"
 
@@ -247,6 +247,38 @@ def test_a_field_it_does_not_know_is_refused_only_where_it_is_set(name: str) -> 
     deep = stem.model_copy(update={"extra": (net.stem.conv,)})
     found = refusal.refusals(net.model_copy(update={"stem": deep}), knows)
     assert any("cannot write `DeepStem.extra` ((Conv(" in d.message for d in found)
+
+
+ZOO_REFUSALS = {
+    "resnet50d": ["a deep stem", "a pool in ceil mode", "a projection shortcut other than"],
+    "resnet26t": ["a deep stem", "a projection shortcut other than"],
+    "seresnet50": ["a SqueezeExcite node", "channel attention (squeeze-and-excitation or ECA)"],
+    "ecaresnet50d": ["a ChannelAttention node", "a deep stem"],
+    "resnetrs50": ["a SqueezeExcite node", "a deep stem"],
+}
+"""Some of what the Keras and Flax targets say of each zoo spec they have not been taught."""
+
+
+@pytest.mark.parametrize("name", TARGETS)
+@pytest.mark.parametrize("spec", sorted(ZOO_SPECS))
+def test_the_zoo_specs_are_refused_located_in_words(
+    spec: str, name: str, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    """Every shipped spec the targets do not write is one of timm's zoo, refused in words at
+    the spec text of each tweak, and nothing is written."""
+    assert {p.stem for p in SPEC_DIR.glob("*.yaml")} - {p.stem for p in SPECS} == ZOO_SPECS
+    monkeypatch.chdir(ROOT)
+    path = f"spec/{spec}.yaml"
+    found = target(name).refusals(_analysis(ROOT / path).network)
+    assert found and all(d.span is not None and d.span.file == path for d in found)
+    messages = " | ".join(d.message for d in found)
+    for words in ZOO_REFUSALS[spec]:
+        assert f"the {name} target cannot write {words}" in messages
+    assert "(Conv(" not in messages and "Attention(" not in messages  # words, not reprs
+    assert main(["compile", path, "-o", str(tmp_path / "out"), "--target", name]) == 1
+    err = capsys.readouterr().err
+    assert "resnetc: 1 of 1 spec refused; nothing written" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
 
 
 def test_compile_refuses_a_target_construct_located_and_writes_nothing(

@@ -54,7 +54,9 @@ def test_every_shipped_spec_validates(path: Path, validator) -> None:
 BAD = {
     "unknown top-level key": RESNET18 + "layers: 18\n",
     "unknown option": RESNET18 + "options:\n  shortcut_kind: B\n",
-    "shortcut not A/B/C": RESNET18 + "options:\n  shortcut: D\n",
+    "shortcut not A/B/C/D": RESNET18 + "options:\n  shortcut: E\n",
+    "anti_alias not none/blur/avg": RESNET18 + "options:\n  anti_alias: gauss\n",
+    "drop_path not below 1": RESNET18 + "options:\n  drop_path: 1.5\n",
     "downsample_at not 3x3/1x1": RESNET18 + "options:\n  downsample_at: 5x5\n",
     "flag not a boolean": RESNET18 + "options:\n  zero_init_residual: maybe\n",
     "stage cell a number": RESNET18.replace('conv2_x: "[[3x3,64],[3x3,64]] x 2"', "conv2_x: 3"),
@@ -130,7 +132,9 @@ def test_every_key_is_there_and_described() -> None:
 
 def test_options_list_their_choices_and_defaults() -> None:
     options = schema()["$defs"]["Options"]["properties"]
-    assert options["shortcut"]["enum"] == ["A", "B", "C"] and options["shortcut"]["default"] == "B"
+    assert options["shortcut"]["enum"] == ["A", "B", "C", "D"]
+    assert options["shortcut"]["default"] == "B"
+    assert options["anti_alias"]["enum"] == ["none", "blur", "avg"]
     assert options["downsample_at"]["enum"] == ["3x3", "1x1"]
     assert options["downsample_at"]["default"] == "3x3"
     assert options["zero_init_residual"] == {**options["zero_init_residual"], "type": "boolean"}
@@ -141,6 +145,8 @@ def test_options_list_their_choices_and_defaults() -> None:
         "shortcut": "B",
         "zero_init_residual": False,
         "allow": [],
+        "anti_alias": "none",
+        "drop_path": 0.0,
         "preact": False,
     }
 

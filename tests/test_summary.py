@@ -120,15 +120,22 @@ def test_every_number_equals_what_torch_counts(path: Path) -> None:
     summary = summarize(net)
     for layer in summary.layers:
         module = modules[layer.name]
-        assert sum(p.numel() for p in module.parameters(recurse=False)) == layer.params, layer.name
+        # an attention module (`se`) is one row holding its fcs' (or its conv's) parameters
+        assert sum(p.numel() for p in module.parameters()) == layer.params, layer.name
         measured = sum(flops.get(prefix + layer.name, {}).values())
         assert measured == 2 * layer.macs, layer.name
     assert summary.params == sum(p.numel() for p in model.parameters())
     assert summary.macs == counter.get_total_flops() // 2
     assert counter.get_total_flops() == 2 * summary.macs
-    # Every parameter of the state_dict belongs to a row, under the row's dotted name.
-    owners = {key.rsplit(".", 1)[0] for key, _ in model.named_parameters()}
-    assert owners == {x.name for x in summary.layers if x.params}
+    # Every parameter of the state_dict belongs to a row, under the row's dotted name (inside
+    # it for an attention module: `layer1.0.se.fc1.weight` is the row `layer1.0.se`'s).
+    rows = {x.name for x in summary.layers if x.params}
+    owners = set()
+    for key, _ in model.named_parameters():
+        parts = key.split(".")[:-1]
+        owners.add(next(".".join(parts[:i]) for i in range(len(parts), 0, -1)
+                        if ".".join(parts[:i]) in rows))  # fmt: skip
+    assert owners == rows
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..core import costs, ir
 from ..front import limits
@@ -25,6 +25,8 @@ from ..front.source import Source, printable
 from ..front.specvalues import bad_identifier
 from ..pipeline import Analysis, analyze
 from .foreign import Mismatch, dims, leftover_groups
+from .layouts import Renamed, module_renamer, translate
+from .live import observe
 from .read import Checkpoint, read
 from .recognize import Found, Leftover, recognise
 from .write import Choices, article, convention, default_name, spec_text
@@ -39,6 +41,8 @@ class Decompiled:
     found: Found
     checkpoint: Checkpoint
     assumptions: tuple[tuple[str, str], ...]
+    renamed: Renamed | None = None
+    """How the checkpoint's names map to the generated module's (HF's, timm's ResNetV2)."""
 
     @property
     def network(self) -> ir.Network:
@@ -77,29 +81,114 @@ def decompile(
     pool: bool | None = None,
     stem_stride: int | None = None,
     classes: int | None = None,
+    anti_alias: str | None = None,
+    drop_path: float | None = None,
+    strides: tuple[int, ...] | None = None,
+    avg_down: bool | None = None,
     filename: str = "<decompiled>",
 ) -> Decompiled:
     """Read a ResNet checkpoint (a path, a state_dict or an nn.Module) back into a spec.
 
-    `name`, `input` ("HxW" or "HxWxC"), `downsample_at` ("3x3"/"1x1"), `pool`, `stem_stride`
-    override what the convention would assume; `classes` gives a headless backbone its fc.
-    `filename` names the spec in diagnostics. Raises `CompileError` if the checkpoint is refused,
-    `ValueError` for a bad option.
+    `name`, `input` ("HxW" or "HxWxC"), `downsample_at` ("3x3"/"1x1"), `pool`, `stem_stride`,
+    `strides` (each stage's) override what the convention would assume; `classes` gives a
+    headless backbone its fc; `anti_alias` ("blur"/"avg") and `drop_path` (a rate) add what
+    weights cannot show; `avg_down` says a timm ResNetV2's projections average-pool first. A
+    live module is inspected for all of these (an option given still wins). `filename` names the
+    spec in diagnostics. Raises `CompileError` if the checkpoint is refused, `ValueError` for a
+    bad option.
     """
     size = parse_input(input) if isinstance(input, str) else input
-    choices = _choices(name, size, downsample_at, pool, stem_stride, classes)
+    options = {
+        "downsample_at": downsample_at,
+        "pool": pool,
+        "stem_stride": stem_stride,
+        "anti_alias": anti_alias,
+        "drop_path": drop_path,
+        "strides": strides,
+    }
+    _check_zoo_options(anti_alias, drop_path, strides)
     ckpt = read(checkpoint)
-    found = _recognise(ckpt)
-    _check_choices(ckpt, found, choices, size)
-    name = choices.name or default_name(found)
+    seen: tuple[str, ...] = ()
+    layout = translate(ckpt).layout
+    if avg_down is None and _is_module(checkpoint) and layout == "timm-resnetv2":
+        avg_down = any(type(m).__name__ == "DownsampleAvg" for m in checkpoint.modules())
+    renamed = translate(ckpt, avg_down=bool(avg_down))
+    if _is_module(checkpoint):
+        seen = _observed(checkpoint, renamed, options, ckpt)
+    choices = _choices(
+        name, size, options["downsample_at"], options["pool"], options["stem_stride"], classes
+    )
+    choices = replace(
+        choices,
+        anti_alias=options["anti_alias"],
+        drop_path=options["drop_path"],
+        strides=options["strides"],
+        seen=seen,
+    )
+    found = _recognise(renamed.ckpt)
+    _check_choices(renamed.ckpt, found, choices, size)
+    name = choices.name or _aa_name(_zoo_name(found, renamed), choices.anti_alias)
     try:
         text, assumed = spec_text(found, name, _label(checkpoint, ckpt), choices)
-    except Mismatch as exc:  # the shortcuts fit none of the options A, B, C
+    except Mismatch as exc:  # the shortcuts fit none of the options A, B, C, D
         notes = [note("recognised: " + describe(found), None)]
         raise _refuse(ckpt, exc.message, exc.help, notes) from None
     analysis = _analyze(text, filename, ckpt)
-    check_layout(analysis.network, ckpt, found)
-    return Decompiled(text, analysis, found, ckpt, tuple(assumed))
+    check_layout(analysis.network, renamed.ckpt, found)
+    return Decompiled(text, analysis, found, renamed.ckpt, tuple(assumed), renamed)
+
+
+def _zoo_name(found: Found, renamed: Renamed) -> str:
+    """The table's name, in timm's spelling for its ResNetV2 (`resnetv2_50d`)."""
+    if renamed.layout != "timm-resnetv2":
+        return default_name(found)
+    avg = any(s.avg_down for s in found.stages)
+    tiered = len({r.filters for r in found.deep}) > 1
+    suffix = ("t" if tiered else "d") if found.deep and avg else ""
+    return f"resnetv2_{found.depth}{suffix}"
+
+
+def _aa_name(name: str, anti_alias: str | None) -> str:
+    """timm's names for anti-aliased nets: `resnetblur50`, `resnetaa50d`, `seresnetaa50d`."""
+    if anti_alias not in ("blur", "avg"):
+        return name
+    word = "blur" if anti_alias == "blur" else "aa"
+    return re.sub(r"^((?:se|eca)?resne[xt]t?)", lambda m: m.group(1) + word, name, count=1)
+
+
+def _is_module(checkpoint: object) -> bool:
+    return not isinstance(checkpoint, (str, os.PathLike, Mapping)) and hasattr(
+        checkpoint, "named_modules"
+    )
+
+
+def _observed(module, renamed: Renamed, options: dict, ckpt: Checkpoint) -> tuple[str, ...]:
+    """Fill the options the caller left out from what the live module shows."""
+    avg = any(k.endswith(".downsample.1") for k in renamed.sources.values())
+    seen = observe(module, module_renamer(module, renamed.layout, avg_down=avg))
+    if seen.dilated is not None:
+        raise _refuse(
+            ckpt,
+            f"{seen.dilated} is a dilated convolution (timm's output_stride 8 or 16): resnetc's"
+            " convolutions are not dilated, so no spec computes what this module does",
+            "build the model with output_stride=32 (the default) to decompile it",
+        )
+    taken = []
+    for key in ("anti_alias", "drop_path", "strides", "stem_stride", "pool", "downsample_at"):
+        value = getattr(seen, key)
+        if options[key] is None and value is not None:
+            options[key] = value
+            taken.append(key)
+    return tuple(taken)
+
+
+def _check_zoo_options(anti_alias, drop_path, strides) -> None:
+    if anti_alias not in (None, "none", "blur", "avg"):
+        raise ValueError(f"anti_alias is blur, avg or none, not {anti_alias!r}")
+    if drop_path is not None and not 0.0 <= drop_path < 1.0:
+        raise ValueError(f"drop_path is a rate from 0 up to 1, not {drop_path}")
+    if strides is not None and not all(1 <= s <= limits.MAX_STRIDE for s in strides):
+        raise ValueError(f"strides should be from 1 to {limits.MAX_STRIDE}, not {strides}")
 
 
 # ---------------------------------------------------------------- options
@@ -215,10 +304,20 @@ def _leftover(ckpt: Checkpoint, found: Found, keys: list[str]) -> CompileError:
 
 def describe(found: Found) -> str:
     """The whole recognised table on one line."""
+    stem = (
+        "; ".join(
+            f"{r.kernel}x{r.kernel}, {r.filters}"
+            for r in (
+                *found.deep,
+                type(found.deep[0])(kernel=found.stem_kernel, filters=found.stem_filters),
+            )
+        )
+        if found.deep
+        else f"{found.stem_kernel}x{found.stem_kernel}, {found.stem_filters}"
+    )
     parts = [
         f"{article(found.depth)} {found.depth}-layer {_kind(found)}",
-        f"conv1 {found.stem_kernel}x{found.stem_kernel}, {found.stem_filters} from"
-        f" {found.in_channels} input channels",
+        f"conv1 {stem} from {found.in_channels} input channels",
         *(f"{s.attr} {s.cell_text}" for s in found.stages),
     ]
     last = found.stages[-1].out_channels
@@ -281,6 +380,12 @@ def _add(out: dict, prefix: str, layer) -> None:
     elif isinstance(layer, ir.Linear):
         out[f"{name}.weight"] = (layer.out_features, layer.in_features)
         out[f"{name}.bias"] = (layer.out_features,)
+    elif isinstance(layer, ir.SqueezeExcite):
+        c, w = layer.channels, layer.width
+        out.update({f"{name}.fc1.weight": (w, c, 1, 1), f"{name}.fc1.bias": (w,)})
+        out.update({f"{name}.fc2.weight": (c, w, 1, 1), f"{name}.fc2.bias": (c,)})
+    elif isinstance(layer, ir.ChannelAttention):
+        out[f"{name}.conv.weight"] = (1, 1, layer.kernel)
 
 
 def check_layout(net: ir.Network, ckpt: Checkpoint, found: Found) -> None:

@@ -2,11 +2,15 @@
 
 Two layouts are read. torchvision's (timm's ResNet, ResNeXt and Wide ResNet use the same names),
 post-activation: `conv1`, `bn1`, `layerN.i.convJ` and `bnJ` (bnJ over convJ's filters),
-`layerN.i.downsample.0` (1x1 conv) and `.1` (BatchNorm), `fc`. And resnetc's pre-activation layout
-(He et al. 2016): `conv1` alone in the stem, `bnJ` before `convJ` (over its input channels), one
-bias-free 1x1 conv `downsample`, then `final_bn` and `fc`. The walk follows the network in order;
-the first name or shape that does not fit stops it with a `Mismatch` naming that key and what was
-expected there. Keys the walk never used make a `Leftover`, which keeps what was recognised.
+`layerN.i.downsample.0` (1x1 conv) and `.1` (BatchNorm), `fc`; with timm's additions to it: a deep
+stem (`conv1.0`, `.1`, `.3`, `.4`, `.6`), ResNet-RS's pool conv (`maxpool.0`, `.1`), ResNet-D's
+average-pool shortcut (`downsample.1` conv, `.2` BatchNorm, the pool `.0` holding nothing) and an
+attention module per block (`se.fc1`/`se.fc2`: squeeze-and-excitation; `se.conv`: ECA). And
+resnetc's pre-activation layout (He et al. 2016): `conv1` alone in the stem, `bnJ` before `convJ`
+(over its input channels), one bias-free 1x1 conv `downsample`, then `final_bn` and `fc`. The walk
+follows the network in order; the first name or shape that does not fit stops it with a
+`Mismatch` naming that key and what was expected there. Keys the walk never used make a
+`Leftover`, which keeps what was recognised.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ import re
 from dataclasses import dataclass
 from itertools import zip_longest
 
-from ..core.ir import Row
-from ..front.notation import cell_text, row_text
+from ..core.ir import Attention, Row
+from ..front.notation import cell_text, row_text, stem_convs_text
 from .foreign import BLOCK_KEY, Mismatch, dims, no_stem
 
 
@@ -29,6 +33,9 @@ class FoundStage:
     rows: tuple[Row, ...]
     repeats: int
     projections: tuple[int, ...]
+    attention: Attention | None = None
+    avg_down: bool = False
+    """Whether its projections are ResNet-D's (an average pool, then an unstrided 1x1 conv)."""
 
     @property
     def out_channels(self) -> int:
@@ -38,7 +45,7 @@ class FoundStage:
     @property
     def cell_text(self) -> str:
         """The stage as a table cell, in the canonical notation."""
-        return cell_text(self.rows, self.repeats)
+        return cell_text(self.rows, self.repeats, self.attention)
 
 
 @dataclass(frozen=True)
@@ -52,11 +59,23 @@ class Found:
     stages: tuple[FoundStage, ...]
     classes: int | None
     keys: int
+    deep: tuple[Row, ...] = ()
+    """A deep stem's convolutions before its last (whose kernel and filters are the stem's)."""
+    pool_conv: Row | None = None
+    """ResNet-RS's strided conv in place of the stem's pool."""
 
     @property
     def depth(self) -> int:
-        """Weighted layers on the main path: the stem conv, every block's convs, the fc."""
+        """Weighted layers on the main path as the names count them: the stem conv (a deep
+        stem's as one, as resnet50d is a 50), every block's convs, the fc."""
         return 2 + sum(len(s.rows) * s.repeats for s in self.stages)
+
+    def stem_text(self, stride: int) -> str:
+        """conv1's cell with the first conv's `stride`: `7x7, 64, /2`, `3x3, 32, /2; 3x3, ...`."""
+        convs = [(r.kernel, r.filters, 1) for r in (*self.deep, Row(kernel=self.stem_kernel,
+                 filters=self.stem_filters))]  # fmt: skip
+        convs[0] = (convs[0][0], convs[0][1], stride)
+        return stem_convs_text(convs)
 
 
 class Leftover(Exception):  # noqa: N818
@@ -185,14 +204,43 @@ class _PostAct:
         k.norm("bn1", row.filters, f"after conv1 ({row.filters} filters)")
         return row
 
+    def deep_stem(self, k: _Keys) -> tuple[Row, ...]:
+        """timm's deep stem: conv1.0, BN conv1.1, conv1.3, BN conv1.4, ..., the last conv alone
+        (then bn1, unless pre-activation)."""
+        rows: list[Row] = []
+        channels = None
+        j = 0
+        while k.has(f"conv1.{3 * j}.weight"):
+            name = f"conv1.{3 * j}"
+            after = "at the input" if channels is None else f"after conv1.{3 * j - 3}"
+            row = k.conv(name, channels, after)
+            if row.groups != 1:
+                raise Mismatch(f"{name}.weight: a stem convolution is not grouped")
+            channels = row.filters
+            rows.append(row if j else Row(kernel=row.kernel, filters=row.filters))
+            if not k.has(f"conv1.{3 * j + 3}.weight"):
+                break
+            k.norm(f"conv1.{3 * j + 1}", row.filters, f"after {name} ({row.filters} filters)")
+            j += 1
+        if not self.preact:
+            k.norm("bn1", channels, f"after conv1.{3 * j} ({channels} filters)")
+        return tuple(Row(kernel=r.kernel, filters=r.filters) for r in rows)
+
     def row(self, k: _Keys, name: str, channels: int, after: str) -> Row:
         conv, norm = name, re.sub(r"conv(\d+)$", r"bn\1", name)
         row = k.conv(conv, channels, after)
         k.norm(norm, row.filters, f"after {conv} ({row.filters} filters)")
         return row
 
-    def projection(self, k: _Keys, prefix: str, channels: int, out: int) -> bool:
+    def projection(self, k: _Keys, prefix: str, channels: int, out: int) -> bool | str:
+        """False, True, or "avg" for ResNet-D's projection (`downsample.1` the conv)."""
         name = f"{prefix}.downsample" if self.preact else f"{prefix}.downsample.0"
+        avg = f"{prefix}.downsample.1"
+        if not k.has(f"{name}.weight") and len(k.shapes.get(f"{avg}.weight", ())) == 4:
+            _check_projection(k, avg, channels, out, prefix)
+            if not self.preact:
+                k.norm(f"{prefix}.downsample.2", out, f"after {avg} ({out} filters)")
+            return "avg"
         if not k.has(f"{name}.weight"):
             _refuse_other_shortcut(k, prefix, f"{name}.weight")
             return False
@@ -271,14 +319,21 @@ def recognise(shapes: dict[str, tuple[int, ...]]) -> Found:
 
 
 def _walk(k: _Keys, progress: list[str]) -> Found:
-    if not k.has("conv1.weight"):
+    deep_stem = not k.has("conv1.weight") and k.has("conv1.0.weight")
+    if not k.has("conv1.weight") and not deep_stem:
         raise no_stem(k.shapes)
     layout = _PreAct() if not k.has("bn1.weight") and k.has("final_bn.weight") else _PostAct()
-    stem = layout.stem(k)
-    in_channels = k.shapes["conv1.weight"][1]
-    progress.append(
-        f"conv1 {stem.kernel}x{stem.kernel}, {stem.filters} from {in_channels} input channels"
-    )
+    deep: tuple[Row, ...] = ()
+    if deep_stem:
+        *deep, stem = layout.deep_stem(k)
+        deep = tuple(deep)
+        in_channels = k.shapes["conv1.0.weight"][1]
+    else:
+        stem = layout.stem(k)
+        in_channels = k.shapes["conv1.weight"][1]
+    convs = ", ".join(f"{r.kernel}x{r.kernel}, {r.filters}" for r in (*deep, stem))
+    progress.append(f"conv1 {convs} from {in_channels} input channels")
+    pool_conv = _pool_conv(k, stem.filters)
     stages: list[FoundStage] = []
     channels, last = stem.filters, "conv1"
     for n, repeats in enumerate(_stage_sizes(k.shapes), start=1):
@@ -288,8 +343,61 @@ def _walk(k: _Keys, progress: list[str]) -> Found:
         channels, last = stage.out_channels, f"{stage.attr}.{repeats - 1}"
     classes = layout.head(k, channels, last)
     return Found(
-        layout.preact, in_channels, stem.kernel, stem.filters, tuple(stages), classes, len(k.used)
+        layout.preact,
+        in_channels,
+        stem.kernel,
+        stem.filters,
+        tuple(stages),
+        classes,
+        len(k.used),
+        deep,
+        pool_conv,
     )
+
+
+def _pool_conv(k: _Keys, channels: int) -> Row | None:
+    """ResNet-RS's stem: `maxpool.0` a conv, `maxpool.1` its BatchNorm (timm's
+    replace_stem_pool; an anti-aliasing layer between them holds nothing)."""
+    if not k.has("maxpool.0.weight"):
+        return None
+    row = k.conv("maxpool.0", channels, "after the stem")
+    norm = next((f"maxpool.{i}" for i in (1, 2) if k.has(f"maxpool.{i}.running_mean")), "maxpool.1")
+    k.norm(norm, row.filters, f"after maxpool.0 ({row.filters} filters)")
+    return Row(kernel=row.kernel, filters=row.filters, groups=row.groups)
+
+
+def _attention(k: _Keys, prefix: str, channels: int) -> Attention | None:
+    """A block's `se`: squeeze-and-excitation (se.fc1, se.fc2: 1x1 convs with bias) or ECA
+    (se.conv, a bias-free 1-d conv)."""
+    se = f"{prefix}.se"
+    if k.has(f"{se}.fc1.weight"):
+        fc1 = k.take(f"{se}.fc1.weight", "")
+        if len(fc1) != 4 or fc1[1:] != (channels, 1, 1):
+            raise Mismatch(
+                f"{se}.fc1.weight has shape {dims(fc1)}: squeeze-and-excitation after"
+                f" {channels} channels needs [width, {channels}, 1, 1]"
+            )
+        width = fc1[0]
+        for key, want in (
+            (f"{se}.fc1.bias", (width,)),
+            (f"{se}.fc2.weight", (channels, width, 1, 1)),
+            (f"{se}.fc2.bias", (channels,)),
+        ):
+            shape = k.take(key, f"{dims(want)}")
+            if shape != want:
+                raise Mismatch(f"{key} has shape {dims(shape)}: expected {dims(want)}")
+        return Attention(kind="se", width=width, channels=channels)
+    if k.has(f"{se}.conv.weight"):
+        shape = k.take(f"{se}.conv.weight", "")
+        if len(shape) != 3 or shape[:2] != (1, 1) or shape[2] % 2 == 0:
+            raise Mismatch(
+                f"{se}.conv.weight has shape {dims(shape)}: ECA is one 1-d conv of an odd"
+                " number of taps, [1, 1, k]"
+            )
+        if k.has(f"{se}.conv.bias"):
+            raise Mismatch(f"{se}.conv.bias exists: ECA's 1-d conv has no bias")
+        return Attention(kind="eca", kernel=shape[2])
+    return None
 
 
 def _stage_sizes(shapes: dict[str, tuple[int, ...]]) -> list[int]:
@@ -300,7 +408,7 @@ def _stage_sizes(shapes: dict[str, tuple[int, ...]]) -> list[int]:
         if m:
             blocks.setdefault(int(m.group(1)), set()).add(int(m.group(2)))
     if not blocks:
-        after = next((k for k in shapes if not re.match(r"(conv1|bn1)\.", k)), None)
+        after = next((k for k in shapes if not re.match(r"(conv1|bn1|maxpool)\.", k)), None)
         found = f"; after the stem comes {after}" if after else ""
         raise Mismatch(
             "layer1.0.conv1.weight is missing: a ResNet's stages are layer1, layer2, ..., each"
@@ -325,15 +433,28 @@ def _stage_sizes(shapes: dict[str, tuple[int, ...]]) -> list[int]:
 
 
 def _stage(k: _Keys, layout: _PostAct, attr: str, repeats: int, channels: int, last: str):
-    rows, out, projects = _block(k, layout, f"{attr}.0", channels, last)
+    rows, out, projects, attention = _block(k, layout, f"{attr}.0", channels, last)
     projections = [0] if projects else []
+    kinds = {projects} - {False}
     for i in range(1, repeats):
         prefix = f"{attr}.{i}"
-        again, _, projects = _block(k, layout, prefix, out, f"{attr}.{i - 1}")
+        again, _, projects, seen = _block(k, layout, prefix, out, f"{attr}.{i - 1}")
         _same_rows(k, prefix, again, f"{attr}.0", rows)
+        if seen != attention:
+            raise Mismatch(
+                f"{prefix}.se differs from {attr}.0.se: every block of a stage repeats the same"
+                " rows, its attention row included (a table cell is one block x N)"
+            )
         if projects:
             projections.append(i)
-    return FoundStage(attr, channels, rows, repeats, tuple(projections))
+            kinds.add(projects)
+    if len(kinds) > 1:
+        raise Mismatch(
+            f"{attr}'s projections mix ResNet-D's average-pool shortcut (downsample.1/.2) with"
+            " the strided 1x1 (downsample.0/.1); one stage has one kind"
+        )
+    avg = kinds == {"avg"}
+    return FoundStage(attr, channels, rows, repeats, tuple(projections), attention, avg)
 
 
 def _block(k: _Keys, layout: _PostAct, prefix: str, channels: int, last: str):
@@ -351,7 +472,8 @@ def _block(k: _Keys, layout: _PostAct, prefix: str, channels: int, last: str):
             f"{prefix}.conv1.weight is missing: a block's convolutions are conv1, conv2, ...;"
             f" {prefix} has {inside}"
         )
-    return tuple(rows), ch, layout.projection(k, prefix, channels, ch)
+    attention = _attention(k, prefix, ch)
+    return tuple(rows), ch, layout.projection(k, prefix, channels, ch), attention
 
 
 def _same_rows(k: _Keys, prefix: str, rows: tuple, first: str, expected: tuple) -> None:

@@ -29,6 +29,12 @@ class Choices:
     pool: bool | None = None
     stem_stride: int | None = None
     classes: int | None = None
+    anti_alias: str | None = None
+    drop_path: float | None = None
+    strides: tuple[int, ...] | None = None
+    seen: tuple[str, ...] = ()
+    """What a live module showed that its weights cannot (`anti_alias`, `drop_path`, `strides`,
+    ...): those lines say 'from the module' rather than 'from --flag'."""
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,9 @@ CIFAR = Convention("CIFAR", (32, 32), 1, False)
 
 
 def convention(found: Found) -> Convention:
-    """ImageNet's layout for a large stem kernel (7x7, 5x5), CIFAR's for a small one (3x3)."""
-    return IMAGENET if found.stem_kernel >= 5 else CIFAR
+    """ImageNet's layout for a large stem kernel (7x7, 5x5) or a deep stem, CIFAR's for a small
+    one (3x3)."""
+    return IMAGENET if found.stem_kernel >= 5 or found.deep else CIFAR
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,21 @@ def shortcuts(found: Found) -> Shortcuts:
         why = "no projection anywhere: identity shortcuts, zero-padded where the shape changes"
         return Shortcuts("A", why, {})
     _only_where_the_shape_changes(found, projects, widens)
+    option, why = "B", f"a projection ({_proj(found)}) in each block that changes shape"
+    avg = [st.attr for st in stages if st.projections and st.avg_down]
+    if avg:
+        plain = next((st.attr for st in stages if st.projections and not st.avg_down), None)
+        if plain is not None:
+            raise Mismatch(
+                f"{avg[0]}.0's projection is ResNet-D's (downsample.1, .2) and {plain}.0's a"
+                " strided 1x1 (downsample.0, .1): resnetc's option D puts the average-pool"
+                " shortcut in every block that changes shape"
+            )
+        option = "D"
+        why = (
+            "ResNet-D's average-pool projection (the 1x1 conv at downsample.1, its BN at .2;"
+            " the pool at .0 has no weights) in each block that changes shape"
+        )
     strides: dict[int, tuple[int, str]] = {}
     for s, stage in enumerate(stages):
         if (s, 0) in widens or ((s, 0) in projects) == (s > 0):
@@ -90,9 +112,7 @@ def shortcuts(found: Found) -> Shortcuts:
                 f"{block} keeps {stage.in_channels} channels and has no projection:"
                 " under option B its map keeps its size",
             )
-    return Shortcuts(
-        "B", f"a projection ({_proj(found)}) in each block that changes shape", strides
-    )
+    return Shortcuts(option, why, strides)
 
 
 def _proj(found: Found) -> str:
@@ -160,7 +180,7 @@ def spec_text(
     _header(w, found, name, label, conv)
     _input_and_classes(w, found, choices, conv)
     _stem(w, found, choices, conv)
-    _stages(w, found, plan)
+    _stages(w, found, plan, choices)
     _options(w, found, choices, plan)
     return w.text(), w.assumed
 
@@ -202,12 +222,22 @@ def _input_and_classes(w: _Writer, found: Found, choices: Choices, conv: Convent
     w.entry("classes", found.classes or choices.classes, why)
 
 
+def _from(choices: Choices, what: str, flag: str) -> str:
+    """Where a chosen value came from: the live module, or the flag."""
+    return "from the module" if what in choices.seen else f"from {flag}"
+
+
 def _stem(w: _Writer, found: Found, choices: Choices, conv: Convention) -> None:
     w.entry("stem")
-    k, f = found.stem_kernel, found.stem_filters
     stride = choices.stem_stride or conv.stem_stride
+    if found.deep:
+        w.comment(
+            "from the weights: a deep stem (conv1.0, conv1.3, ...: timm's stem_type 'deep' or"
+            " 'deep_tiered', \"Bag of Tricks\" ResNet-C)",
+            2,
+        )
     if choices.stem_stride:
-        why = f"from --stem-stride {stride}"
+        why = f"{_from(choices, 'stem_stride', '--stem-stride')} {stride}"
     else:
         why = w.assume(
             f"conv1 stride {stride}, the {conv.name} stem",
@@ -215,7 +245,10 @@ def _stem(w: _Writer, found: Found, choices: Choices, conv: Convention) -> None:
             f"conv1 stride {stride}",
             "--stem-stride N",
         )
-    w.entry("conv1", notation.stem_text(k, f, stride), why, 2)
+    w.entry("conv1", found.stem_text(stride), why, 2)
+    if found.pool_conv is not None:
+        _pool_conv(w, found, choices)
+        return
     pool = conv.pool if choices.pool is None else choices.pool
     if choices.pool is not None:
         w.comment("from --no-pool: no pooling after conv1" if not pool else "from pool=True", 2)
@@ -241,14 +274,38 @@ def _stem(w: _Writer, found: Found, choices: Choices, conv: Convention) -> None:
         )
 
 
-def _stages(w: _Writer, found: Found, plan: Shortcuts) -> None:
+def _pool_conv(w: _Writer, found: Found, choices: Choices) -> None:
+    """ResNet-RS's stem: a strided conv (and BN, ReLU) in place of the max pool."""
+    row = found.pool_conv
+    w.comment(
+        "from the weights: a conv and a BatchNorm in place of the pool (maxpool.0, maxpool.1:"
+        " ResNet-RS, timm's replace_stem_pool)",
+        2,
+    )
+    w.comment(
+        w.assume(
+            "it has stride 2, as the pool it replaces",
+            "edit its /2 if yours differs",
+            "the pool conv's stride 2",
+            "edit the spec's stem",
+        ),
+        2,
+    )
+    w.entry("pool", notation.stem_text(row.kernel, row.filters, 2), None, 2)
+
+
+def _stages(w: _Writer, found: Found, plan: Shortcuts, choices: Choices | None = None) -> None:
+    if choices is not None and choices.strides is not None:
+        _chosen_strides(w, found, choices)
+        return
     if len(found.stages) > 1:
         w.comment(
             w.assume(
                 "each stage after the first halves the map in its first block",
-                "give a stage `stride: 1` to keep its size",
+                "give a stage `stride: 1` to keep its size, or pass --strides S,S,... (HF's"
+                " downsample_in_first_stage: 2,2,2,2)",
                 "stride 2 entering each stage after the first",
-                "edit the spec's stages",
+                "--strides S,S,...",
             )
         )
     w.entry("stages")
@@ -261,6 +318,80 @@ def _stages(w: _Writer, found: Found, plan: Shortcuts) -> None:
         w.entry(key, None, None, 2)
         w.cell("cell", stage.cell_text, 4)
         w.entry("stride", stride, f"from the weights: {why}", 4)
+
+
+def _chosen_strides(w: _Writer, found: Found, choices: Choices) -> None:
+    """Every stage's stride as the caller or the live module gave it."""
+    strides = choices.strides
+    if len(strides) != len(found.stages):
+        raise Mismatch(
+            f"--strides gives {len(strides)} strides, but the weights show"
+            f" {len(found.stages)} stages"
+        )
+    w.comment(
+        f"{_from(choices, 'strides', '--strides')}: each stage's stride"
+        f" ({', '.join(str(s) for s in strides)})"
+    )
+    w.entry("stages")
+    for s, (stage, stride) in enumerate(zip(found.stages, strides, strict=True)):
+        key = f"conv{s + 2}_x"
+        if stride == (1 if s == 0 else 2):
+            w.cell(key, stage.cell_text)
+            continue
+        w.entry(key, None, None, 2)
+        w.cell("cell", stage.cell_text, 4)
+        w.entry("stride", stride, None, 4)
+
+
+_AA_WHY = {
+    "blur": "a 3x3 blur /2 after each strided 3x3 and the stem's max pool (timm's resnetblur)",
+    "avg": "a 2x2 average pool /2 after each strided 3x3, and for the stem's max pool (timm's"
+    " resnetaa)",
+}
+
+
+def _unseen(w: _Writer, found: Found, choices: Choices) -> None:
+    """What leaves no trace in the weights: anti-aliasing, dilation, stochastic depth."""
+    if choices.anti_alias not in (None, "none"):
+        flag = _from(choices, "anti_alias", "--anti-alias")
+        why = f"{flag}: anti-aliased downsampling, {_AA_WHY[choices.anti_alias]}"
+        w.entry("anti_alias", choices.anti_alias, why, 2)
+    elif not found.preact:
+        w.comment(
+            w.assume(
+                "no anti-aliasing: a blur or average pool after each strided conv (timm's"
+                " resnetblur*, resnetaa*, aa_layer) has no weights, so the checkpoint cannot show"
+                " it",
+                "--anti-alias blur|avg adds it (options: anti_alias)",
+                "no anti-aliasing",
+                "--anti-alias blur|avg",
+            ),
+            2,
+        )
+    if choices.drop_path:
+        flag = _from(choices, "drop_path", "--drop-path")
+        why = f"{flag}: stochastic depth at this rate on the last block (training only)"
+        w.entry("drop_path", notation.rate_text(choices.drop_path), why, 2)
+    else:
+        w.comment(
+            w.assume(
+                "no stochastic depth (drop path acts in training only and has no weights)",
+                "--drop-path RATE sets timm's drop_path_rate",
+                "no drop path",
+                "--drop-path RATE",
+            ),
+            2,
+        )
+    w.comment(
+        w.assume(
+            "no dilation (timm's output_stride 32): a dilated stage has the weights of a"
+            " strided one, and resnetc's convolutions are not dilated",
+            "a checkpoint trained with output_stride 8 or 16 computes other features here",
+            "no dilation",
+            "none (resnetc has no dilated convolutions)",
+        ),
+        2,
+    )
 
 
 def _options(w: _Writer, found: Found, choices: Choices, plan: Shortcuts) -> None:
@@ -279,6 +410,7 @@ def _options(w: _Writer, found: Found, choices: Choices, plan: Shortcuts) -> Non
         )
         w.entry("downsample_at", at, why, 2)
     w.entry("shortcut", plan.option, f"from the weights: {plan.why}", 2)
+    _unseen(w, found, choices)
     if found.preact:
         why = (
             "from the weights: each bnJ comes before its convJ, and final_bn before fc"
@@ -305,9 +437,35 @@ def article(number: int) -> str:
 
 
 def default_name(found: Found) -> str:
-    """`resnet50`, `resnext50_32x4d`, `wide_resnet50_2`, `preact_resnet18`: from the table."""
+    """`resnet50`, `resnext50_32x4d`, `wide_resnet50_2`, `preact_resnet18`, and timm's names for
+    its variants (`seresnet50`, `resnet50d`, `resnet26t`, `resnetrs50`): from the table."""
+    base = _base_name(found)
+    attention = found.stages[0].attention
+    if attention is not None and not found.preact and found.pool_conv is None:
+        base = ("se" if attention.kind == "se" else "eca") + base
+    if not found.deep or found.preact or found.pool_conv is not None:
+        return base
+    avg = any(s.avg_down for s in found.stages)
+    tiered = len({r.filters for r in found.deep}) > 1
+    letter = "t" if tiered else ("d" if avg else ("s" if found.deep[0].filters >= 64 else "c"))
+    head, digits, tail = _split_depth(base)
+    return f"{head}{digits}{letter}{tail}"
+
+
+def _split_depth(name: str) -> tuple[str, str, str]:
+    """`resnext50_32x4d` -> (`resnext`, `50`, `_32x4d`)."""
+    i = next(i for i, ch in enumerate(name) if ch.isdigit())
+    j = i
+    while j < len(name) and name[j].isdigit():
+        j += 1
+    return name[:i], name[i:j], name[j:]
+
+
+def _base_name(found: Found) -> str:
     if found.preact:
         return f"preact_resnet{found.depth}"
+    if found.pool_conv is not None:
+        return f"resnetrs{found.depth}"
     first: FoundStage = found.stages[0]
     kernels = tuple(row.kernel for row in first.rows)
     if kernels == (1, 3, 1) and first.rows[0].filters == first.rows[1].filters:

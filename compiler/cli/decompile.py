@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 from . import reporting
 from .writing import add_force, blocked, output_name, write_file
@@ -43,6 +44,23 @@ def _name(text: str) -> str:
         return check_name(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a rate from 0 up to 1, not {text!r}")
+    return value
+
+
+def _strides(text: str) -> tuple[int, ...]:
+    parts = text.split(",")
+    if not all(p.strip().isdigit() and 0 < int(p) <= 16 for p in parts):
+        raise argparse.ArgumentTypeError(f"expected strides like 1,2,2,2, not {text!r}")
+    return tuple(int(p) for p in parts)
 
 
 def _positive(text: str) -> int:
@@ -89,7 +107,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="give a checkpoint without fc (a headless backbone) an N-way classifier",
     )
-    add_force(parser, "a SPEC.yaml")
+    parser.add_argument(
+        "--anti-alias",
+        choices=("blur", "avg"),
+        help="anti-aliased downsampling, which weights cannot show (timm's resnetblur*: blur,"
+        " resnetaa*: avg)",
+    )
+    parser.add_argument(
+        "--drop-path",
+        type=_rate,
+        metavar="RATE",
+        help="stochastic depth rate (timm's drop_path_rate; training only, no weights)",
+    )
+    parser.add_argument(
+        "--strides",
+        type=_strides,
+        metavar="S,S,...",
+        help="each stage's stride (default: 1 for the first, 2 after; HF's"
+        " downsample_in_first_stage: 2,2,2,2)",
+    )
+    parser.add_argument(
+        "--avg-down",
+        action="store_true",
+        help="a timm ResNetV2 whose projections average-pool first (resnetv2_*d: DownsampleAvg)",
+    )
+    parser.add_argument(
+        "--weights-out",
+        metavar="FILE",
+        help="where the checkpoint's names differ from the generated module's (HF, timm's"
+        " ResNetV2), write its tensors under the module's names (.pth or .safetensors)",
+    )
+    add_force(parser, "a SPEC.yaml (and the --weights-out file)")
     reporting.add_arguments(parser)
 
 
@@ -107,6 +155,10 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     target = output.Target(Path(args.output), "", printable(args.checkpoint), "yaml")
+    if args.weights_out is not None:
+        code = _weights_obstacle(args)
+        if code:
+            return code
     if not to_stdout and blocked([target], args.force, "-o file"):  # before the work, as after it
         print("resnetc: nothing written", file=sys.stderr)
         return 1
@@ -120,6 +172,9 @@ def run(args: argparse.Namespace) -> int:
         reporter.say("resnetc: nothing written")
         return 1
     report = sys.stderr if to_stdout else sys.stdout
+    weights = _weights_out(args, result) if args.weights_out is not None else None
+    if weights is not None and weights.code:
+        return weights.code
     if to_stdout:
         sys.stdout.write(result.spec)
     else:
@@ -127,8 +182,11 @@ def run(args: argparse.Namespace) -> int:
             result.spec, args.output, "yaml", "decompile", args.checkpoint, args.force, quiet=True
         )
         if code:
+            _undo_weights(args, weights)
             return code
     print("\n".join(printable(line) for line in result.summary()), file=report)
+    if weights is not None:
+        print(weights.said, file=report)
     reporter.report(result.analysis.warnings, result.analysis.source)
     if not to_stdout:
         print(
@@ -137,6 +195,95 @@ def run(args: argparse.Namespace) -> int:
             file=report,
         )
     return 0
+
+
+def _weights_obstacle(args: argparse.Namespace) -> int:
+    """Refuse, before any work, a `--weights-out` that names a directory or the spec file, or a
+    file that exists (weights carry no mark of resnetc's, so only --force replaces one)."""
+    from ..front.source import printable
+
+    path, shown = Path(args.weights_out), printable(args.weights_out)
+    if not args.weights_out or path.is_dir():
+        print(
+            f"resnetc: error: --weights-out {shown or repr('')} is a directory; name the weights"
+            " file (.pth or .safetensors)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.output != "-" and path.absolute() == Path(args.output).absolute():
+        print(
+            f"resnetc: error: --weights-out {shown} is the -o file; give the weights a file of"
+            " their own",
+            file=sys.stderr,
+        )
+        return 2
+    if (path.exists() or path.is_symlink()) and not args.force:
+        print(
+            f"{shown}: error: this file exists; refusing to replace it with the weights of"
+            f" {printable(args.checkpoint)}\n  = help: move it away or choose another"
+            " --weights-out file, or pass --force to replace it\nresnetc: nothing written",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+class _Weights(NamedTuple):
+    """What `--weights-out` did: the exit code so far, whether a file was written (and whether
+    it replaced one, under --force), the report."""
+
+    code: int
+    written: bool
+    said: str
+    replaced: bool = False
+
+
+def _undo_weights(args: argparse.Namespace, weights: _Weights | None) -> None:
+    """The spec could not be written: take back the weights written for it where they replaced
+    nothing, else say that they stand."""
+    from ..front.source import printable
+
+    if weights is None or not weights.written:
+        return
+    if not weights.replaced:
+        Path(args.weights_out).unlink(missing_ok=True)
+        return
+    print(
+        f"resnetc: but {printable(args.weights_out)} was replaced (--force) before the spec"
+        " could not be written",
+        file=sys.stderr,
+    )
+
+
+def _weights_out(args: argparse.Namespace, result) -> _Weights:
+    """The checkpoint's tensors under the generated module's names (written before the spec, so
+    that a failure leaves neither), or why none are needed."""
+    from ..checkpoint.weights import write_weights
+    from ..front.source import printable
+
+    renamed = result.renamed
+    if renamed is None or not renamed.renamed:
+        said = (
+            f"--weights-out: {printable(args.checkpoint)} already has the generated module's"
+            " names; it loads as it is, nothing written"
+        )
+        return _Weights(0, False, said)
+    replaced = Path(args.weights_out).exists()
+    try:
+        count = write_weights(args.checkpoint, renamed, args.weights_out)
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        print(
+            f"resnetc: error: cannot write {printable(args.weights_out)}: {printable(why)}\n"
+            "resnetc: nothing written",
+            file=sys.stderr,
+        )
+        return _Weights(1, False, "")
+    said = (
+        f"wrote {printable(args.weights_out)}: {count} tensors under the generated module's"
+        " names (load it with strict=True)"
+    )
+    return _Weights(0, True, said, replaced)
 
 
 def _decompile(args: argparse.Namespace):
@@ -150,5 +297,9 @@ def _decompile(args: argparse.Namespace):
         pool=False if args.no_pool else None,
         stem_stride=args.stem_stride,
         classes=args.classes,
+        anti_alias=args.anti_alias,
+        drop_path=args.drop_path,
+        strides=args.strides,
+        avg_down=True if args.avg_down else None,
         filename="<stdout>" if args.output == "-" else args.output,
     )

@@ -81,6 +81,22 @@ class _Rule(NamedTuple):
     cost: Callable[[Any, ir.Shape], tuple[int, int]]
 
 
+def _se_cost(se: ir.SqueezeExcite, out: ir.Shape) -> tuple[int, int]:
+    """Two 1x1 convs with bias on the 1x1 average: C*w + w and w*C + C parameters."""
+    macs = 2 * se.channels * se.width
+    return macs + se.width + se.channels, macs
+
+
+def _eca_cost(eca: ir.ChannelAttention, out: ir.Shape) -> tuple[int, int]:
+    """One bias-free 1-d conv of k taps, slid along the C averages."""
+    return eca.kernel, eca.kernel * eca.channels
+
+
+def _blur_cost(blur: ir.Blur, out: ir.Shape) -> tuple[int, int]:
+    """A fixed (parameter-free) k x k filter per channel: k*k multiply-adds per output pixel."""
+    return 0, blur.kernel * blur.kernel * out.c * out.h * out.w
+
+
 _RULES: dict[type, _Rule] = {
     ir.Conv: _Rule("conv", _conv_op, _conv_cost),
     ir.Norm: _Rule("bn", lambda norm: "bn", lambda norm, out: (2 * norm.channels, 0)),
@@ -90,24 +106,29 @@ _RULES: dict[type, _Rule] = {
         lambda pool, out: (0, 0),
     ),
     ir.Linear: _Rule("fc", lambda fc: "fc", _linear_cost),
+    ir.SqueezeExcite: _Rule("se", lambda se: f"se {se.channels}->{se.width}", _se_cost),
+    ir.ChannelAttention: _Rule("eca", lambda eca: f"eca k={eca.kernel}", _eca_cost),
+    ir.Blur: _Rule(
+        "pool", lambda blur: f"blurpool {blur.kernel}x{blur.kernel}/{blur.stride}", _blur_cost
+    ),
 }
 """Each node kind's cost rule: its kind word, its operation in words, and (params, MACs) from the
 node and its output shape. A node kind without a rule is a bug, never a silent zero."""
 
 
-def _rule(layer: ir.Conv | ir.Norm | ir.Pool | ir.Linear) -> _Rule:
+def _rule(layer: ir.Layer) -> _Rule:
     rule = _RULES.get(type(layer))
     if rule is None:
         raise TypeError(f"costs have no rule for {type(layer).__name__} nodes")
     return rule
 
 
-def layer_op(layer: ir.Conv | ir.Norm | ir.Pool | ir.Linear) -> str:
+def layer_op(layer: ir.Layer) -> str:
     """A short description: `conv 3x3/2`, `conv 3x3 C=32`, `bn`, `maxpool 3x3/2`, `fc`."""
     return _rule(layer).op(layer)
 
 
-def layer_cost(layer: ir.Conv | ir.Norm | ir.Pool | ir.Linear, prefix: str = "") -> LayerCost:
+def layer_cost(layer: ir.Layer, prefix: str = "") -> LayerCost:
     """The parameters and multiply-accumulates of one annotated layer."""
     out = layer.output
     if out is None:
@@ -117,13 +138,16 @@ def layer_cost(layer: ir.Conv | ir.Norm | ir.Pool | ir.Linear, prefix: str = "")
     return LayerCost(prefix + layer.name, rule.op(layer), out, params, macs, rule.kind, layer.span)
 
 
-def _block_layers(block: ir.Block) -> list[ir.Conv | ir.Norm]:
+def _block_layers(block: ir.Block) -> list[ir.Layer]:
     return [*block.layers, *block.shortcut.layers]
 
 
-def stem_layers(net: ir.Network) -> list[ir.Conv | ir.Norm | ir.Pool]:
+def stem_layers(net: ir.Network) -> list[ir.Layer]:
     """The stem's layers in execution order."""
-    return [x for x in (net.stem.conv, net.stem.norm, net.stem.pool) if x is not None]
+    stem = net.stem
+    return [
+        x for x in (*stem.deep, stem.conv, stem.norm, stem.pool, *stem.pool_layers) if x is not None
+    ]
 
 
 def head_layers(net: ir.Network) -> list[ir.Norm | ir.Linear]:
@@ -167,7 +191,7 @@ def layers(net: ir.Network) -> Iterator[LayerCost]:
         yield from part
 
 
-def _sum(items: list[ir.Conv | ir.Norm | ir.Pool | ir.Linear], times: int = 1) -> tuple[int, int]:
+def _sum(items: list[ir.Layer], times: int = 1) -> tuple[int, int]:
     costs = [layer_cost(x) for x in items]
     return times * sum(c.params for c in costs), times * sum(c.macs for c in costs)
 

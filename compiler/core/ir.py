@@ -77,7 +77,8 @@ class Norm(BaseModel):
 
 
 class Pool(BaseModel):
-    """Max or average pooling (the stem's 3x3/2)."""
+    """Max or average pooling (the stem's 3x3/2; ResNet-D's 2x2 average pool in a shortcut, with
+    `ceil` rounding the output size up and the padding left out of each average)."""
 
     model_config = _NODE
 
@@ -86,6 +87,8 @@ class Pool(BaseModel):
     kernel: int
     stride: int
     padding: int
+    ceil: bool = False
+    count_include_pad: bool = True
     span: Span | None = None
     output: Shape | None = None
 
@@ -107,9 +110,61 @@ class Linear(BaseModel):
     output: Shape | None = None
 
 
-Layer = Conv | Norm | Pool | Linear
+class SqueezeExcite(BaseModel):
+    """Squeeze-and-excitation (Hu et al., SENet's `fc, [16, 256]`): a global average, an fc to
+    `width` channels, ReLU, an fc back to `channels`, a sigmoid that scales each channel. Both fcs
+    have a bias (1x1 convolutions in the module, as timm's `se.fc1` and `se.fc2`)."""
 
-NODE_KINDS: tuple[type[BaseModel], ...] = (Conv, Norm, Pool, Linear)
+    model_config = _NODE
+
+    name: str
+    channels: int
+    width: int
+    span: Span | None = None
+    output: Shape | None = None
+
+
+class ChannelAttention(BaseModel):
+    """Efficient channel attention (Wang et al., ECA-Net): a global average, a bias-free 1-d
+    convolution of `kernel` taps across the channels, a sigmoid that scales each channel."""
+
+    model_config = _NODE
+
+    name: str
+    channels: int
+    kernel: int
+    span: Span | None = None
+    output: Shape | None = None
+
+
+class Blur(BaseModel):
+    """Anti-aliased downsampling (Zhang 2019, timm's BlurPool2d): a fixed 3x3 binomial blur of
+    each channel (reflect-padded by 1), keeping every `stride`-th pixel; no parameters."""
+
+    model_config = _NODE
+
+    name: str
+    channels: int
+    stride: int
+    kernel: int = 3
+    span: Span | None = None
+    output: Shape | None = None
+
+
+Layer = Conv | Norm | Pool | Linear | SqueezeExcite | ChannelAttention | Blur
+
+BlockLayer = Conv | Norm | Pool | Blur | SqueezeExcite | ChannelAttention
+"""What a block, a shortcut or a stem may hold besides its convolutions and BatchNorms."""
+
+NODE_KINDS: tuple[type[BaseModel], ...] = (
+    Conv,
+    Norm,
+    Pool,
+    Linear,
+    SqueezeExcite,
+    ChannelAttention,
+    Blur,
+)
 """Every kind of layer node. The shape pass and the costs each have one rule per kind (and refuse
 a kind they do not know); a target has one way of writing each."""
 
@@ -128,8 +183,16 @@ class Shortcut(BaseModel):
     in_channels: int
     out_channels: int
     stride: int = 1
-    layers: tuple[Conv | Norm, ...] = ()
+    layers: tuple[Conv | Norm | Pool, ...] = ()
     output: Shape | None = None
+
+    @property
+    def avg_down(self) -> bool:
+        """Whether the projection is ResNet-D's: a 2x2 average pool (where it strides), then an
+        unstrided 1x1 conv (`downsample.1`)."""
+        return self.kind == "projection" and any(
+            layer.name.endswith(".1") and isinstance(layer, Conv) for layer in self.layers
+        )
 
 
 class Param(NamedTuple):
@@ -155,6 +218,19 @@ class KindRow(BaseModel):
     strided: bool = False
 
 
+class KindAttention(BaseModel):
+    """A block class's attention module (`se`): squeeze-and-excitation reducing the block's output
+    (`channels`, a width expression) to the constructor parameter `param`, or ECA whose 1-d
+    kernel is `param`."""
+
+    model_config = _NODE
+
+    kind: Literal["se", "eca"]
+    attr: str = "se"
+    channels: str
+    param: str
+
+
 class BlockKind(BaseModel):
     """A block class of the generated module, described so that any Python target can write it.
 
@@ -177,6 +253,10 @@ class BlockKind(BaseModel):
     rows: tuple[KindRow, ...]
     preact: bool = False
     expansion: int | None = None
+    attention: KindAttention | None = None
+    anti_alias: Literal["blur", "avg"] | None = None
+    drop_path: bool = False
+    """Whether the class takes a `drop_path` rate (stochastic depth on its residual branch)."""
 
     @property
     def kernels(self) -> tuple[int, ...]:
@@ -210,7 +290,7 @@ class Block(BaseModel):
     in_channels: int
     out_channels: int
     stride: int
-    layers: tuple[Conv | Norm, ...]
+    layers: tuple[Conv | Norm | Pool | Blur | SqueezeExcite | ChannelAttention, ...]
     shortcut: Shortcut
     preact: bool = False
     span: Span | None = None
@@ -240,6 +320,18 @@ class Row(BaseModel):
     groups_span: Span | None = None
 
 
+class Attention(BaseModel):
+    """A cell's attention row as the user wrote it: `fc, [16, 256]` (`se`) or `eca, k=5`."""
+
+    model_config = _NODE
+
+    kind: Literal["se", "eca"]
+    width: int = 0
+    channels: int = 0
+    kernel: int = 0
+    span: Span | None = None
+
+
 class Stage(BaseModel):
     """One row of Table 1 (`conv3_x`), emitted as `layerN`.
 
@@ -252,6 +344,7 @@ class Stage(BaseModel):
     name: str
     attr: str
     rows: tuple[Row, ...]
+    attention: Attention | None = None
     stride: int
     stride_span: Span | None = None
     blocks: tuple[Block, ...]
@@ -280,23 +373,65 @@ class Stage(BaseModel):
     @property
     def cell_text(self) -> str:
         """The table cell in the canonical notation: `[[1x1,64],[3x3,64],[1x1,256]] x 3`."""
-        return notation.cell_text(self.rows, self.repeats)
+        return notation.cell_text(self.rows, self.repeats, self.attention)
 
 
 class Stem(BaseModel):
-    """conv1 (+ bn1 + relu unless pre-activation), then the optional pool."""
+    """conv1 (+ bn1 + relu unless pre-activation), then the optional pool.
+
+    A deep stem (ResNet-C, `3x3, 32, /2; 3x3, 32; 3x3, 64`) has its earlier convolutions, each
+    with its BatchNorm, in `deep` (`conv1.0`, `conv1.1`, `conv1.3`, `conv1.4`: timm's names), and
+    `conv` is its last (`conv1.6`). A pool that is more than one layer (ResNet-RS's strided conv
+    and BatchNorm, or an anti-aliased max pool) is `pool_layers`, and `pool` is then None.
+    """
 
     model_config = _NODE
 
     conv: Conv
     norm: Norm | None
     pool: Pool | None = None
+    deep: tuple[Conv | Norm, ...] = ()
+    pool_layers: tuple[Conv | Norm | Pool | Blur, ...] = ()
+    pool_span: Span | None = None
     output: Shape | None = None
 
     @property
+    def convs(self) -> tuple[Conv, ...]:
+        """conv1's convolutions, in order (one, or a deep stem's three)."""
+        return (*(x for x in self.deep if isinstance(x, Conv)), self.conv)
+
+    @property
+    def input_channels(self) -> int:
+        """The channels of the network's input."""
+        return self.convs[0].in_channels
+
+    @property
     def conv_text(self) -> str:
-        """The stem conv's cell in the spec's notation: `7x7, 64, /2`."""
-        return notation.stem_text(self.conv.kernel, self.conv.out_channels, self.conv.stride)
+        """The stem conv's cell in the spec's notation: `7x7, 64, /2` (`3x3, 32, /2; ...`)."""
+        return notation.stem_convs_text((c.kernel, c.out_channels, c.stride) for c in self.convs)
+
+    @property
+    def pooled(self) -> bool:
+        """Whether something pools after conv1 (a pool, or the layers that replace it)."""
+        return self.pool is not None or bool(self.pool_layers)
+
+    @property
+    def pool_output(self) -> Shape | None:
+        """The map after the pool (or the layers that replace it)."""
+        if self.pool is not None:
+            return self.pool.output
+        return self.pool_layers[-1].output if self.pool_layers else None
+
+    @property
+    def pool_text(self) -> str:
+        """The pool's cell: `3x3 max, /2`, or a conv cell for ResNet-RS's `3x3, 64, /2`."""
+        if self.pool is not None:
+            return self.pool.cell_text
+        first = self.pool_layers[0]
+        stride = max(getattr(x, "stride", 1) for x in self.pool_layers)
+        if isinstance(first, Conv):
+            return notation.stem_text(first.kernel, first.out_channels, stride)
+        return notation.pool_text(first.kernel, first.kind, stride)
 
 
 class Head(BaseModel):
@@ -330,10 +465,14 @@ class Options(BaseModel):
     model_config = _NODE
 
     downsample_at: Literal["3x3", "1x1"] = "3x3"
-    shortcut: Literal["A", "B", "C"] = "B"
+    shortcut: Literal["A", "B", "C", "D"] = "B"
     zero_init_residual: bool = False
     preact: bool = False
+    anti_alias: Literal["none", "blur", "avg"] = "none"
+    drop_path: float = 0.0
     shortcut_span: Span | None = None
+    anti_alias_span: Span | None = None
+    drop_path_span: Span | None = None
     allow: tuple[str, ...] = ()
     """The lints silenced for this spec (`options: allow: [...]`, names from front.lintnames)."""
 

@@ -12,7 +12,11 @@ The rules, from the paper and torchvision:
 - padding is always kernel // 2, so only strides change the resolution;
 - pre-activation (He et al. 2016, "Identity Mappings"): each BatchNorm moves in front of its conv
   (bnJ normalises convJ's input), the stem is conv1 alone, a projection is a lone 1x1 conv fed the
-  pre-activated input, and the head gains a final BN (and ReLU) before the average pool.
+  pre-activated input, and the head gains a final BN (and ReLU) before the average pool;
+- the zoo's tweaks keep timm's state_dict names: a deep stem is `conv1.0` ... `conv1.6` (conv, BN,
+  ReLU, ...) then `bn1`; ResNet-RS's pool conv is `maxpool.0`/`.1`; option D's shortcut is
+  `downsample.0` (the 2x2 average pool, or nothing where it does not stride), `.1` (the 1x1 conv)
+  and `.2` (its BN); an attention row is the block's `se`; an anti-aliasing layer is its `aa`.
 
 Which block kind a cell becomes, how its layers are built and what class implements it is each
 kind's own definition (`core.blocks`).
@@ -24,6 +28,7 @@ from ..front.diagnostics import fail
 from ..front.source import Span
 from ..front.spec import Spec
 from ..front.spec import Stage as StageSpec
+from ..front.specvalues import StemConv
 from . import blocks, ir
 from .blocks.base import padding
 
@@ -35,10 +40,26 @@ _RESERVED_CLASSES = frozenset(
         "PreActBasicBlock",
         "PreActBottleneck",
         "ZeroPadShortcut",
+        "SEBasicBlock",
+        "SEBottleneck",
+        "ECABasicBlock",
+        "ECABottleneck",
+        "SqueezeExcite",
+        "ChannelAttention",
+        "BlurPool",
+        "DropPath",
     }
 )
 
-_SPECIAL_WORDS = {
+_SPECIAL_WORDS = {  # longest first: the first word a name starts with is spelled
+    "seresnext": "SEResNeXt",
+    "seresnet": "SEResNet",
+    "ecaresnext": "ECAResNeXt",
+    "ecaresnet": "ECAResNet",
+    "resnetblur": "ResNetBlur",
+    "resnetaa": "ResNetAA",
+    "resnetrs": "ResNetRS",
+    "resnetv": "ResNetV",
     "resnet": "ResNet",
     "resnext": "ResNeXt",
     "preact": "PreAct",
@@ -72,10 +93,15 @@ def lower(spec: Spec) -> ir.Network:
         shortcut=spec.options.shortcut.value,
         zero_init_residual=spec.options.zero_init_residual.value,
         preact=spec.options.preact.value,
+        anti_alias=spec.options.anti_alias.value,
+        drop_path=spec.options.drop_path.value,
         shortcut_span=spec.options.shortcut.span,
         allow=tuple(name.value for name in spec.options.allow),
+        anti_alias_span=spec.options.anti_alias.span,
+        drop_path_span=spec.options.drop_path.span,
     )
-    stem = _stem(spec, options.preact)
+    _check_preact(spec, options)
+    stem = _stem(spec, options)
     channels = stem.conv.out_channels
     stages: list[ir.Stage] = []
     for i, stage_spec in enumerate(spec.stages):
@@ -120,30 +146,107 @@ def lower(spec: Spec) -> ir.Network:
     )
 
 
-def _stem(spec: Spec, preact: bool) -> ir.Stem:
-    c1 = spec.stem.conv1
-    conv = ir.Conv(
-        name="conv1",
-        in_channels=spec.input.c,
-        out_channels=c1.filters,
-        kernel=c1.kernel,
-        stride=c1.stride,
-        padding=padding(c1.kernel),
-        span=c1.span,
+def _check_preact(spec: Spec, options: ir.Options) -> None:
+    """The zoo's pre-activation networks (timm's ResNetV2) have no attention or anti-aliasing."""
+    if not options.preact:
+        return
+    if options.anti_alias != "none":
+        raise fail(
+            "anti_alias is not available with preact: true",
+            options.anti_alias_span,
+            help="anti-aliased downsampling (timm's aa_layer) is written for post-activation"
+            " blocks; leave one of the two options out",
+        )
+    for stage in spec.stages:
+        if stage.cell.attention is not None:
+            raise fail(
+                "an attention row (fc or eca) is not available with preact: true",
+                stage.cell.attention.span,
+                help="squeeze-and-excitation and ECA are written for post-activation blocks"
+                " (timm's SE-ResNets); leave the row or the option out",
+            )
+    if isinstance(spec.stem.pool, StemConv):
+        raise fail(
+            "a convolution in place of the pool (ResNet-RS) is not available with preact: true",
+            spec.stem.pool.span,
+            help="write the pool as `3x3 max, /2`, or leave preact out",
+        )
+
+
+def _stem(spec: Spec, options: ir.Options) -> ir.Stem:
+    """conv1 (deep stems named as timm's `conv1.0`, `conv1.1`, ...), bn1, and the pool."""
+    first = spec.stem.conv1
+    convs = first.convs
+    deep: list[ir.Conv | ir.Norm] = []
+    channels = spec.input.c
+    for j, c in enumerate(convs):
+        conv = ir.Conv(
+            name="conv1" if len(convs) == 1 else f"conv1.{3 * j}",
+            in_channels=channels,
+            out_channels=c.filters,
+            kernel=c.kernel,
+            stride=c.stride,
+            padding=padding(c.kernel),
+            span=c.span,
+        )
+        channels = c.filters
+        if j < len(convs) - 1:
+            deep += [conv, ir.Norm(name=f"conv1.{3 * j + 1}", channels=c.filters, span=c.span)]
+    last = convs[-1]
+    norm = None if options.preact else ir.Norm(name="bn1", channels=last.filters, span=last.span)
+    pool, layers = _stem_pool(spec.stem.pool, channels, options.anti_alias)
+    return ir.Stem(
+        conv=conv,
+        norm=norm,
+        pool=pool,
+        deep=tuple(deep),
+        pool_layers=layers,
+        pool_span=spec.stem.pool.span if spec.stem.pool is not None else None,
     )
-    norm = None if preact else ir.Norm(name="bn1", channels=c1.filters, span=c1.span)
-    pool = None
-    if spec.stem.pool is not None:
-        p = spec.stem.pool
-        pool = ir.Pool(
-            name="maxpool" if p.kind == "max" else "pool",  # the head owns `avgpool`
-            kind=p.kind,
+
+
+def _stem_pool(p, channels: int, aa: str) -> tuple[ir.Pool | None, tuple]:
+    """The stem's pool, or the layers that replace it: ResNet-RS's strided conv and BN
+    (`maxpool.0`, `maxpool.1`), and with anti-aliasing timm's `aa_layer` in the stem."""
+    if p is None:
+        return None, ()
+    if isinstance(p, StemConv):  # ResNet-RS: conv, [aa,] BN, ReLU
+        conv = ir.Conv(
+            name="maxpool.0",
+            in_channels=channels,
+            out_channels=p.filters,
             kernel=p.kernel,
-            stride=p.stride,
+            stride=1 if aa != "none" and p.stride != 1 else p.stride,
             padding=padding(p.kernel),
             span=p.span,
         )
-    return ir.Stem(conv=conv, norm=norm, pool=pool)
+        layers: list = [conv]
+        if conv.stride != p.stride:
+            layers.append(_aa("maxpool.1", aa, p.filters, p.stride, p.span))
+        layers.append(ir.Norm(name=f"maxpool.{len(layers)}", channels=p.filters, span=p.span))
+        return None, tuple(layers)
+    if aa == "avg" and p.kind == "max" and p.stride != 1:  # timm: the max pool becomes aa_layer(2)
+        return ir.Pool(name="pool", kind="avg", kernel=2, stride=2, padding=0, span=p.span), ()
+    if aa == "blur" and p.kind == "max" and p.stride != 1:  # a max pool /1, then the blur /2
+        return None, (
+            ir.Pool(name="maxpool.0", kind="max", kernel=p.kernel, stride=1,
+                    padding=padding(p.kernel), span=p.span),
+            _aa("maxpool.1", aa, channels, p.stride, p.span),
+        )  # fmt: skip
+    pool = ir.Pool(
+        name="maxpool" if p.kind == "max" else "pool",  # the head owns `avgpool`
+        kind=p.kind,
+        kernel=p.kernel,
+        stride=p.stride,
+        padding=padding(p.kernel),
+        span=p.span,
+    )
+    return pool, ()
+
+
+def _aa(name: str, aa: str, channels: int, stride: int, span: Span | None):
+    """timm's anti-aliasing layer: a BlurPool2d, or an AvgPool2d(stride) (kernel = stride)."""
+    return blocks.anti_alias_layer(name, aa, channels, stride, span)
 
 
 def _rows(spec: StageSpec) -> tuple[ir.Row, ...]:
@@ -160,22 +263,43 @@ def _rows(spec: StageSpec) -> tuple[ir.Row, ...]:
     )
 
 
+def _attention(spec: StageSpec, rows: tuple[ir.Row, ...]) -> ir.Attention | None:
+    """The cell's attention row; squeeze-and-excitation must come back to the block's width."""
+    a = spec.cell.attention
+    if a is None:
+        return None
+    out = rows[-1].filters
+    if a.kind == "se" and a.channels != out:
+        raise fail(
+            f"the fc row goes back to {a.channels} channels, but the block outputs {out}",
+            a.span,
+            help=f"squeeze-and-excitation reduces the block's width and restores it: write"
+            f" fc, [{a.width}, {out}] (SENet's Table 1: fc, [16, 256] after a 256-wide block)",
+        )
+    return ir.Attention(
+        kind=a.kind, width=a.width, channels=a.channels, kernel=a.kernel, span=a.span
+    )
+
+
 def _stage(i: int, spec: StageSpec, in_channels: int, options: ir.Options) -> ir.Stage:
     stride = spec.stride.value if spec.stride is not None else (1 if i == 0 else 2)
     rows = _rows(spec)
+    attention = _attention(spec, rows)
     out_channels = rows[-1].filters
     repeats = spec.cell.repeats
     span = spec.cell.span
+    cell = (rows, attention)
     if stride == 1 and in_channels == out_channels:  # the entry block is like the others
-        blocks = [_block(0, repeats, in_channels, 1, rows, options, span)]
+        blocks = [_block(0, repeats, in_channels, 1, cell, options, span)]
     else:
-        blocks = [_block(0, 1, in_channels, stride, rows, options, span)]
+        blocks = [_block(0, 1, in_channels, stride, cell, options, span)]
         if repeats > 1:
-            blocks.append(_block(1, repeats - 1, out_channels, 1, rows, options, span))
+            blocks.append(_block(1, repeats - 1, out_channels, 1, cell, options, span))
     return ir.Stage(
         name=spec.name.value,
         attr=f"layer{i + 1}",
         rows=rows,
+        attention=attention,
         stride=stride,
         stride_span=spec.stride.span if spec.stride is not None else None,
         blocks=tuple(blocks),
@@ -186,7 +310,12 @@ def _stage(i: int, spec: StageSpec, in_channels: int, options: ir.Options) -> ir
 
 
 def _layout(options: ir.Options) -> blocks.Layout:
-    return blocks.Layout(preact=options.preact, downsample_at=options.downsample_at)
+    return blocks.Layout(
+        preact=options.preact,
+        downsample_at=options.downsample_at,
+        anti_alias=options.anti_alias,
+        drop_path=options.drop_path > 0,
+    )
 
 
 def _block(
@@ -194,11 +323,13 @@ def _block(
     count: int,
     in_channels: int,
     stride: int,
-    rows: tuple[ir.Row, ...],
+    cell: tuple[tuple[ir.Row, ...], ir.Attention | None],
     options: ir.Options,
     span: Span,
 ) -> ir.Block:
+    rows, attention = cell
     layers = blocks.choose(rows).layers(rows, in_channels, stride, _layout(options))
+    layers = blocks.with_extras(layers, rows, stride, attention, _layout(options))
     out_channels = rows[-1].filters
     return ir.Block(
         index=index,
@@ -218,6 +349,8 @@ def _shortcut(
     in_channels: int, out_channels: int, stride: int, options: ir.Options, span
 ) -> ir.Shortcut:
     changes = stride != 1 or in_channels != out_channels
+    if changes and options.shortcut == "D":
+        return _avg_down(in_channels, out_channels, stride, options.preact, span)
     if options.shortcut == "C" or (changes and options.shortcut == "B"):
         # Pre-activation projects the already normalised input with a lone conv (`downsample`);
         # otherwise the projection is conv + BN (`downsample.0`, `downsample.1`), as torchvision.
@@ -247,3 +380,28 @@ def _shortcut(
             stride=stride,
         )
     return ir.Shortcut(kind="identity", in_channels=in_channels, out_channels=out_channels)
+
+
+def _avg_down(in_channels: int, out_channels: int, stride: int, preact: bool, span) -> ir.Shortcut:
+    """Option D ("Bag of Tricks" ResNet-D, timm's avg_down): a 2x2 average pool /stride (ceil
+    mode, padding left out; `downsample.0`, an identity where the block keeps its map size), an
+    unstrided 1x1 conv (`.1`) and, unless pre-activation, its BatchNorm (`.2`)."""
+    layers: list = []
+    if stride != 1:
+        layers.append(
+            ir.Pool(name="downsample.0", kind="avg", kernel=2, stride=stride, padding=0,
+                    ceil=True, count_include_pad=False, span=span)
+        )  # fmt: skip
+    layers.append(
+        ir.Conv(name="downsample.1", in_channels=in_channels, out_channels=out_channels, kernel=1,
+                span=span)
+    )  # fmt: skip
+    if not preact:
+        layers.append(ir.Norm(name="downsample.2", channels=out_channels, span=span))
+    return ir.Shortcut(
+        kind="projection",
+        in_channels=in_channels,
+        out_channels=out_channels,
+        stride=stride,
+        layers=tuple(layers),
+    )

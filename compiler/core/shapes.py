@@ -19,6 +19,15 @@ def out_size(size: int, kernel: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
 
+def ceil_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    """A pool's output size in ceil_mode: ceil((size + 2p - k) / s) + 1, less one where the last
+    window would start past the input and its left padding (torch's rule)."""
+    out = -(-(size + 2 * padding - kernel) // stride) + 1
+    if (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
 @dataclass
 class _Pass:
     """Diagnostics collected while walking the network."""
@@ -105,7 +114,51 @@ def _norm(p: _Pass, norm: ir.Norm, x: ir.Shape, where: str) -> tuple[ir.Norm, ir
     return norm.model_copy(update={"output": x}), x
 
 
-_RULES = {ir.Conv: _conv, ir.Norm: _norm}
+def _pool(p: _Pass, pool: ir.Pool, x: ir.Shape, where: str) -> tuple[ir.Pool, ir.Shape]:
+    size = ceil_size if pool.ceil else out_size
+    h, w = (size(s, pool.kernel, pool.stride, pool.padding) for s in (x.h, x.w))
+    if h < 1 or w < 1:
+        p.error(
+            f"{where}: a {pool.kernel}x{pool.kernel}/{pool.stride} pool on a {x.h}x{x.w} map"
+            " leaves nothing",
+            pool.span,
+        )
+        p.broke()
+        h, w = max(h, 1), max(w, 1)
+    out = ir.Shape(x.c, h, w)
+    return pool.model_copy(update={"output": out}), out
+
+
+def _blur(p: _Pass, blur: ir.Blur, x: ir.Shape, where: str) -> tuple[ir.Blur, ir.Shape]:
+    pad = blur.kernel // 2
+    if min(x.h, x.w) <= pad:
+        p.error(
+            f"{where}: the anti-aliasing blur reflect-pads the map by {pad}, which needs a map"
+            f" larger than {pad}x{pad}, not {x.h}x{x.w}",
+            blur.span,
+            help="use a larger input, or fewer stride-2 stages",
+        )
+        p.broke()
+    h, w = (out_size(s, blur.kernel, blur.stride, pad) for s in (x.h, x.w))
+    out = ir.Shape(x.c, max(h, 1), max(w, 1))
+    return blur.model_copy(update={"output": out}), out
+
+
+def _attention(p: _Pass, node, x: ir.Shape, where: str):
+    """Squeeze-and-excitation and ECA scale each channel: the map keeps its shape."""
+    if x.c != node.channels:  # pragma: no cover - lowering wires channels through
+        raise AssertionError(f"{where}: {x.c} channels reach attention built for {node.channels}")
+    return node.model_copy(update={"output": x}), x
+
+
+_RULES = {
+    ir.Conv: _conv,
+    ir.Norm: _norm,
+    ir.Pool: _pool,
+    ir.Blur: _blur,
+    ir.SqueezeExcite: _attention,
+    ir.ChannelAttention: _attention,
+}
 """The shape rule of each node kind a block or a shortcut holds: (pass, node, input, where) ->
 (the annotated node, its output)."""
 
@@ -119,23 +172,23 @@ def _layer(p: _Pass, layer, x: ir.Shape, where: str):
 
 
 def _stem(p: _Pass, stem: ir.Stem, x: ir.Shape) -> tuple[ir.Stem, ir.Shape]:
+    deep = []
+    for layer in stem.deep:
+        layer, x = _layer(p, layer, x, "conv1")
+        deep.append(layer)
     conv, x = _conv(p, stem.conv, x, "conv1")
     norm = _norm(p, stem.norm, x, "bn1")[0] if stem.norm is not None else None
     pool = None
     if stem.pool is not None:
-        pl = stem.pool
-        h, w = (out_size(s, pl.kernel, pl.stride, pl.padding) for s in (x.h, x.w))
-        if h < 1 or w < 1:
-            p.error(
-                f"pool: a {pl.kernel}x{pl.kernel}/{pl.stride} pool on a {x.h}x{x.w} map"
-                " leaves nothing",
-                pl.span,
-            )
-            p.broke()
-            h, w = max(h, 1), max(w, 1)
-        x = ir.Shape(x.c, h, w)
-        pool = pl.model_copy(update={"output": x})
-    return stem.model_copy(update={"conv": conv, "norm": norm, "pool": pool, "output": x}), x
+        pool, x = _pool(p, stem.pool, x, "pool")
+    pool_layers = []
+    for layer in stem.pool_layers:
+        layer, x = _layer(p, layer, x, "pool")
+        pool_layers.append(layer)
+    update = {"conv": conv, "norm": norm, "pool": pool, "output": x}
+    return stem.model_copy(
+        update={**update, "deep": tuple(deep), "pool_layers": tuple(pool_layers)}
+    ), x
 
 
 def _stage(p: _Pass, stage: ir.Stage, x: ir.Shape) -> tuple[ir.Stage, ir.Shape]:
@@ -225,8 +278,8 @@ def _head(head: ir.Head, x: ir.Shape) -> ir.Head:
 def outputs(net: ir.Network) -> dict[str, ir.Shape]:
     """The output shape at every key `expect:` may name: conv1, pool, and each stage."""
     found: dict[str, ir.Shape] = {"conv1": net.stem.conv.output}
-    if net.stem.pool is not None:
-        found["pool"] = net.stem.pool.output
+    if net.stem.pooled:
+        found["pool"] = net.stem.pool_output
     for stage in net.stages:
         found[stage.name] = stage.output
     return found
@@ -287,9 +340,15 @@ def _fold(p: _Pass, keys: list[str]) -> None:
 def _trace(net: ir.Network, key: str) -> str:
     """`224 -> 112 (conv1) -> 56 (pool) -> 56 (conv2_x)`: how the height got to `key`."""
     steps = [str(net.input.h)]
-    steps.append(f"{net.stem.conv.output.h} (conv1 /{net.stem.conv.stride})")
-    if key != "conv1" and net.stem.pool is not None:
-        steps.append(f"{net.stem.pool.output.h} (pool /{net.stem.pool.stride})")
+    stride = 1
+    for conv in net.stem.convs:
+        stride *= conv.stride
+    steps.append(f"{net.stem.conv.output.h} (conv1 /{stride})")
+    if key != "conv1" and net.stem.pooled:
+        pooled = 1
+        for layer in (net.stem.pool, *net.stem.pool_layers):
+            pooled *= getattr(layer, "stride", 1) if layer is not None else 1
+        steps.append(f"{net.stem.pool_output.h} (pool /{pooled})")
     if key not in ("conv1", "pool"):
         for stage in net.stages:
             steps.append(f"{stage.output.h} ({stage.name} /{stage.stride})")

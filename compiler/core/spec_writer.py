@@ -67,8 +67,8 @@ def network_spec(net: ir.Network, header: str | None = None, stated: tuple[str, 
     w.entry("classes", net.classes)
     w.entry("stem")
     w.entry("conv1", net.stem.conv_text, indent=2)
-    if net.stem.pool is not None:
-        w.entry("pool", net.stem.pool.cell_text, indent=2)
+    if net.stem.pooled:
+        w.entry("pool", net.stem.pool_text, indent=2)
     w.entry("stages")
     for i, stage in enumerate(net.stages):
         if stage.stride == _default_stride(i) and stage.stride_span is None:
@@ -95,8 +95,11 @@ def _options(options: ir.Options, stated: tuple[str, ...] = ()) -> list[tuple[st
     """The options that differ from their defaults or are `stated`, as the spec writes them."""
     defaults = ir.Options()
     out = []
-    for key in ("downsample_at", "shortcut", "zero_init_residual", "preact"):
+    keys = ("downsample_at", "shortcut", "zero_init_residual", "preact", "anti_alias", "drop_path")
+    for key in keys:
         value = getattr(options, key)
         if value != getattr(defaults, key) or key in stated:
-            out.append((key, str(value).lower() if isinstance(value, bool) else value))
+            out.append((key, str(value).lower() if isinstance(value, bool) else str(value)))
+    if options.allow or "allow" in stated:
+        out.append(("allow", f"[{', '.join(options.allow)}]"))
     return out

@@ -8,13 +8,17 @@ Accepted spellings, all meaning the same:
   (`x 3`, `×3`, `*3`, `\\times 3`);
 - LaTeX as Table 1 is typeset: `\\begin{bmatrix} 1 \\times 1, 64 \\\\ ... \\end{bmatrix} \\times 3`,
   with or without `$...$` and `&` column separators (also pmatrix, matrix, array, `\\left[`);
-- `C=32` at the end of a row: a grouped convolution (the ResNeXt paper's notation).
+- `C=32` at the end of a row: a grouped convolution (the ResNeXt paper's notation);
+- `conv,` before a row's kernel, as the SENet paper prints it (`conv, 1 × 1, 64`);
+- one attention row after the convolutions: `fc, [16, 256]` (squeeze-and-excitation: a reduction
+  to 16 channels and back to the block's 256, the SENet paper's Table 1) or `eca, k=5` (efficient
+  channel attention, a 1-d convolution of 5 taps across the channels); `\\text{fc}` in LaTeX.
 """
 
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -38,6 +42,19 @@ class Row(BaseModel):
     """Where `C=32` is written, if it is."""
 
 
+class Attention(BaseModel):
+    """A block's attention row: `fc, [16, 256]` (`se`: reduce to `width`, back to `channels`) or
+    `eca, k=5` (`eca`: a 1-d convolution of `kernel` taps)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["se", "eca"]
+    width: int = 0
+    channels: int = 0
+    kernel: int = 0
+    span: Span
+
+
 class Cell(BaseModel):
     """A table cell: the rows of one residual block, and how many times the block repeats."""
 
@@ -47,11 +64,12 @@ class Cell(BaseModel):
     repeats: int
     span: Span
     repeats_span: Span
+    attention: Attention | None = None
 
     @property
     def text(self) -> str:
         """The cell in the canonical notation, `[[1x1,64],[3x3,64],[1x1,256]] x 3`."""
-        return cell_text(self.rows, self.repeats)
+        return cell_text(self.rows, self.repeats, self.attention)
 
 
 class _Tok(NamedTuple):
@@ -67,6 +85,8 @@ _TOKEN = re.compile(
     |(?P<begin>\\begin\s*\{\s*(?:[bBpv]?matrix|array)\s*\}(?:\s*\{[^}]*\})?)
     |(?P<end>\\end\s*\{\s*(?:[bBpv]?matrix|array)\s*\})
     |(?P<noise>\\(?:begin|end)\s*\{\s*(?:equation|align|displaymath)\*?\s*\})
+    |(?P<word>(?:\\(?:text|mathrm|textrm|mbox)\s*\{\s*)?(?i:conv|fc|eca)\b(?:\s*\})?)
+    |(?P<taps>k\s*=)
     |(?P<num>"""
     + NUMBER
     + r""")
@@ -144,6 +164,8 @@ _LIMITS = {
     "kernel size": limits.MAX_KERNEL,
     "number of filters": limits.MAX_WIDTH,
     "group count C": limits.MAX_WIDTH,
+    "attention width": limits.MAX_WIDTH,
+    "1-d kernel size": limits.MAX_KERNEL,
     "repeat count": limits.MAX_REPEATS,
 }
 """The largest value of each number in a cell (named as `_Parser.number` names it)."""
@@ -216,6 +238,7 @@ class _Parser:
             self.close(first)
         else:
             raise self.expected("'[' or \\begin{bmatrix} to open the cell")
+        rows, attention = self.split_attention(rows)
         repeats, repeats_span = self.repeat()
         if self.peek() is not None:
             tok = self.peek()
@@ -229,7 +252,32 @@ class _Parser:
             repeats=repeats,
             span=self.cell.span,
             repeats_span=repeats_span,
+            attention=attention,
         )
+
+    def split_attention(self, rows: list) -> tuple[list[Row], Attention | None]:
+        """The convolutions, and the one attention row after them (if any)."""
+        convs = [r for r in rows if isinstance(r, Row)]
+        found = [r for r in rows if isinstance(r, Attention)]
+        if len(found) > 1:
+            raise fail(
+                "a block has at most one attention row (fc or eca)",
+                found[1].span,
+                help="squeeze-and-excitation (fc, [16, 256]) or ECA (eca, k=5) follows a block's"
+                " last convolution, once",
+            )
+        if found and rows[-1] is not found[0]:
+            raise fail(
+                f"the {'fc' if found[0].kind == 'se' else 'eca'} row must come after the block's"
+                " convolutions",
+                found[0].span,
+                help="as in the SENet paper's Table 1: conv rows first, then fc, [16, 256]",
+            )
+        if not convs:
+            raise fail(
+                "a block needs at least one convolution before its attention row", found[0].span
+            )
+        return convs, (found[0] if found else None)
 
     def matrix(self) -> list[Row]:
         """`\\begin{bmatrix} row \\\\ row \\end{bmatrix}` (the opening token is next)."""
@@ -285,8 +333,17 @@ class _Parser:
             )
         return rows
 
-    def row(self) -> Row:
+    def row(self) -> Row | Attention:
         start = self.peek()
+        if start is not None and start.kind == "word":
+            word = _word(start.text)
+            self.i += 1
+            if word != "conv":
+                return self.attention(word, start)
+            self.optional_comma()
+            start = self.peek()
+            if start is None:
+                raise self.expected("the kernel size after 'conv,'")
         kh, kh_tok = self.number("kernel size")
         self.take("by", "'x' in the kernel size (3x3)")
         kw, kw_tok = self.number("kernel size")
@@ -324,6 +381,34 @@ class _Parser:
             groups_span=groups_span,
         )
 
+    def attention(self, word: str, start: _Tok) -> Attention:
+        """`fc, [16, 256]` (or `fc, 16, 256`), or `eca, k=5` (or `eca, 5`); `word` is taken."""
+        self.optional_comma()
+        if word == "eca":
+            if self.peek() is not None and self.peek().kind == "taps":
+                self.i += 1
+            kernel, tok = self.number("1-d kernel size")
+            if kernel % 2 == 0 or kernel > limits.MAX_KERNEL:
+                raise fail(
+                    f"ECA's 1-d kernel must be odd and at most {limits.MAX_KERNEL}, not {kernel}",
+                    self.span(tok.start, tok.end),
+                    help="ECA-Net's kernels are 3, 5, 7, ...: the conv keeps the channel count",
+                )
+            return Attention(kind="eca", kernel=kernel, span=self.span(start.start, tok.end))
+        opener = self.peek() if self.peek() is not None and self.peek().kind == "lb" else None
+        if opener is not None:
+            self.i += 1
+        width, _ = self.number("attention width")
+        self.optional_comma()
+        channels, tok = self.number("attention width")
+        end = tok.end
+        if opener is not None:
+            self.close(opener)
+            end = self.toks[self.i - 1].end
+        return Attention(
+            kind="se", width=width, channels=channels, span=self.span(start.start, end)
+        )
+
     def optional_comma(self) -> None:
         tok = self.peek()
         if tok is not None and tok.kind == "sep" and tok.text == ",":
@@ -344,6 +429,11 @@ class _Parser:
                 self.span(num.start, num.end),
             )
         return count, self.span(tok.start, num.end)
+
+
+def _word(text: str) -> str:
+    """`conv`, `fc` or `eca`, from the token (`\\text{fc}` included)."""
+    return re.search(r"(?i)conv|fc|eca", text).group().lower()
 
 
 def parse_cell(cell: Scalar) -> Cell:

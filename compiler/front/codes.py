@@ -153,6 +153,26 @@ CODES: tuple[Code, ...] = (
         "a number that is not positive",
     ),
     Code("kernel-not-square", r"^kernels must be square", "a kernel that is not square"),
+    Code(
+        "rate-out-of-range",
+        r"^a rate is a probability",
+        "a drop_path rate outside 0 up to 1",
+    ),
+    Code(
+        "option-conflict",
+        r"is not available with preact",
+        "an option or row that pre-activation blocks do not have",
+    ),
+    Code(
+        "attention-misplaced",
+        r"^the fc row must come after|^a block has at most one attention row",
+        "an attention row (fc or eca) out of place in a cell",
+    ),
+    Code(
+        "attention-size",
+        r"^the fc row goes back to|^ECA's 1-d kernel must be",
+        "an attention row whose widths or kernel the block cannot have",
+    ),
     # table cells
     Code("cell-empty", r"^the table cell is empty", "an empty cell"),
     Code(
@@ -168,7 +188,7 @@ CODES: tuple[Code, ...] = (
     ),
     Code(
         "map-vanishes",
-        r"the map has vanished|pool on a .* map leaves nothing",
+        r"the map has vanished|pool on a .* map leaves nothing|blur reflect-pads the map",
         "a map that shrinks to nothing",
     ),
     Code(

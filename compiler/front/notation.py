@@ -42,6 +42,13 @@ KERNEL = rf"({NUMBER})\s*{BY}\s*({NUMBER})"
 STRIDE = rf"(?:\s*,?\s*(?:/\s*|stride\s*)({NUMBER}))?"
 """An optional stride after a kernel or a width, `, /2` or `stride 2`: one group (or None)."""
 
+RATE = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+"""A rate from 0 to 1 written in decimals, `0.05` or `.05`: ASCII digits only."""
+
+ATTENTION_WORDS = ("fc", "eca")
+"""The words that open a block's attention row: `fc, [16, 256]` (squeeze-and-excitation, as the
+SENet paper's Table 1 writes it) and `eca, k=5` (efficient channel attention, its 1-d kernel)."""
+
 
 def nonascii_digit(text: str) -> int | None:
     """The index of the first decimal digit in `text` that is not ASCII 0-9, or None."""
@@ -93,15 +100,60 @@ def row_words(row: RowLike) -> str:
     return f"{kernel_text(row.kernel)}, {row.filters}{groups}"
 
 
-def cell_text(rows: Iterable[RowLike], repeats: int) -> str:
-    """`[[1x1,64],[3x3,64],[1x1,256]] x 3`: the canonical notation of a table cell."""
-    return "[" + ",".join(row_text(r) for r in rows) + f"] x {repeats}"
+class AttentionLike(Protocol):
+    """A block's attention row: squeeze-and-excitation (`se`: `width` then back to `channels`)
+    or efficient channel attention (`eca`: a 1-d convolution of `kernel` taps)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def width(self) -> int: ...
+
+    @property
+    def channels(self) -> int: ...
+
+    @property
+    def kernel(self) -> int: ...
+
+
+def attention_text(row: AttentionLike) -> str:
+    """`[fc,[16,256]]` or `[eca,k=5]`: an attention row in the canonical compact notation."""
+    if row.kind == "se":
+        return f"[fc,[{row.width},{row.channels}]]"
+    return f"[eca,k={row.kernel}]"
+
+
+def attention_words(row: AttentionLike) -> str:
+    """`fc, [16, 256]` or `eca, k=5`: an attention row as a paper's table prints it."""
+    if row.kind == "se":
+        return f"fc, [{row.width}, {row.channels}]"
+    return f"eca, k={row.kernel}"
+
+
+def cell_text(rows: Iterable[RowLike], repeats: int, attention: AttentionLike | None = None) -> str:
+    """`[[1x1,64],[3x3,64],[1x1,256]] x 3`: the canonical notation of a table cell (an attention
+    row last: `[[1x1,64],[3x3,64],[1x1,256],[fc,[16,256]]] x 3`)."""
+    parts = [row_text(r) for r in rows]
+    if attention is not None:
+        parts.append(attention_text(attention))
+    return "[" + ",".join(parts) + f"] x {repeats}"
 
 
 def stem_text(kernel: int, filters: int, stride: int) -> str:
     """The stem cell: `7x7, 64, /2` (no stride part for stride 1)."""
     tail = f", /{stride}" if stride != 1 else ""
     return f"{kernel_text(kernel)}, {filters}{tail}"
+
+
+def stem_convs_text(convs: Iterable[tuple[int, int, int]]) -> str:
+    """A deep stem's cell, each conv as `stem_text` writes it: `3x3, 32, /2; 3x3, 32; 3x3, 64`."""
+    return "; ".join(stem_text(*conv) for conv in convs)
+
+
+def rate_text(rate: float) -> str:
+    """A rate as the spec writes it: `0.05`, `0.1`, `0.0`."""
+    return repr(float(rate))
 
 
 def pool_text(kernel: int, kind: str, stride: int) -> str:

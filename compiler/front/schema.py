@@ -41,7 +41,7 @@ class _Generator(GenerateJsonSchema):
 
 def _plain(value: Any) -> Any:
     """A default with every spanned value (`Choice("3x3", None)`) replaced by what it holds."""
-    if isinstance(value, (spec.Choice, spec.Flag, spec.Value, spec.Name)):
+    if isinstance(value, (spec.Choice, spec.Flag, spec.Value, spec.Name, spec.Rate)):
         return value.value
     if isinstance(value, BaseModel):
         return {name: _plain(getattr(value, name)) for name in type(value).model_fields}

@@ -31,6 +31,7 @@ from .specvalues import (
     Flag,
     InputShape,
     Name,
+    Rate,
     Size,
     SpanDict,
     StemConv,
@@ -43,6 +44,7 @@ from .specvalues import (
     parse_flag,
     parse_input,
     parse_name,
+    parse_rate,
     parse_size,
     parse_stage_name,
     parse_stem_conv,
@@ -95,12 +97,16 @@ StrideT = Annotated[
 StemConvT = Annotated[
     StemConv,
     BeforeValidator(parse_stem_conv),
-    WithJsonSchema({**_STR, "examples": ["7x7, 64, /2", "3x3, 16"]}),
+    WithJsonSchema(
+        {**_STR, "examples": ["7x7, 64, /2", "3x3, 16", "3x3, 32, /2; 3x3, 32; 3x3, 64"]}
+    ),
 ]
 StemPoolT = Annotated[
-    StemPool | None,
+    StemPool | StemConv | None,
     BeforeValidator(parse_stem_pool),
-    WithJsonSchema({"anyOf": [{**_STR, "examples": ["3x3 max, /2"]}, {"type": "null"}]}),
+    WithJsonSchema(
+        {"anyOf": [{**_STR, "examples": ["3x3 max, /2", "3x3, 64, /2"]}, {"type": "null"}]}
+    ),
 ]
 _CELL_EXAMPLES = ["[[1x1,64],[3x3,64],[1x1,256]] x 3", "[3x3, 64; 3x3, 64] x 2"]
 _ROWS = {  # an unquoted flow list, `[[3x3,64],[3x3,64]]`: one block's rows, repeated once
@@ -121,8 +127,20 @@ DownsampleAtT = Annotated[
 ]
 ShortcutT = Annotated[
     Choice,
-    BeforeValidator(choice_parser("B", "A", "C")),
-    WithJsonSchema({"enum": ["A", "B", "C"]}),
+    BeforeValidator(choice_parser("B", "A", "C", "D")),
+    WithJsonSchema({"enum": ["A", "B", "C", "D"]}),
+]
+AntiAliasT = Annotated[
+    Choice,
+    BeforeValidator(choice_parser("none", "blur", "avg")),
+    WithJsonSchema({"enum": ["none", "blur", "avg"]}),
+]
+RateT = Annotated[
+    Rate,
+    BeforeValidator(parse_rate),
+    WithJsonSchema(
+        {"anyOf": [{"type": "number", "minimum": 0, "exclusiveMaximum": 1}, {"type": "string"}]}
+    ),
 ]
 FlagT = Annotated[Flag, BeforeValidator(parse_flag), WithJsonSchema({"type": "boolean"})]
 AllowT = Annotated[
@@ -141,12 +159,14 @@ class Stem(BaseModel):
 
     conv1: StemConvT = Field(
         description="The first convolution, `kernel x kernel, filters, /stride` (`7x7, 64, /2`);"
-        " its padding is kernel // 2."
+        " its padding is kernel // 2. Several separated by `;` make a deep stem, each but the"
+        " last followed by BatchNorm and ReLU (`3x3, 32, /2; 3x3, 32; 3x3, 64`: ResNet-C/D)."
     )
     pool: StemPoolT = Field(
         None,
         description="The pooling after conv1, `kernel x kernel max|avg, /stride` (`3x3 max, /2`);"
-        " `none`, or no pool key, means no pooling.",
+        " `none`, or no pool key, means no pooling. A conv cell (`3x3, 64, /2`) replaces the pool"
+        " by a strided convolution, BatchNorm and ReLU (ResNet-RS).",
     )
 
 
@@ -159,7 +179,9 @@ class Stage(BaseModel):
     cell: CellT = Field(
         description="The table cell: one residual block's rows in brackets (`[kernel x kernel,"
         " filters]`, a row may end with `C=groups`), then `x` and the number of blocks. The"
-        " paper's LaTeX (`\\begin{bmatrix} ... \\end{bmatrix} \\times 3`) is read too."
+        " paper's LaTeX (`\\begin{bmatrix} ... \\end{bmatrix} \\times 3`) is read too. One"
+        " attention row may follow the convolutions: `fc, [16, 256]` (squeeze-and-excitation,"
+        " as SENet's Table 1 writes it) or `eca, k=5` (ECA-Net's 1-d kernel)."
     )
     stride: StrideT | None = Field(
         None,
@@ -235,7 +257,9 @@ class Options(BaseModel):
         Choice("B", None),  # type: ignore[arg-type]
         description="The paper's shortcut options: `B` (the default) projects with a 1x1 conv"
         " where a block changes shape and adds the identity elsewhere; `A` zero-pads instead"
-        " (no parameters); `C` projects in every block.",
+        ' (no parameters); `C` projects in every block; `D` ("Bag of Tricks" ResNet-D, timm\'s'
+        " avg_down) projects where B does, after a 2x2 average pool /2 that takes the stride"
+        " off the 1x1 conv.",
     )
     zero_init_residual: FlagT = Field(
         Flag(False, None),  # type: ignore[arg-type]
@@ -248,6 +272,18 @@ class Options(BaseModel):
         description="Lints to silence for this spec, by name: "
         + ", ".join(f"`{name}` ({what})" for name, what in LINTS.items())
         + ".",
+    )
+    anti_alias: AntiAliasT = Field(
+        Choice("none", None),  # type: ignore[arg-type]
+        description="Anti-aliased downsampling (Zhang 2019, timm's aa_layer): every strided 3x3"
+        " keeps stride 1 and is followed by `blur` (a 3x3 binomial blur /2, BlurPool) or `avg`"
+        " (a 2x2 average pool /2); the stem's max pool is anti-aliased the same way.",
+    )
+    drop_path: RateT = Field(
+        Rate(0.0, None),  # type: ignore[arg-type]
+        description="Stochastic depth (Huang et al. 2016, timm's drop_path_rate): in training,"
+        " block k of N drops its residual branch with probability rate * k / (N - 1), timm's"
+        " linear schedule; nothing changes in eval.",
     )
     preact: FlagT = Field(
         Flag(False, None),  # type: ignore[arg-type]

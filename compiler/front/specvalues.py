@@ -20,7 +20,7 @@ from . import limits
 from .cells import Cell, parse_cell
 from .diagnostics import CompileError
 from .lintnames import LINTS
-from .notation import BY, KERNEL, NUMBER, STRIDE, digit_message, nonascii_digit
+from .notation import BY, KERNEL, NUMBER, RATE, STRIDE, digit_message, nonascii_digit
 from .source import Source, Span, describe, shorten
 from .yamlsrc import Node, Scalar, Sequence
 
@@ -49,12 +49,22 @@ class InputShape(NamedTuple):
 
 
 class StemConv(NamedTuple):
-    """`conv1: 7x7, 64, /2`: kernel, filters and stride of the stem convolution."""
+    """`conv1: 7x7, 64, /2`: kernel, filters and stride of the stem convolution.
+
+    A deep stem (`3x3, 32, /2; 3x3, 32; 3x3, 64`, the "Bag of Tricks" ResNet-C) is its first
+    convolution with the others in `rest`, each a `StemConv` of its own span.
+    """
 
     kernel: int
     filters: int
     stride: int
     span: Span
+    rest: tuple[StemConv, ...] = ()
+
+    @property
+    def convs(self) -> tuple[StemConv, ...]:
+        """Every convolution of the stem, in order."""
+        return (self, *self.rest)
 
 
 class StemPool(NamedTuple):
@@ -86,6 +96,13 @@ class Flag(NamedTuple):
     """A true/false option."""
 
     value: bool
+    span: Span
+
+
+class Rate(NamedTuple):
+    """A probability the user wrote (`drop_path: 0.05`), with where they wrote it."""
+
+    value: float
     span: Span
 
 
@@ -300,34 +317,84 @@ def _kernel(m: re.Match, s: Scalar, first: int, second: int) -> int:
     return kh
 
 
-def parse_stem_conv(raw: Any) -> StemConv:
-    """`conv1: 7x7, 64, /2` (kernel, filters, stride; `stride 2` works too, stride 1 if omitted)."""
-    m, s = _match(
-        f"{KERNEL}\\s*,\\s*{_NUMBER}{STRIDE}",
-        raw,
-        "the stem conv",
-        "7x7, 64, /2",
-    )
-    kernel = _kernel(m, s, 1, 2)
-    o = _offset(s)
+_STEM_CONV = f"(?:conv\\s*,?\\s*)?{KERNEL}\\s*,\\s*{_NUMBER}{STRIDE}"
+"""One stem convolution: `7x7, 64, /2`, or as SENet prints it, `conv, 7 × 7, 64, stride 2`."""
+
+
+def _stem_conv(m: re.Match, s: Scalar, o: int, span: Span) -> StemConv:
+    """One stem convolution from a match of `_STEM_CONV` at offset `o` of the scalar."""
+    kh = _int(m.group(1), s, o + m.start(1), "kernel", limits.MAX_KERNEL)
+    kw = _int(m.group(2), s, o + m.start(2), "kernel", limits.MAX_KERNEL)
+    if kh != kw:
+        raise refuse(
+            f"kernels must be square: {kh}x{kw} is not", s.sub(o + m.start(1), o + m.end(2))
+        )
     filters = _int(m.group(3), s, o + m.start(3), "filters", limits.MAX_WIDTH)
     stride = _int(m.group(4), s, o + m.start(4), "stride", limits.MAX_STRIDE) if m.group(4) else 1
-    return StemConv(kernel, filters, stride, s.span)
+    return StemConv(kh, filters, stride, span)
+
+
+def parse_stem_conv(raw: Any) -> StemConv:
+    """`conv1: 7x7, 64, /2` (kernel, filters, stride; `stride 2` works too, stride 1 if omitted),
+    or a deep stem of several, separated by `;` (`3x3, 32, /2; 3x3, 32; 3x3, 64`)."""
+    scalar = _scalar(raw, "the stem conv", "7x7, 64, /2")
+    if ";" not in scalar.text:
+        m, s = _match(_STEM_CONV, raw, "the stem conv", "7x7, 64, /2")
+        return _stem_conv(m, s, _offset(s), s.span)
+    convs = []
+    start = 0
+    for part in scalar.text.split(";"):
+        lead = len(part) - len(part.lstrip())
+        o = start + lead
+        span = scalar.sub(o, o + len(part.strip())) if part.strip() else scalar.sub(start, start)
+        digit = nonascii_digit(part)
+        if digit is not None:
+            raise refuse(digit_message(part[digit]), scalar.sub(start + digit, start + digit + 1))
+        m = re.fullmatch(_STEM_CONV, part.strip(), re.IGNORECASE)
+        if m is None:
+            raise refuse(
+                f"cannot read the stem conv {shorten(part.strip())!r}; write a deep stem like"
+                " 3x3, 32, /2; 3x3, 32; 3x3, 64",
+                span if part.strip() else scalar.span,
+            )
+        convs.append(_stem_conv(m, scalar, o, span))
+        start += len(part) + 1
+    if len(convs) > limits.MAX_ROWS:
+        raise refuse(
+            f"a stem may have at most {limits.MAX_ROWS} convolutions, not {len(convs)}",
+            convs[limits.MAX_ROWS].span,
+        )
+    return convs[0]._replace(rest=tuple(convs[1:]))
 
 
 _NONE = {"", "none", "null", "~", "no", "false", "off"}
 
 
-def parse_stem_pool(raw: Any) -> StemPool | None:
-    """`pool: 3x3 max, /2` (or `avg`); `none` or leaving the key out means no pool."""
+def parse_stem_pool(raw: Any) -> StemPool | StemConv | None:
+    """`pool: 3x3 max, /2` (or `avg`); `none` or leaving the key out means no pool; a conv cell
+    (`3x3, 64, /2`, ResNet-RS) replaces the pool by a strided convolution and its BatchNorm."""
     if isinstance(raw, Scalar) and raw.text.strip().lower() in _NONE:
         return None
-    pattern = f"{KERNEL}\\s*,?\\s*(max|avg|average)(?:\\s*pool(?:ing)?)?{STRIDE}"
-    m, s = _match(pattern, raw, "the stem pool", "3x3 max, /2")
-    kernel = _kernel(m, s, 1, 2)
+    if isinstance(raw, Scalar) and re.fullmatch(_STEM_CONV, raw.text.strip(), re.IGNORECASE):
+        m, s = _match(_STEM_CONV, raw, "the stem pool", "3x3 max, /2")
+        return _stem_conv(m, s, _offset(s), s.span)
+    words_first = f"(max|avg|average)\\s*pool(?:ing)?\\s*,?\\s*{KERNEL}{STRIDE}"
+    if isinstance(raw, Scalar) and re.fullmatch(words_first, raw.text.strip(), re.IGNORECASE):
+        # `max pool, 3 × 3, stride 2`, as the SENet paper prints it
+        m, s = _match(words_first, raw, "the stem pool", "3x3 max, /2")
+        kind_group, first, stride_group = 1, 2, 4
+    else:
+        pattern = f"{KERNEL}\\s*,?\\s*(max|avg|average)(?:\\s*pool(?:ing)?)?{STRIDE}"
+        m, s = _match(pattern, raw, "the stem pool", "3x3 max, /2")
+        kind_group, first, stride_group = 3, 1, 4
+    kernel = _kernel(m, s, first, first + 1)
     o = _offset(s)
-    stride = _int(m.group(4), s, o + m.start(4), "stride", limits.MAX_STRIDE) if m.group(4) else 1
-    kind: Literal["max", "avg"] = "max" if m.group(3).lower() == "max" else "avg"
+    stride = (
+        _int(m.group(stride_group), s, o + m.start(stride_group), "stride", limits.MAX_STRIDE)
+        if m.group(stride_group)
+        else 1
+    )
+    kind: Literal["max", "avg"] = "max" if m.group(kind_group).lower() == "max" else "avg"
     return StemPool(kernel, kind, stride, s.span)
 
 
@@ -424,3 +491,15 @@ def parse_allow(raw: Any) -> tuple[Name, ...]:
             )
         out.append(Name(name, scalar.span))
     return tuple(out)
+
+
+def parse_rate(raw: Any) -> Rate:
+    """A rate from 0 to 1 (`drop_path: 0.05`): the probability of dropping a residual branch."""
+    m, s = _match(f"({RATE})", raw, "the rate", "0.05")
+    value = float(m.group(1))
+    if not 0.0 <= value < 1.0:
+        raise refuse(
+            f"a rate is a probability from 0 up to (not including) 1, not {shorten(m.group(1))}",
+            s.span,
+        )
+    return Rate(value, s.span)

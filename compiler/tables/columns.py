@@ -15,7 +15,7 @@ from ..front.diagnostics import fail
 from ..front.notation import BY_SIGN
 from ..front.source import Source, Span
 from ..front.yamlsrc import Scalar
-from .layout import Layer, Layout, duplicate_names
+from .layout import NO_NAMES, Layer, Layout, duplicate_names, is_size, no_name_column
 from .text import Cell, Row, Text, clean
 
 
@@ -84,7 +84,8 @@ def _slug(source: Source, title: Text) -> Scalar:
 _SUPERSCRIPT = "[⁰¹²³⁴⁵⁶⁷⁸⁹]+"
 _DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 _PRINTED = re.compile(r".*?(flops|mult-?adds|madds|macs|params|parameters).*", re.I)
-_HEAD = re.compile(r"\bfc\b|softmax|fully[- ]connected", re.I)
+_HEAD = re.compile(r"\bfc\b(?!\s*,?\s*\[)|softmax|fully[- ]connected", re.I)
+"""The head row (`1000-d fc, softmax`); not a block's `fc, [16, 256]` (squeeze-and-excitation)."""
 _POOL = re.compile(r"pool", re.I)
 _CLASSES = re.compile(r"(\d+)\s*-?\s*d\s*-?\s*fc\b|\bfc\s*[-,]?\s*(\d+)", re.I)
 
@@ -105,6 +106,11 @@ def read_columns(source: Source, found: list[Layer], lay: Layout, columns: list[
     stem: Layer | None = None
     stages: list[Layer] = []
     for layer in found:
+        if lay.name == NO_NAMES and not _is_head(layer):  # named in order, as Table 1 would
+            if layer.size is None or not is_size(layer.size.text):
+                raise no_name_column(source, lay.header)
+            word = "conv1" if stem is None else f"conv{len(stages) + 2}_x"
+            layer.name = Text.synthetic(word, layer.first.text.strip().at)
         title = " ".join(layer.name.text.split())
         printed = _PRINTED.fullmatch(title)
         if printed:

@@ -38,6 +38,11 @@ class Layout:
     """Each model column's header text, cleaned (`18-layer`)."""
 
 
+NO_NAMES = -1
+"""`Layout.name` of a table without a layer-name column (SENet's Table 1): each row that gives an
+output size starts a layer, named as the ResNet paper would (conv1, conv2_x, ...)."""
+
+
 @dataclass
 class Layer:
     """A layer of the table: its name and output-size cells and its rows' model cells."""
@@ -103,6 +108,8 @@ def _roles(source: Source, header: Row, titles: list[tuple[int, Text]]) -> tuple
     """The positions of the layer-name and output-size columns; refuses a header without them."""
     name = _role(titles, _NAME_HEADER, allow_empty_first=True)
     size = _role(titles, _SIZE_HEADER)
+    if name is None and size is not None and titles[0][0] == size:
+        return NO_NAMES, size  # SENet's Table 1: the output size names each row
     missing = [
         what
         for what, found in (
@@ -119,6 +126,21 @@ def _roles(source: Source, header: Row, titles: list[tuple[int, Text]]) -> tuple
             " column per model (18-layer, 34-layer, ...)",
         )
     return name, size
+
+
+def is_size(text: str) -> bool:
+    """Whether a cell is an output size (`56×56`), as a name-less table's rows begin."""
+    return _SIZE.fullmatch(" ".join(text.split())) is not None
+
+
+def no_name_column(source: Source, header: Row) -> CompileError:
+    """A header without a layer-name column, whose rows do not begin with output sizes."""
+    return fail(
+        "the header row has no layer-name column ('layer name': conv1, conv2_x, ...)",
+        header.cells[0].text.span(source),
+        help="the first row of the table names its columns: layer name, output size, then one"
+        " column per model (18-layer, 34-layer, ...)",
+    )
 
 
 def _role(

@@ -212,7 +212,8 @@ def clean(text: Text) -> Text:
 
 # ---------------------------------------------------------------- flattened matrix rows
 
-_BRACKET_BODY = re.compile(r"\[([^\[\];\\]*)\]")
+_BRACKET_BODY = re.compile(r"\[((?:[^\[\];\\]|\[[^\[\];\\]*\])*)\]")
+"""A one-level bracket, with at most SENet's `fc, [16, 256]` inside it."""
 _ROW_JOIN = re.compile(rf"[,=]\s*([0-9]{{1,18}})(\s*)([0-9]{{0,9}})\s*{BY_SIGN}\s*([0-9]{{1,9}})")
 
 

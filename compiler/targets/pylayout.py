@@ -40,16 +40,18 @@ class Repeat:
 
     element: Expr
     count: int
+    var: str = "_"
+    """The loop variable, where the element uses it (`rates[3 + i]`)."""
 
     def flat(self) -> str:
-        return f"*({flat(self.element)} for _ in range({self.count}))"
+        return f"*({flat(self.element)} for {self.var} in range({self.count}))"
 
     def lines(self, indent: int, prefix: int = 0, suffix: str = "") -> list[str]:
         one = self.flat() + suffix
         if indent + prefix + len(one) <= WIDTH:
             return [one]
         body = ["    " + line for line in lines(self.element, indent + 4)]
-        return ["*(", *body, f"    for _ in range({self.count})", ")" + suffix]
+        return ["*(", *body, f"    for {self.var} in range({self.count})", ")" + suffix]
 
 
 @dataclass

@@ -120,6 +120,22 @@ IR_FIELDS: Mapping[type[BaseModel], frozenset[str]] = {
 whatever the IR holds). A target taught a new construct adds its class or field to its `Knows`."""
 
 
+WORDS: Mapping[tuple[str, str], str] = {
+    ("Stem", "deep"): "a deep stem (conv1 as a stack of 3x3 convs)",
+    ("Stem", "pool_layers"): "an anti-aliased stem pool",
+    ("Pool", "ceil"): "a pool in ceil mode",
+    ("Pool", "count_include_pad"): "an average pool that leaves the padding out of its count",
+    ("Stage", "attention"): "channel attention (squeeze-and-excitation or ECA)",
+    ("BlockKind", "attention"): "a block class with channel attention",
+    ("BlockKind", "anti_alias"): "a block class with anti-aliased downsampling",
+    ("BlockKind", "drop_path"): "a block class with stochastic depth (drop_path)",
+    ("Options", "anti_alias"): "anti-aliased downsampling (`anti_alias`)",
+    ("Options", "drop_path"): "stochastic depth (`drop_path`)",
+}
+"""Plain words for the fields added after the first Keras and Flax targets; any other field is
+named as `Class.field`."""
+
+
 @dataclass(frozen=True)
 class Knows:
     """The constructs one target can write."""
@@ -191,7 +207,11 @@ def _fields(node: BaseModel, knows: Knows, near: Span | None) -> Iterator[tuple[
             continue
         default = None if info.is_required() else info.get_default(call_default_factory=True)
         if name not in known and (info.is_required() or value != default):
-            yield f"`{cls.__name__}.{name}` ({_short(value)})", here
+            words = WORDS.get((cls.__name__, name))
+            if words is not None:
+                yield f"{words} (`{cls.__name__}.{name}`)", here
+            else:
+                yield f"`{cls.__name__}.{name}` ({_short(value)})", here
             continue
         for child in value if isinstance(value, tuple) else (value,):
             if isinstance(child, BaseModel):

@@ -91,37 +91,64 @@ class Explanation:
 
 
 def _step(name: str, op: str, before: ir.Shape, after: ir.Shape, k: int, s: int, p: int):
-    text = out_size_text(before.h, k, s, p)
+    text = _size_text(before.h, after.h, k, s, p)
     if (before.h, after.h) != (before.w, after.w):
-        text = f"H: {text}; W: {out_size_text(before.w, k, s, p)}"
+        text = f"H: {text}; W: {_size_text(before.w, after.w, k, s, p)}"
     return SizeStep(name, op, before, after, text)
+
+
+def _size_text(size: int, out: int, k: int, s: int, p: int) -> str:
+    """The arithmetic of one size; a ceil-mode pool that rounds up says so."""
+    text = out_size_text(size, k, s, p)
+    if not text.endswith(f"= {out}"):  # ResNet-D's shortcut pool, in ceil mode
+        return f"ceil(({size} + 2*{p} - {k}) / {s}) + 1 = {out}"
+    return text
 
 
 def _conv_op(conv: ir.Conv) -> str:
     return f"{conv.kernel}x{conv.kernel} conv, stride {conv.stride}, padding {conv.padding}"
 
 
+def _layer_op(layer) -> str:
+    """How a layer that changes the map size is written in the size arithmetic."""
+    if isinstance(layer, ir.Conv):
+        return _conv_op(layer)
+    if isinstance(layer, ir.Blur):
+        return f"{layer.kernel}x{layer.kernel} blur, stride {layer.stride}, reflect padding 1"
+    op = f"{layer.kernel}x{layer.kernel} {layer.kind} pool, stride {layer.stride}"
+    if layer.ceil and not layer.padding:
+        return op + ", ceil mode"
+    return op + f", padding {layer.padding}" + (", ceil mode" if layer.ceil else "")
+
+
+def _layer_steps(prefix: str, layers, x: ir.Shape) -> tuple[list[SizeStep], ir.Shape]:
+    """The steps of the layers (in order, from the map `x`) that change the map size."""
+    out = []
+    for layer in layers:
+        y = layer.output
+        if isinstance(layer, (ir.Conv, ir.Pool, ir.Blur)) and (y.h, y.w) != (x.h, x.w):
+            out.append(_step(prefix + layer.name, _layer_op(layer), x, y, *_ksp(layer)))
+        x = y
+    return out, x
+
+
 def _block_steps(attr: str, block: ir.Block) -> list[SizeStep]:
-    """The layers of a block that change the map size (the stride's conv and its shortcut)."""
+    """The layers of a block that change the map size (the stride's conv, or its anti-aliasing
+    layer, and its shortcut's conv or pool)."""
     prefix = f"{attr}.{block.index}."
-    out, x = [], block.input
-    for conv in block.convs:
-        if (conv.output.h, conv.output.w) != (x.h, x.w):
-            out.append(_step(prefix + conv.name, _conv_op(conv), x, conv.output, *_ksp(conv)))
-        x = conv.output
+    out, _ = _layer_steps(prefix, block.layers, block.input)
     sc, x = block.shortcut, block.input
     if sc.kind == "projection":
-        conv = next(c for c in sc.layers if isinstance(c, ir.Conv))
-        if (conv.output.h, conv.output.w) != (x.h, x.w):
-            out.append(_step(prefix + conv.name, _conv_op(conv), x, conv.output, *_ksp(conv)))
+        out += _layer_steps(prefix, sc.layers, x)[0]
     elif sc.kind == "zeropad" and (sc.output.h, sc.output.w) != (x.h, x.w):
         op = f"zero-pad shortcut, x[:, :, ::{sc.stride}, ::{sc.stride}]"
         out.append(_step(prefix + "downsample", op, x, sc.output, 1, sc.stride, 0))
     return out
 
 
-def _ksp(layer: ir.Conv | ir.Pool) -> tuple[int, int, int]:
-    return layer.kernel, layer.stride, layer.padding
+def _ksp(layer: ir.Conv | ir.Pool | ir.Blur) -> tuple[int, int, int]:
+    padding = layer.kernel // 2 if isinstance(layer, ir.Blur) else layer.padding
+    return layer.kernel, layer.stride, padding
 
 
 # ---------------------------------------------------------------- parts
@@ -144,40 +171,48 @@ def _rows(prefix: str, layers, count: int = 1) -> list[LayerRow]:
 
 
 def _stem_parts(net: ir.Network, source, code) -> list[Part]:
-    conv = net.stem.conv
-    layers = [x for x in (conv, net.stem.norm) if x is not None]
+    stem = net.stem
+    conv = stem.conv
+    layers = [x for x in (*stem.deep, conv, stem.norm) if x is not None]
     rows = _rows("", layers)
-    span = conv.span
+    span = stem.convs[0].span
+    if len(stem.convs) == 1:
+        steps = [_step("conv1", _conv_op(conv), net.input, conv.output, *_ksp(conv))]
+    else:  # every conv of a deep stem, whether or not it changes the size
+        steps, x = [], net.input
+        for c in stem.convs:
+            steps.append(_step(c.name, _conv_op(c), x, c.output, *_ksp(c)))
+            x = c.output
     parts = [
         Part(
             "conv1",
-            net.stem.conv_text,
+            stem.conv_text,
             _written(source, span.line, span.end_line) if span else (),
             conv.output,
             tuple(part_words.stem_words(net)),
-            (_step("conv1", _conv_op(conv), net.input, conv.output, *_ksp(conv)),),
+            tuple(steps),
             tuple(rows),
             sum(r.params for r in rows),
             sum(r.macs for r in rows),
             code["conv1"],
         )
     ]
-    pool = net.stem.pool
-    if pool is not None:
-        op = f"{pool.kernel}x{pool.kernel} {pool.kind} pool, stride {pool.stride}"
-        op += f", padding {pool.padding}"
-        step = _step(pool.name, op, conv.output, pool.output, *_ksp(pool))
+    if stem.pooled:
+        pool_layers = [stem.pool] if stem.pool is not None else list(stem.pool_layers)
+        pool_span = stem.pool_span
+        steps, _ = _layer_steps("", pool_layers, conv.output)
+        pool_rows = _rows("", pool_layers)
         parts.append(
             Part(
                 "pool",
-                pool.cell_text,
-                _written(source, pool.span.line, pool.span.end_line) if pool.span else (),
-                pool.output,
+                stem.pool_text,
+                _written(source, pool_span.line, pool_span.end_line) if pool_span else (),
+                stem.pool_output,
                 tuple(part_words.pool_words(net)),
-                (step,),
-                tuple(_rows("", [pool])),
-                0,
-                0,
+                tuple(steps),
+                tuple(pool_rows),
+                sum(r.params for r in pool_rows),
+                sum(r.macs for r in pool_rows),
                 code["pool"],
             )
         )

@@ -45,6 +45,8 @@ def ordinal(n: int) -> str:
 
 def stem_words(net: ir.Network) -> list[str]:
     """conv1: what its cell means and what follows it."""
+    if net.stem.deep:
+        return _deep_stem_words(net)
     conv = net.stem.conv
     stride = f"stride {conv.stride}" if conv.stride != 1 else "stride 1"
     effect = "which keeps the size" if conv.stride == 1 else "so that only the stride shrinks it"
@@ -63,11 +65,73 @@ def stem_words(net: ir.Network) -> list[str]:
     return out
 
 
+def _deep_stem_words(net: ir.Network) -> list[str]:
+    """A deep stem (ResNet-C of "Bag of Tricks", timm's stem_type='deep')."""
+    convs = net.stem.convs
+    listed = ", ".join(
+        f"`{c.name}` ({c.kernel}x{c.kernel}, {c.out_channels} filters"
+        + (f", stride {c.stride})" if c.stride != 1 else ")")
+        for c in convs
+    )
+    tiered = len({c.out_channels for c in convs[:-1]}) > 1
+    kind = (
+        "the tiered stem, timm's `stem_type='deep_tiered'`"
+        if tiered
+        else ("timm's `stem_type='deep'`")
+    )
+    out = [
+        f'{len(convs)} convolutions in place of one (the deep stem of "Bag of Tricks"\' ResNet-C;'
+        f" {kind}): {listed}, each padded by kernel // 2: {net.input} -> {net.stem.conv.output}."
+        " Stacked 3x3s see as far as one larger kernel at a fraction of its cost.",
+        "Inside `self.conv1` (an `nn.Sequential`) BatchNorm and ReLU follow every conv but the"
+        " last; timm's names for them, `conv1.1`, `conv1.4`, are kept, so its weights load.",
+    ]
+    if net.stem.norm is not None:
+        out.append("BatchNorm and ReLU follow the last one (`bn1`, `relu`).")
+    else:
+        out.append(
+            "Pre-activation: no BatchNorm or ReLU follows the last one; each block normalizes"
+            " its own input."
+        )
+    return out
+
+
 def pool_words(net: ir.Network) -> list[str]:
-    """The stem's pooling layer."""
-    pool = net.stem.pool
+    """The stem's pooling layer (or what replaces it)."""
+    stem = net.stem
+    before = stem.conv.output
+    aa = net.options.anti_alias
+    if stem.pool_layers and isinstance(stem.pool_layers[0], ir.Conv):
+        conv = stem.pool_layers[0]
+        stride = max(getattr(x, "stride", 1) for x in stem.pool_layers)
+        how = (
+            f"stride 1, then `{stem.pool_layers[1].name}` anti-aliases (`anti_alias: {aa}`) with"
+            f" stride {stride},"
+            if conv.stride != stride
+            else f"stride {stride},"
+        )
+        return [
+            f"A {conv.kernel}x{conv.kernel} convolution of {conv.out_channels} filters in place of"
+            f" the max pool (ResNet-RS, timm's `replace_stem_pool`): {how} then BatchNorm and ReLU:"
+            f" {before} -> {stem.pool_output}. Unlike a pool it has weights:"
+            f" {costs.layer_cost(conv).params:,}.",
+        ]
+    if stem.pool_layers:  # anti-aliased max pool: max /1, then the blur /2
+        first, blur = stem.pool_layers
+        return [
+            f"A {first.kernel}x{first.kernel} max pool with stride 1, then a 3x3 blur with stride"
+            f" {blur.stride} (`anti_alias: blur`, Zhang 2019): the max is taken densely and"
+            f" blurred before subsampling, so a shift of the input shifts the output instead of"
+            f" aliasing: {before} -> {stem.pool_output}. Neither has parameters.",
+        ]
+    pool = stem.pool
     if pool is None:  # pragma: no cover - only called for a network with a pool
         return []
+    if aa == "avg" and pool.kind == "avg" and pool.kernel == 2:
+        return [
+            f"`anti_alias: avg` replaces the table's max pool by a 2x2 average pool with stride"
+            f" {pool.stride} (timm's resnetaa): {before} -> {pool.output}, no parameters.",
+        ]
     kind = "max" if pool.kind == "max" else "average"
     before = net.stem.conv.output
     return [
@@ -101,6 +165,56 @@ def head_words(net: ir.Network) -> list[str]:
 
 
 # ---------------------------------------------------------------- stages
+
+
+def _attention_words(stage: ir.Stage) -> list[str]:
+    """The attention row: squeeze-and-excitation (SENet's fc row) or ECA."""
+    att = stage.attention
+    if att is None:
+        return []
+    block = stage.blocks[-1]
+    node = next(x for x in block.layers if x.name == "se")
+    cost = costs.layer_cost(node)
+    if att.kind == "se":
+        return [
+            f"The row `{notation.attention_words(att)}` is squeeze-and-excitation (Hu et al.,"
+            f" SENet's Table 1 writes it so): after the last BatchNorm, each of the"
+            f" {att.channels:,} channels is averaged over the map, an fc (a 1x1 conv with bias,"
+            f" `se.fc1`) reduces them to {att.width:,} (ratio 1/{att.channels // att.width}"
+            f" here), ReLU, an fc (`se.fc2`) restores {att.channels:,}, and a sigmoid of each"
+            f" scales that channel before the shortcut is added: {cost.params:,} parameters,"
+            f" {cost.macs:,} multiply-adds per block.",
+        ]
+    return [
+        f"The row `{notation.attention_words(att)}` is efficient channel attention (Wang et al.,"
+        f" ECA-Net): after the last BatchNorm, each channel is averaged over the map, one 1-d"
+        f" convolution of {att.kernel} taps slides along the {node.channels:,} averages"
+        f" (`se.conv`, no bias), and a sigmoid of each scales that channel: {cost.params}"
+        f" parameters, {cost.macs:,} multiply-adds per block.",
+    ]
+
+
+def _extras_words(net: ir.Network) -> list[str]:
+    """Anti-aliasing and stochastic depth, where the options ask for them."""
+    out = []
+    if net.options.anti_alias == "blur":
+        out.append(
+            "Anti-aliasing (`anti_alias: blur`, Zhang 2019): the strided convolution keeps"
+            " stride 1 and `aa`, a fixed 3x3 binomial blur that then keeps every 2nd pixel,"
+            " follows its ReLU; the convolution works at the full resolution, which costs more."
+        )
+    elif net.options.anti_alias == "avg":
+        out.append(
+            "Anti-aliasing (`anti_alias: avg`, timm's resnetaa): the strided convolution keeps"
+            " stride 1 and `aa`, a 2x2 average pool with the stride, follows its ReLU."
+        )
+    if net.options.drop_path > 0:
+        out.append(
+            f"Stochastic depth (`drop_path: {notation.rate_text(net.options.drop_path)}`): in"
+            " training each block drops its residual branch for a sample at the rate"
+            " `rates[k]` of the network's linear schedule; in eval nothing is dropped."
+        )
+    return out
 
 
 def _block_kind_words(net: ir.Network, stage: ir.Stage) -> str:
@@ -183,7 +297,13 @@ def _shortcut_words(net: ir.Network, block: ir.Block) -> str:
             f" {y.c - x.c} channels of zeros"
         )
     stride = f"/{sc.stride}" if sc.stride != 1 else ""
-    what = "conv 1x1" + stride + (" + BatchNorm" if len(sc.layers) > 1 else ", pre-activated input")
+    norm = any(isinstance(x, ir.Norm) for x in sc.layers)
+    if sc.avg_down:
+        pool = f"2x2 average pool /{sc.stride}, then " if sc.stride != 1 else ""
+        what = f"{pool}conv 1x1" + (" + BatchNorm" if norm else ", pre-activated input")
+        what += "; ResNet-D, `shortcut: D`"
+        return f"has an average-pool projection shortcut (`downsample`: {what}){because}"
+    what = "conv 1x1" + stride + (" + BatchNorm" if norm else ", pre-activated input")
     if not why:
         return (
             f"keeps the shape but still has a 1x1 projection shortcut ({what}):"
@@ -232,6 +352,13 @@ def _stride_words(net: ir.Network, stage: ir.Stage, index: int) -> list[str]:
         )
     if block.stride == 1:
         return [why]
+    if all(c.stride == 1 for c in block.convs):  # anti-aliased: the stride is on `aa`
+        aa = next(x for x in block.layers if x.name == "aa")
+        return [
+            why,
+            f"The stride sits on `{stage.attr}.{block.index}.aa`, the anti-aliasing layer"
+            f" ({costs.layer_op(aa)}), after the row that would carry it.",
+        ]
     at = next(i for i, c in enumerate(block.convs) if c.stride != 1)
     conv = block.convs[at]
     name = f"`{stage.attr}.{block.index}.{conv.name}`"
@@ -262,7 +389,8 @@ def stage_words(net: ir.Network, stage: ir.Stage, index: int) -> list[str]:
     convs = len(stage.blocks[-1].convs)
     first, last = stage.blocks[0], stage.blocks[-1]
     span = f"`{stage.attr}.0`" if n == 1 else f"`{stage.attr}.0` to `{stage.attr}.{n - 1}`"
-    out = [_block_kind_words(net, stage), *_groups_words(stage), _norm_words(net)]
+    out = [_block_kind_words(net, stage), *_groups_words(stage), *_attention_words(stage)]
+    out += [_norm_words(net), *_extras_words(net)]
     out.append(
         f"`x {n:,}` means {plural(n, 'block')}, {span}: {n:,} x {convs} ="
         f" {plural(n * convs, 'convolution')} in the main path."

@@ -10,16 +10,17 @@ def stage_rows(net: ir.Network) -> list[tuple[str, str, str, int, int]]:
     """(name, cell, output, params, MACs) for conv1, pool, every stage and the head.
 
     The numbers are `costs.stages()`, the subtotals `resnetc summary` prints; the stem's are split
-    into the conv1 row and the pool row (the pool's own cost, zero), so the rows still add up.
+    into the conv1 row and the pool row (the pool's own cost: zero, or ResNet-RS's conv's), so the
+    rows still add up.
     """
     stem, *middle, head = costs.stages(net)
-    pool = net.stem.pool
-    pool_cost = costs.layer_cost(pool) if pool is not None else None
-    held = (pool_cost.params, pool_cost.macs) if pool_cost else (0, 0)
+    pools = [net.stem.pool] if net.stem.pool is not None else list(net.stem.pool_layers)
+    pool_costs = [costs.layer_cost(x) for x in pools]
+    held = (sum(c.params for c in pool_costs), sum(c.macs for c in pool_costs))
     conv1 = net.stem.conv_text
     rows = [("conv1", conv1, str(net.stem.conv.output), stem.params - held[0], stem.macs - held[1])]
-    if pool is not None:
-        rows.append(("pool", pool.cell_text, str(pool.output), *held))
+    if net.stem.pooled:
+        rows.append(("pool", net.stem.pool_text, str(net.stem.pool_output), *held))
     for stage, part in zip(net.stages, middle, strict=True):
         cell = stage.cell_text
         rows.append((stage.name, cell, str(stage.output), part.params, part.macs))

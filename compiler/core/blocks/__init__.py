@@ -10,12 +10,23 @@ expansions no single class can hold fall to `generic`). To add a kind, write its
 from __future__ import annotations
 
 from .. import ir
+from . import features
 from .base import BlockDef, Layout, stride_row
 from .basic import DEFINITION as BASIC
 from .bottleneck import DEFINITION as BOTTLENECK
+from .features import anti_alias_layer, with_extras
 from .generic import DEFINITION as GENERIC
 
-__all__ = ["DEFINITIONS", "BlockDef", "Layout", "assign", "choose", "stride_row"]
+__all__ = [
+    "DEFINITIONS",
+    "BlockDef",
+    "Layout",
+    "anti_alias_layer",
+    "assign",
+    "choose",
+    "stride_row",
+    "with_extras",
+]
 
 DEFINITIONS: tuple[BlockDef, ...] = (BASIC, BOTTLENECK, GENERIC)
 """Every block kind, most specific first; the last matches any cell."""
@@ -34,14 +45,18 @@ def assign(
     chosen: dict[int, tuple[BlockDef, ir.BlockKind]] = {}
     taken: set[str] = set()
     for definition in DEFINITIONS:
-        groups: dict[tuple[int, ...], list[int]] = {}
+        groups: dict[tuple, list[int]] = {}
         for i, stage in enumerate(stages):
             if i not in chosen and definition.match(stage.rows):
-                groups.setdefault(tuple(r.kernel for r in stage.rows), []).append(i)
+                attention = stage.attention.kind if stage.attention is not None else None
+                key = (tuple(r.kernel for r in stage.rows), attention)
+                groups.setdefault(key, []).append(i)
         for members in groups.values():
-            kind = definition.kind([stages[i].rows for i in members], layout, taken)
+            group = features.group_layout(layout, stages[members[0]].attention)
+            kind = definition.kind([stages[i].rows for i in members], group, taken)
             if kind is None:
                 continue
+            kind = features.described(kind, group)
             taken.add(kind.class_name)
             chosen.update(dict.fromkeys(members, (definition, kind)))
     out, kinds = [], {}
@@ -49,7 +64,12 @@ def assign(
         definition, kind = chosen[i]
         kinds.setdefault(kind.class_name, kind)
         blocks = tuple(
-            b.model_copy(update={"kind": kind.class_name, "args": definition.args(b, kind)})
+            b.model_copy(
+                update={
+                    "kind": kind.class_name,
+                    "args": definition.args(b, kind) + features.args(b),
+                }
+            )
             for b in stage.blocks
         )
         out.append(stage.model_copy(update={"blocks": blocks}))

@@ -33,10 +33,14 @@ def padding(kernel: int) -> int:
 
 @dataclass(frozen=True)
 class Layout:
-    """How one kind of block is built and described: `preact` and where the stride sits."""
+    """How one kind of block is built and described: `preact`, where the stride sits, and the
+    zoo's tweaks (`core.blocks.features`): anti-aliasing, drop path, the cells' attention kind."""
 
     preact: bool
     downsample_at: str
+    anti_alias: str = "none"
+    drop_path: bool = False
+    attention: str | None = None
 
 
 class BlockDef(ABC):

@@ -50,8 +50,47 @@ def conv_expr(row: ir.KindRow, stride: str | None = None) -> Call:
     return Call("nn.Conv2d", [*args, "bias=False"])
 
 
-def _row_conv(row: ir.KindRow) -> Call:
-    return conv_expr(row, "stride" if row.strided else None)
+def _row_conv(row: ir.KindRow, kind: ir.BlockKind | None = None) -> Call:
+    """A row's conv; with anti-aliasing the strided row keeps stride 1 (`aa` takes it)."""
+    strided = row.strided and (kind is None or kind.anti_alias is None)
+    return conv_expr(row, "stride" if strided else None)
+
+
+_AA = {
+    "blur": "BlurPool({width}, stride)",
+    "avg": "nn.AvgPool2d(stride)",  # timm's aa_layer(stride): kernel = stride = 2
+}
+
+
+def _extras_init(kind: ir.BlockKind, row: ir.KindRow) -> list[str]:
+    """The modules that follow `row` in the class: its anti-aliasing layer (on the strided row),
+    and after the last row the attention module and the drop path."""
+    out = []
+    if kind.anti_alias is not None and row.strided:
+        aa = _AA[kind.anti_alias].format(width=row.out_width)
+        out.append(f"self.aa = {aa} if stride != 1 else nn.Identity()")
+    if row is kind.rows[-1]:
+        att = kind.attention
+        if att is not None and att.kind == "se":
+            out.append(f"self.{att.attr} = SqueezeExcite({att.channels}, {att.param})")
+        elif att is not None:
+            out.append(f"self.{att.attr} = ChannelAttention({att.param})")
+        if kind.drop_path:
+            out.append("self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()")
+    return out
+
+
+def _extras_forward(kind: ir.BlockKind, row: ir.KindRow) -> list[str]:
+    """`forward`'s lines for `_extras_init`'s modules after `row`."""
+    out = []
+    if kind.anti_alias is not None and row.strided:
+        out.append("out = self.aa(out)")
+    if row is kind.rows[-1]:
+        if kind.attention is not None:
+            out.append(f"out = self.{kind.attention.attr}(out)")
+        if kind.drop_path:
+            out.append("out = self.drop_path(out)")
+    return out
 
 
 def _param(p: ir.Param) -> str:
@@ -62,11 +101,12 @@ def _init(kind: ir.BlockKind) -> list[str]:
     """The constructor's body: the width set-up, then each row's conv and BatchNorm in order."""
     init = list(kind.setup)
     for row in kind.rows:
-        conv = assign(f"self.{row.conv}", _row_conv(row), 8)
+        conv = assign(f"self.{row.conv}", _row_conv(row, kind), 8)
         if kind.preact:  # bnJ normalises convJ's input
             init += [f"self.{row.norm} = nn.BatchNorm2d({row.in_width})", *conv]
         else:
             init += [*conv, f"self.{row.norm} = nn.BatchNorm2d({row.out_width})"]
+        init += _extras_init(kind, row)
     return init
 
 
@@ -74,27 +114,41 @@ def _steps(kind: ir.BlockKind) -> list[list[str]]:
     """`forward`'s paragraphs for the rows the template does not write itself."""
     rows = kind.rows
     if kind.preact:  # the template writes row 1 (its pre-activation feeds the shortcut)
-        return [
+        steps = [
             [f"out = self.{r.norm}(out)", "out = self.relu(out)", f"out = self.{r.conv}(out)"]
             for r in rows[1:]
         ]
+        if kind.drop_path:
+            if not steps:
+                steps.append([])
+            steps[-1].append("out = self.drop_path(out)")
+        return steps
     steps = []
     for i, row in enumerate(rows):
         step = [f"out = self.{row.conv}({'x' if i == 0 else 'out'})", f"out = self.{row.norm}(out)"]
         if i < len(rows) - 1:
             step.append("out = self.relu(out)")
-        steps.append(step)
+        steps.append(step + _extras_forward(kind, row))
     return steps
 
 
 def helpers_used(kind: ir.BlockKind) -> set[str]:
-    """The helper functions (`conv3x3`, `conv1x1`) that the class for `kind` calls."""
-    return {_row_conv(row).func for row in kind.rows} & {"conv3x3", "conv1x1"}
+    """The helpers (`conv3x3`, `conv1x1`, `SqueezeExcite`, ...) that the class for `kind` uses."""
+    used = {_row_conv(row, kind).func for row in kind.rows} & {"conv3x3", "conv1x1"}
+    if kind.attention is not None:
+        used.add("SqueezeExcite" if kind.attention.kind == "se" else "ChannelAttention")
+    if kind.anti_alias == "blur":
+        used.add("BlurPool")
+    if kind.drop_path:
+        used.add("DropPath")
+    return used
 
 
 def groups_used(kind: ir.BlockKind) -> bool:
     """Whether the class passes `groups` to the `conv3x3` helper."""
-    return any(row.groups is not None and _row_conv(row).func == "conv3x3" for row in kind.rows)
+    return any(
+        row.groups is not None and _row_conv(row, kind).func == "conv3x3" for row in kind.rows
+    )
 
 
 def _docstring(kind: ir.BlockKind) -> str:
@@ -125,7 +179,7 @@ def shortcut_expr(sc: ir.Shortcut) -> Call | None:
         return None
     stride = [f"stride={sc.stride}"] if sc.stride != 1 else []
     if sc.kind == "projection":
-        func = "projection" if len(sc.layers) > 1 else "conv1x1"  # conv + BN, or a lone conv
+        func = shortcut_helper(sc)
         return Call(func, [str(sc.in_channels), str(sc.out_channels), *stride])
     return Call(
         "ZeroPadShortcut",
@@ -133,9 +187,21 @@ def shortcut_expr(sc: ir.Shortcut) -> Call | None:
     )
 
 
-def block_call(block: ir.Block) -> Call:
-    """`Bottleneck(256, 128, stride=2, downsample=projection(256, 512, stride=2))`."""
+def shortcut_helper(sc: ir.Shortcut) -> str:
+    """The helper that builds a projection shortcut: `projection` (conv + BN), `conv1x1` (a lone
+    conv, pre-activation), or with ResNet-D's pool first `avg_projection` / `avg_conv1x1`."""
+    norm = any(isinstance(layer, ir.Norm) for layer in sc.layers)
+    if sc.avg_down:
+        return "avg_projection" if norm else "avg_conv1x1"
+    return "projection" if norm else "conv1x1"
+
+
+def block_call(block: ir.Block, drop_path: str | None = None) -> Call:
+    """`Bottleneck(256, 128, stride=2, downsample=projection(256, 512, stride=2))`; `drop_path`
+    is the expression of the block's stochastic-depth rate, where it has one."""
     args: list = list(block.args)
+    if drop_path is not None:
+        args.append(f"drop_path={drop_path}")
     shortcut = shortcut_expr(block.shortcut)
     if shortcut is not None:
         args.append(Call(f"downsample={shortcut.func}", shortcut.args))

@@ -155,7 +155,7 @@ def _layer(name: str, layer: costs.LayerCost, at: str | None, run: Any) -> list[
         found.append(
             Item(f"verify: {NAME} is {op} in the model, the IR says {layer.op}", name, layer.span)
         )
-    own = sum(p.numel() for p in module.parameters(recurse=False))
+    own = sum(p.numel() for p in module.parameters())  # an attention module's are its convs
     if own != layer.params:
         says = f"verify: {NAME} has {own:,} parameters, costs say {layer.params:,}"
         found.append(Item(says, name, layer.span))
@@ -196,7 +196,7 @@ def _unknown(net: ir.Network, run: Any) -> list[Bundle]:
     order = {name: i for i, name in enumerate(run.modules)}
     found: list[tuple[int, Bundle]] = []
     for name, module in run.modules.items():
-        if not name or ".".join(name.split(".")[:2]) in blocks or name in known:
+        if not name or ".".join(name.split(".")[:2]) in blocks or _inside(name, known):
             continue
         op = describe(module)
         if op is not None:
@@ -212,11 +212,17 @@ def _unknown(net: ir.Network, run: Any) -> list[Bundle]:
                 _unknown_item(f"{stage.attr}.{BLOCK}.{sub}", op, stage.cell_span),
             )
             for sub, module in run.modules[child].named_modules()
-            if sub and sub not in names and (op := describe(module)) is not None
+            if sub and not _inside(sub, names) and (op := describe(module)) is not None
         ]
         if items:
             found.append((items[0][0], Bundle([item for _, item in items], seg.first, seg.count)))
     return [bundle for _, bundle in sorted(found, key=lambda pair: pair[0])]
+
+
+def _inside(name: str, known: set[str]) -> bool:
+    """Whether `name` is a known layer or a part of one (`se.fc1` of the layer `se`)."""
+    parts = name.split(".")
+    return any(".".join(parts[:i]) in known for i in range(1, len(parts) + 1))
 
 
 def _keys(run: Any, stage: ir.Stage) -> list[str]:
@@ -283,10 +289,26 @@ def _chains(name: str, at: str, seg: Segment, stage: ir.Stage, run: Any) -> list
     return [Item(says, name, stage.cell_span)]
 
 
+def _own(module: Any) -> str | None:
+    """The emitted module's own layer classes, in `costs.layer_op`'s words (`se 256->16`)."""
+    name = type(module).__name__
+    if name == "SqueezeExcite" and hasattr(module, "fc1"):
+        return f"se {module.fc1.in_channels}->{module.fc1.out_channels}"
+    if name == "ChannelAttention" and hasattr(module, "conv"):
+        return f"eca k={module.conv.kernel_size[0]}"
+    if name == "BlurPool" and hasattr(module, "blur"):
+        k = module.blur.shape[-1]
+        return f"blurpool {k}x{k}/{module.stride}"
+    return None
+
+
 def describe(module: Any) -> str | None:
     """A torch module in `costs.layer_op`'s words (`conv 3x3/2 C=32`), or None if not a layer."""
     from torch import nn
 
+    own = _own(module)
+    if own is not None:
+        return own
     if isinstance(module, nn.Conv2d):
         k, s = module.kernel_size, module.stride
         op = f"conv {k[0]}x{k[1]}" + (f"/{s[0]}" if s != (1, 1) else "")

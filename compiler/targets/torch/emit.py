@@ -19,7 +19,7 @@ from ..pylayout import WIDTH, Call, Expr, Repeat, assign, comment, docstring
 from ..sourcemap import CodeRange, mark, mark_text, strip
 from ..target import Rendered
 from ..templating import environment
-from .blocks import block_call, block_view, groups_used, helpers_used
+from .blocks import block_call, block_view, groups_used, helpers_used, shortcut_helper
 from .modcheck import check_module
 
 # ---------------------------------------------------------------- views the templates render
@@ -59,46 +59,106 @@ class ModuleView:
 # ---------------------------------------------------------------- the network class
 
 
-def _stem_lines(net: ir.Network) -> list[list[str]]:
-    conv = net.stem.conv
+def _conv_call(conv: ir.Conv) -> Call:
+    """`nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)`."""
     args = [str(conv.in_channels), str(conv.out_channels), f"kernel_size={conv.kernel}"]
     if conv.stride != 1:
         args.append(f"stride={conv.stride}")
     if conv.padding:
         args.append(f"padding={conv.padding}")
     args.append("bias=False")
-    first = [*comment(f"conv1: {net.stem.conv_text} -> {conv.output}", 8)]
-    first += assign("self.conv1", Call("nn.Conv2d", list(args)), 8)
+    return Call("nn.Conv2d", args)
+
+
+def _pool_call(pool: ir.Pool) -> Call:
+    cls = "nn.MaxPool2d" if pool.kind == "max" else "nn.AvgPool2d"
+    args = [f"kernel_size={pool.kernel}", f"stride={pool.stride}", f"padding={pool.padding}"]
+    return Call(cls, args)
+
+
+def _stem_call(layers: tuple) -> Call:
+    """A stem layer, or a deep stem's (or ResNet-RS pool's) `nn.Sequential`, in which a ReLU
+    follows each BatchNorm."""
+    entries: list = []
+    for layer in layers:
+        if isinstance(layer, ir.Conv):
+            entries.append(_conv_call(layer))
+        elif isinstance(layer, ir.Norm):
+            entries += [f"nn.BatchNorm2d({layer.channels})", "nn.ReLU(inplace=True)"]
+        elif isinstance(layer, ir.Blur):
+            entries.append(Call("BlurPool", [str(layer.channels), f"stride={layer.stride}"]))
+        else:
+            entries.append(_pool_call(layer))
+    if len(entries) == 1:
+        return entries[0]
+    return Call("nn.Sequential", entries, explode=True)
+
+
+def _stem_lines(net: ir.Network) -> list[list[str]]:
+    stem = net.stem
+    first = [*comment(f"conv1: {stem.conv_text} -> {stem.conv.output}", 8)]
+    first += assign("self.conv1", _stem_call((*stem.deep, stem.conv)), 8)
     if net.stem.norm is not None:  # pre-activation nets normalise at each block's start instead
         first.append(f"self.{net.stem.norm.name} = nn.BatchNorm2d({net.stem.norm.channels})")
         first.append("self.relu = nn.ReLU(inplace=True)")
     sections = [mark("conv1", first)]
-    pool = net.stem.pool
-    if pool is not None:
-        cls = "nn.MaxPool2d" if pool.kind == "max" else "nn.AvgPool2d"
-        call = Call(
-            cls,
-            [
-                f"kernel_size={pool.kernel}",
-                f"stride={pool.stride}",
-                f"padding={pool.padding}",
-            ],
-        )
+    if stem.pooled:
+        layers = (stem.pool,) if stem.pool is not None else stem.pool_layers
         lines = [
-            *comment(f"pool: {pool.cell_text} -> {pool.output}", 8),
-            *assign(f"self.{pool.name}", call, 8),
+            *comment(f"pool: {stem.pool_text} -> {stem.pool_output}", 8),
+            *assign(f"self.{_pool_attr(stem)}", _stem_call(layers), 8),
         ]
         sections.append(mark("pool", lines))
     return sections
 
 
-def _stage_lines(stage: ir.Stage) -> list[str]:
+def _pool_attr(stem: ir.Stem) -> str:
+    """The stem pool's attribute: `maxpool` (or `pool`), whatever it holds."""
+    if stem.pool is not None:
+        return stem.pool.name
+    return stem.pool_layers[0].name.split(".")[0]
+
+
+def _rates(net: ir.Network) -> dict[tuple[str, int], str]:
+    """Each block run's stochastic-depth rate expression, by (stage attr, block index): block k
+    of the network's N gets `rates[k]` (timm's linear schedule, drop_path_rate * k / (N - 1))."""
+    out: dict[tuple[str, int], str] = {}
+    if net.options.drop_path <= 0:
+        return out
+    k = 0
+    for stage in net.stages:
+        for block in stage.blocks:
+            out[(stage.attr, block.index)] = (
+                f"rates[{k}]" if block.count == 1 else (f"rates[{k} + i]" if k else "rates[i]")
+            )
+            k += block.count
+    return out
+
+
+def _rates_lines(net: ir.Network) -> list[str]:
+    """The schedule of stochastic depth, before the stages."""
+    n = sum(stage.repeats for stage in net.stages)
+    last = max(n - 1, 1)
+    return [
+        *comment(
+            f"Stochastic depth: block k of the {n} drops its residual branch in training with"
+            f" probability drop_path_rate * k / {last} (timm's linear schedule).",
+            8,
+        ),
+        f"rates = [drop_path_rate * k / {last} for k in range({n})]",
+    ]
+
+
+def _stage_lines(stage: ir.Stage, rates: dict[tuple[str, int], str] | None = None) -> list[str]:
     """`self.layerN = nn.Sequential(...)`: a block alone as a call, a run of identical blocks
     as one loop, whatever its length."""
     entries: list[Expr] = []
+    rates = rates or {}
     for block in stage.blocks:
-        call = block_call(block)
-        entries.append(call if block.count == 1 else Repeat(call, block.count))
+        rate = rates.get((stage.attr, block.index))
+        call = block_call(block, rate)
+        var = "i" if rate is not None and "i" in rate else "_"
+        entries.append(call if block.count == 1 else Repeat(call, block.count, var))
     out = comment(f"{stage.name}: {stage.cell_text} -> {stage.output}", 8)
     lines = assign(f"self.{stage.attr}", Call("nn.Sequential", entries, explode=True), 8)
     return mark(stage.attr, out + lines)
@@ -127,8 +187,9 @@ def _forward(net: ir.Network) -> list[list[str]]:
         stem.append(f"x = self.{net.stem.norm.name}(x)")
         stem.append("x = self.relu(x)")
     stem = mark("conv1", stem)
-    if net.stem.pool is not None:
-        stem += mark("pool", [f"x = self.{net.stem.pool.name}(x)  # {net.stem.pool.output}"])
+    if net.stem.pooled:
+        attr = _pool_attr(net.stem)
+        stem += mark("pool", [f"x = self.{attr}(x)  # {net.stem.pool_output}"])
     stages = [mark(s.attr, [f"x = self.{s.attr}(x)  # {s.output}"])[0] for s in net.stages]
     last = net.stages[-1].output
     head = []
@@ -160,13 +221,12 @@ def _head_lines(net: ir.Network) -> list[str]:
 
 def _network_view(net: ir.Network, spec_label: str) -> NetworkView:
     sections = _stem_lines(net)
-    sections += [_stage_lines(stage) for stage in net.stages]
+    rates = _rates(net)
+    if rates:
+        sections.append(_rates_lines(net))
+    sections += [_stage_lines(stage, rates) for stage in net.stages]
     sections.append(_head_lines(net))
-    params = [
-        "self",
-        f"num_classes: int = {net.classes}",
-        f"zero_init_residual: bool = {net.options.zero_init_residual}",
-    ]
+    params = ["self", *_options_params(net)]
     signature = Call("def __init__", params).lines(4, 0, " -> None:")
     return NetworkView(
         name=net.class_name,
@@ -188,13 +248,24 @@ def _network_view(net: ir.Network, spec_label: str) -> NetworkView:
 # ---------------------------------------------------------------- the module
 
 
+def _options_params(net: ir.Network) -> list[str]:
+    """The network's and the factory's keyword parameters, defaults from the spec."""
+    params = [
+        f"num_classes: int = {net.classes}",
+        f"zero_init_residual: bool = {net.options.zero_init_residual}",
+    ]
+    if net.options.drop_path > 0:
+        params.append(f"drop_path_rate: float = {net.options.drop_path!r}")
+    return params
+
+
 def _module_docstring(net: ir.Network) -> str:
     rows = [
         ("input", "", str(net.input)),
         ("conv1", net.stem.conv_text, str(net.stem.conv.output)),
     ]
-    if net.stem.pool is not None:
-        rows.append(("pool", net.stem.pool.cell_text, str(net.stem.pool.output)))
+    if net.stem.pooled:
+        rows.append(("pool", net.stem.pool_text, str(net.stem.pool_output)))
     rows += [(s.name, s.cell_text, str(s.output)) for s in net.stages]
     rows.append(("head", net.head.cell_text, str(net.classes)))
     widths = [max(len(r[i]) for r in rows) for i in range(2)]
@@ -229,22 +300,29 @@ def _helpers(net: ir.Network) -> list[tuple[str, str]]:
     blocks = [b for s in net.stages for b in s.blocks]
     calls = set().union(*(helpers_used(kind) for kind in net.block_kinds))
     grouped = any(groups_used(kind) for kind in net.block_kinds)
-    projections = [b.shortcut for b in blocks if b.shortcut.kind == "projection"]
+    projections = {shortcut_helper(b.shortcut) for b in blocks if b.shortcut.kind == "projection"}
+    stem = (*net.stem.deep, net.stem.pool, *net.stem.pool_layers)
     used = {
         ("conv3x3", "conv3x3_grouped.py.j2" if grouped else "conv3x3.py.j2"): "conv3x3" in calls,
         ("conv1x1", "conv1x1.py.j2"): bool(projections) or "conv1x1" in calls,
-        ("projection", "projection.py.j2"): any(len(p.layers) > 1 for p in projections),
+        ("projection", "projection.py.j2"): "projection" in projections,
+        ("avg_projection", "avg_projection.py.j2"): "avg_projection" in projections,
+        ("avg_conv1x1", "avg_conv1x1.py.j2"): "avg_conv1x1" in projections,
         ("ZeroPadShortcut", "zeropad.py.j2"): any(b.shortcut.kind == "zeropad" for b in blocks),
+        ("SqueezeExcite", "squeeze_excite.py.j2"): "SqueezeExcite" in calls,
+        ("ChannelAttention", "channel_attention.py.j2"): "ChannelAttention" in calls,
+        ("BlurPool", "blur_pool.py.j2"): "BlurPool" in calls
+        or any(isinstance(x, ir.Blur) for x in stem),
+        ("DropPath", "drop_path.py.j2"): "DropPath" in calls,
     }
     return [helper for helper, needed in used.items() if needed]
 
 
 def _factory(net: ir.Network) -> FactoryView:
-    params = [
-        f"num_classes: int = {net.classes}",
-        f"zero_init_residual: bool = {net.options.zero_init_residual}",
-    ]
+    params = _options_params(net)
     args = ["num_classes=num_classes", "zero_init_residual=zero_init_residual"]
+    if net.options.drop_path > 0:
+        args.append("drop_path_rate=drop_path_rate")
     return FactoryView(
         signature=Call(f"def {net.name}", params).lines(0, 0, f" -> {net.class_name}:"),
         summary=f"{net.class_name} with `num_classes` outputs (see the module docstring).",
@@ -305,7 +383,7 @@ def _parts(net: ir.Network, ranges: dict[str, list[tuple[int, int]]]) -> dict:
     init, forward = f"{net.class_name}.__init__", f"{net.class_name}.forward"
     keys = [
         "conv1",
-        *(["pool"] if net.stem.pool is not None else []),
+        *(["pool"] if net.stem.pooled else []),
         *(s.attr for s in net.stages),
     ]
     out: dict[str, tuple[CodeRange, ...]] = {}
@@ -317,11 +395,18 @@ def _parts(net: ir.Network, ranges: dict[str, list[tuple[int, int]]]) -> dict:
         )
     for stage in net.stages:
         used = [f"class {name}" for name in dict.fromkeys(b.kind for b in stage.blocks)]
-        shortcuts = {b.shortcut.kind for b in stage.blocks}
-        if "projection" in shortcuts:
-            used.append("def projection")
-        if "zeropad" in shortcuts:
+        helpers = [
+            shortcut_helper(b.shortcut) for b in stage.blocks if b.shortcut.kind == "projection"
+        ]
+        used += [f"def {name}" for name in dict.fromkeys(helpers) if name != "conv1x1"]
+        if any(b.shortcut.kind == "zeropad" for b in stage.blocks):
             used.append("class ZeroPadShortcut")
+        for kind in dict.fromkeys(b.kind for b in stage.blocks):
+            used += [
+                f"class {name}"
+                for name in sorted(helpers_used(net.kind(kind)))
+                if name[0].isupper()
+            ]
         extra = [CodeRange(what, *ranges[what][0]) for what in used if what in ranges]
         out[stage.attr] += tuple(extra)
     return out

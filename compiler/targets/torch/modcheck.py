@@ -11,7 +11,7 @@ __all__ = ["ALLOWED", "InternalError", "check_module"]
 ALLOWED = Allowed(
     imports=frozenset({("torch", None)}),
     from_imports={"torch": frozenset({"Tensor", "nn"})},
-    builtins=frozenset({"super", "isinstance", "range", "int", "bool", "tuple", "len"}),
+    builtins=frozenset({"super", "isinstance", "range", "int", "bool", "tuple", "len", "float"}),
     dunders=frozenset({"__init__"}),
 )
 """The imports and builtins a PyTorch module may use."""

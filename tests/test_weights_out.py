@@ -1,0 +1,92 @@
+"""`resnetc decompile --weights-out FILE`: refused before any work where it cannot be written,
+written atomically (never half a file), and never leaving a spec without its weights.
+
+The checkpoint is timm's ResNetV2-18, whose key names differ from the generated module's, so
+that the weights must be written under new names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from resnetc.cli import main  # noqa: E402
+from tests.zoo import timm  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def v2_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """timm's ResNetV2-18 with 10 classes: a layout whose names differ from resnetc's (timm is
+    imported by the other zoo tests of the default run already, HF's transformers is not)."""
+    torch.manual_seed(0)
+    model = timm().create_model("resnetv2_18", pretrained=False, num_classes=10)
+    path = tmp_path_factory.mktemp("v2") / "v2.pth"
+    torch.save(model.state_dict(), path)
+    return path
+
+
+def _decompile(checkpoint: Path, spec: Path, weights: Path | str, *more: str) -> int:
+    return main(
+        ["decompile", str(checkpoint), "-o", str(spec), "--weights-out", str(weights), *more]
+    )
+
+
+def _files(where: Path) -> list[str]:
+    return sorted(p.name for p in where.iterdir())
+
+
+def test_the_weights_load_strictly_and_no_temporary_file_is_left(
+    v2_checkpoint: Path, tmp_path: Path, capsys
+) -> None:
+    from tests.zoo_roundtrip import compiled
+
+    spec, weights = tmp_path / "net.yaml", tmp_path / "out" / "net.pth"
+    assert _decompile(v2_checkpoint, spec, weights) == 0
+    assert "under the generated module's names" in capsys.readouterr().out
+    assert _files(tmp_path / "out") == ["net.pth"]
+    model = compiled(spec.read_text())()
+    model.load_state_dict(torch.load(weights, weights_only=True), strict=True)
+
+
+def test_an_existing_file_is_refused_before_any_work_and_replaced_only_with_force(
+    v2_checkpoint: Path, tmp_path: Path, capsys
+) -> None:
+    spec, weights = tmp_path / "net.yaml", tmp_path / "net.pth"
+    weights.write_bytes(b"someone's weights")
+    assert _decompile(v2_checkpoint, spec, weights) == 1
+    err = capsys.readouterr().err
+    assert f"{weights}: error: this file exists; refusing to replace it" in err
+    assert "pass --force to replace it" in err and "resnetc: nothing written" in err
+    assert weights.read_bytes() == b"someone's weights" and not spec.exists()
+    assert _decompile(v2_checkpoint, spec, weights, "--force") == 0
+    capsys.readouterr()
+    assert set(torch.load(weights, weights_only=True)) and spec.exists()
+    assert _files(tmp_path) == ["net.pth", "net.yaml"]
+
+
+@pytest.mark.parametrize("which", ["directory", "the spec"])
+def test_a_directory_or_the_spec_file_is_a_usage_error(
+    which: str, v2_checkpoint: Path, tmp_path: Path, capsys
+) -> None:
+    spec = tmp_path / "net.yaml"
+    weights = tmp_path if which == "directory" else spec
+    assert _decompile(v2_checkpoint, spec, weights) == 2
+    err = capsys.readouterr().err
+    assert "resnetc: error: --weights-out" in err and "Traceback" not in err
+    assert ("is a directory" if which == "directory" else "is the -o file") in err
+    assert not spec.exists()
+
+
+def test_a_weights_file_that_cannot_be_written_leaves_no_spec(
+    v2_checkpoint: Path, tmp_path: Path, capsys
+) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    spec, weights = tmp_path / "net.yaml", tmp_path / "file" / "net.pth"
+    assert _decompile(v2_checkpoint, spec, weights) == 1
+    err = capsys.readouterr().err
+    assert f"resnetc: error: cannot write {weights}:" in err, err
+    assert "resnetc: nothing written" in err and "Traceback" not in err
+    assert _files(tmp_path) == ["file"]
