@@ -68,7 +68,7 @@ def test_table1_imports_to_the_shipped_specs(table, tmp_path, capsys, monkeypatc
     assert err == ""
     out_dir = tmp_path / "spec"
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(f"resnet{d}.yaml" for d in DEPTHS)
-    assert out.splitlines()[0] == "wrote spec/resnet18.yaml (18-layer column)"
+    assert out.splitlines()[0] == "wrote spec/resnet18.yaml (18-layer column, shortcut option B)"
     for d in DEPTHS:
         written = unmarked((out_dir / f"resnet{d}.yaml").read_text())
         assert body(written) == body((SPEC_DIR / f"resnet{d}.yaml").read_text())
@@ -353,3 +353,32 @@ def test_importing_never_imports_torch(tmp_path) -> None:
     assert {"resnetc.tables.importer", "resnetc.core.shapes"} <= names
     assert not sorted(n for n in names if n.split(".")[0] in {"torch", "numpy", "sympy"})
     assert (tmp_path / "resnet152.yaml").exists()
+
+
+def test_a_cifar_table_says_which_shortcut_it_chose_and_shortcut_a_chooses_the_papers(
+    tmp_path, capsys
+) -> None:
+    """Tables print no shortcut option: import-table says it chose B, notes that the paper's
+    CIFAR-10 networks used A, and `--shortcut A` gives the paper's 0.27M-parameter ResNet-20."""
+    table = str(TABLES / "cifar.tex")
+    assert main(["import-table", table, "-o", str(tmp_path / "b")]) == 0
+    out = capsys.readouterr().out
+    assert "wrote " in out and "(20-layer column, shortcut option B)" in out
+    assert out.count("note: the paper's CIFAR-10 networks") == 1
+    assert "import with --shortcut A" in out
+    b = (tmp_path / "b" / "resnet20.yaml").read_text()
+    assert "Tables print no shortcut: shortcut option B" in " ".join(b.split())
+    assert "options:" not in b
+    assert main(["import-table", table, "-o", str(tmp_path / "a"), "--shortcut", "A"]) == 0
+    out = capsys.readouterr().out
+    assert "shortcut option A, from --shortcut" in out and "note:" not in out
+    a = (tmp_path / "a" / "resnet20.yaml").read_text()
+    assert "options:\n  shortcut: A\n" in a
+    assert costs.totals(analyze(a, "resnet20.yaml").network)[0] == 269_722
+    assert costs.totals(analyze(b, "resnet20.yaml").network)[0] == 272_474
+
+
+def test_an_imagenet_table_has_no_cifar_note(tmp_path, capsys) -> None:
+    assert main(["import-table", str(TABLES / "table1.md"), "-o", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "shortcut option B" in out and "note:" not in out

@@ -168,7 +168,7 @@ def test_import_table_escapes_a_column_title(tmp_path, capsys) -> None:
     )
     assert code == 0
     assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out
-    assert "(18-layer\\x1b]0;owned\\x07\\u202e column)" in out
+    assert "(18-layer\\x1b]0;owned\\x07\\u202e column, shortcut option B)" in out
 
 
 def test_decompile_escapes_the_checkpoint_path(tmp_path, capsys) -> None:

@@ -63,3 +63,22 @@ def test_ci_runs_every_marked_battery_and_the_architecture_contracts() -> None:
     lines = CI.splitlines()
     assert "pytest -m slow" in lines
     assert "lint-imports" in lines
+
+
+def test_every_package_of_compiler_is_installed() -> None:
+    """pyproject.toml lists every folder of compiler/ with an __init__.py (an installed resnetc,
+    not an editable one, would otherwise lack it), and package data for every template folder."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = {
+        ".".join(("resnetc", *p.parent.relative_to(ROOT / "compiler").parts))
+        for p in (ROOT / "compiler").rglob("__init__.py")
+    }
+    assert set(config["packages"]) == found
+    templated = {
+        ".".join(("resnetc", *p.parent.relative_to(ROOT / "compiler").parts))
+        for p in (ROOT / "compiler").rglob("templates")
+        if p.is_dir()
+    }
+    assert templated == set(config["package-data"])

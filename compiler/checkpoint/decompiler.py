@@ -28,7 +28,7 @@ from .foreign import Mismatch, dims, leftover_groups
 from .layouts import Renamed, module_renamer, translate
 from .live import observe
 from .read import Checkpoint, read
-from .recognize import Found, Leftover, recognise
+from .recognize import Found, Leftover, input_channels, recognise
 from .write import Choices, article, convention, default_name, spec_text
 
 
@@ -317,7 +317,7 @@ def describe(found: Found) -> str:
     )
     parts = [
         f"{article(found.depth)} {found.depth}-layer {_kind(found)}",
-        f"conv1 {stem} from {found.in_channels} input channels",
+        f"conv1 {stem} from {input_channels(found.in_channels)}",
         *(f"{s.attr} {s.cell_text}" for s in found.stages),
     ]
     last = found.stages[-1].out_channels
@@ -411,7 +411,7 @@ def _table(net: ir.Network) -> list[tuple[str, str, str]]:
         (
             "conv1",
             f"{conv.kernel}x{conv.kernel}, {conv.out_channels}",
-            f"from {conv.in_channels} input channels",
+            f"from {input_channels(conv.in_channels)}",
         )
     ]
     for stage in net.stages:

@@ -24,6 +24,11 @@ from ..front.notation import cell_text, row_text, stem_convs_text
 from .foreign import BLOCK_KEY, Mismatch, dims, no_stem
 
 
+def input_channels(n: int) -> str:
+    """`3 input channels`, `1 input channel`."""
+    return f"{n:,} input channel" + ("" if n == 1 else "s")
+
+
 @dataclass(frozen=True)
 class FoundStage:
     """One stage as the weights show it: its rows, repeats and which blocks project."""
@@ -332,7 +337,7 @@ def _walk(k: _Keys, progress: list[str]) -> Found:
         stem = layout.stem(k)
         in_channels = k.shapes["conv1.weight"][1]
     convs = ", ".join(f"{r.kernel}x{r.kernel}, {r.filters}" for r in (*deep, stem))
-    progress.append(f"conv1 {convs} from {in_channels} input channels")
+    progress.append(f"conv1 {convs} from {input_channels(in_channels)}")
     pool_conv = _pool_conv(k, stem.filters)
     stages: list[FoundStage] = []
     channels, last = stem.filters, "conv1"

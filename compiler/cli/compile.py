@@ -262,7 +262,8 @@ def _check(targets: list, reporter: Reporter) -> int:
         reporter.report([error(message, None)], Source(str(path), ""))
     if stale:
         reporter.say(
-            f"resnetc: {stale} of {_files(len(targets))} differ from what the specs compile to; "
+            f"resnetc: {stale} of {_files(len(targets))} {'differs' if stale == 1 else 'differ'}"
+            " from what the specs compile to; "
             "run without --check to regenerate"
         )
     if stale or left:

@@ -52,6 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="HxWxC",
         help="input size (default: the table's input row, else 224x224x3)",
     )
+    parser.add_argument(
+        "--shortcut",
+        choices=("A", "B", "C"),
+        help="the shortcut option, which tables do not print (default: B, 1x1 projections"
+        " where a block changes shape; the paper's CIFAR-10 networks use A)",
+    )
     reporting.add_arguments(parser)
 
 
@@ -69,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         data, name, label = _read(args.table, out_dir)
         source = importtable.decode_table(data, name)
-        specs, warnings = importtable.import_table(source, label, args.names, args.input)
+        specs, warnings = importtable.import_table(
+            source, label, args.names, args.input, args.shortcut
+        )
         if reporter.werror and warnings:
             raise CompileError(reporter.strict(warnings), source)
     except CompileError as exc:
@@ -91,7 +99,11 @@ def run(args: argparse.Namespace) -> int:
         return 1
     for file, s in zip(files, specs, strict=True):
         verb = "wrote" if file in changed else "unchanged"
-        print(f"{verb} {printable(str(file.path))} ({printable(s.title)} column)")
+        short = s.shortcut.split(" (", 1)[0]
+        print(f"{verb} {printable(str(file.path))} ({printable(s.title)} column, {short})")
+    hints = {s.hint for s in specs if s.hint}
+    for hint in sorted(hints):
+        print(f"note: {hint}")
     return 0
 
 

@@ -34,6 +34,11 @@ class Imported:
     title: str
     network: ir.Network
     text: str
+    shortcut: str = ""
+    """Which shortcut option the spec has, and why (`shortcut option B, resnetc's default`)."""
+    hint: str = ""
+    """Where the table looks like the paper's CIFAR-10 networks and no option was chosen: that
+    those used option A, and how to choose it."""
 
 
 def decode_table(data: bytes, filename: str) -> Source:
@@ -66,12 +71,17 @@ def read_rows(source: Source) -> list[Row]:
 
 
 def import_table(
-    source: Source, label: str, names: str | None = None, input: str | None = None
+    source: Source,
+    label: str,
+    names: str | None = None,
+    input: str | None = None,
+    shortcut: str | None = None,
 ) -> tuple[list[Imported], list[Diagnostic]]:
     """Every model column of the table compiled, and the warnings; `CompileError` if any fails.
 
     `label` names the table in the written specs' header comment; `names` (`a,b,c`) names the
-    model columns, `input` (`224x224x3`) overrides the input size.
+    model columns, `input` (`224x224x3`) overrides the input size, `shortcut` (`A`, `B`, `C`)
+    chooses the shortcut option (tables do not print it: resnetc's default is B).
     """
     sources = {source.name: source}
     try:
@@ -82,6 +92,7 @@ def import_table(
         columns = named_columns(source, lay, named)
         found = read_columns(source, layers(source, data, lay), lay, columns)
         input_scalar = _input(input, found.input, source, sources)
+        options = _options(shortcut, sources)
     except CompileError as exc:
         raise CompileError(exc.diagnostics, sources.values()) from None
     diagnostics: list[Diagnostic] = []
@@ -96,7 +107,34 @@ def import_table(
         )
     diagnostics.extend(_pool_hint(source, columns[0]))
     classes = Scalar("1000", lay.header.text.strip().span(source), source, None, None)
-    return _compile_all(source, columns, input_scalar, classes, label, sources, diagnostics)
+    scalars = (input_scalar, classes, options)
+    return _compile_all(source, columns, scalars, label, sources, diagnostics, shortcut)
+
+
+def _options(shortcut: str | None, sources: dict) -> Mapping | None:
+    """`options: {shortcut: X}` from `--shortcut X`, its scalar in a source of that name."""
+    if shortcut is None:
+        return None
+    src = Source("--shortcut", shortcut)
+    sources[src.name] = src
+    value = Text.of(shortcut, 0, len(shortcut)).strip().scalar(src)
+    name = Scalar("shortcut", value.span, src, None, None)
+    return Mapping(((name, value),), value.span)
+
+
+def shortcut_choice(net: ir.Network, chosen: str | None) -> tuple[str, str]:
+    """Which shortcut option the spec has and why (tables print none), and a hint where the
+    table looks like the paper's CIFAR-10 networks (a stem of stride 1 and no pool), which used
+    option A where resnetc's default is B."""
+    if chosen is not None:
+        return f"shortcut option {net.options.shortcut}, from --shortcut", ""
+    words = "shortcut option B (1x1 projections where a block changes shape), resnetc's default"
+    cifar = net.stem.pool is None and not net.stem.deep and net.stem.conv.stride == 1
+    hint = (
+        "the paper's CIFAR-10 networks, which this table's stem looks like, use shortcut option"
+        " A (zero-padding, no parameters): import with --shortcut A for those"
+    )
+    return words, hint if cifar else ""
 
 
 def _pool_hint(source: Source, col: Column) -> list[Diagnostic]:
@@ -120,12 +158,12 @@ def _pool_hint(source: Source, col: Column) -> list[Diagnostic]:
     ]
 
 
-def _compile_all(source, columns, input_scalar, classes, label, sources, diagnostics):
+def _compile_all(source, columns, scalars, label, sources, diagnostics, shortcut=None):
     """Analyse every column (all are reported), then write each one's spec text."""
     networks = []
     for col in columns:
         try:
-            analysis = analyze_tree(_tree(source, col, input_scalar, classes), source)
+            analysis = analyze_tree(_tree(source, col, *scalars), source)
             networks.append((col, analysis.network))
             diagnostics.extend(analysis.warnings)
         except CompileError as exc:
@@ -133,10 +171,12 @@ def _compile_all(source, columns, input_scalar, classes, label, sources, diagnos
     diagnostics = _unique(diagnostics)
     if errors_of(diagnostics):  # the errors alone: nothing is written, so no warning matters
         raise CompileError(errors_of(diagnostics), sources.values())
-    out = [
-        Imported(net.name, col.title.text, net, _checked_yaml(net, col, label))
-        for col, net in networks
-    ]
+    out = []
+    for col, net in networks:
+        words, hint = shortcut_choice(net, shortcut)
+        said = f"{words}; {hint}" if hint else words
+        text = _checked_yaml(net, col, label, said)
+        out.append(Imported(net.name, col.title.text, net, text, words, hint))
     return out, diagnostics
 
 
@@ -167,7 +207,13 @@ def _input(option: str | None, table: Text | None, source: Source, sources) -> S
     return Scalar(DEFAULT_INPUT, Span(source.name, 1, 1, 1, 2), source, None, None)
 
 
-def _tree(source: Source, col: Column, input_scalar: Scalar, classes: Scalar) -> Mapping:
+def _tree(
+    source: Source,
+    col: Column,
+    input_scalar: Scalar,
+    classes: Scalar,
+    options: Mapping | None = None,
+) -> Mapping:
     """The column as the YAML node tree a spec file would give, its scalars in the table."""
     span = col.name.span
 
@@ -199,6 +245,8 @@ def _tree(source: Source, col: Column, input_scalar: Scalar, classes: Scalar) ->
         )
     if expect:
         entries.append((key("expect"), Mapping(tuple(expect), span)))
+    if options is not None:
+        entries.append((key("options"), options))
     return Mapping(tuple(entries), span)
 
 
@@ -220,7 +268,7 @@ def _downsample(input_text: str, col: Column) -> int | None:
 # ---------------------------------------------------------------- the spec files
 
 
-def _comment(net: ir.Network, col: Column, label: str) -> str:
+def _comment(net: ir.Network, col: Column, label: str, shortcut: str = "") -> str:
     """Where the spec came from, and what the table printed about the model."""
     title = printable(" ".join(col.title.text.split()))[:60]
     words = [
@@ -236,12 +284,14 @@ def _comment(net: ir.Network, col: Column, label: str) -> str:
                 f"The table prints {value} {what} for this column; resnetc counts {macs:,}"
                 " multiply-adds (convolutions and fc)."
             )
+    if shortcut:
+        words.append(f"Tables print no shortcut: {shortcut}.")
     return " ".join(words)
 
 
-def _checked_yaml(net: ir.Network, col: Column, label: str) -> str:
+def _checked_yaml(net: ir.Network, col: Column, label: str, shortcut: str = "") -> str:
     """The spec text, analysed again: it must build the very network the table built."""
-    comment = _comment(net, col, label)
+    comment = _comment(net, col, label, shortcut)
     text = network_spec(net, comment)
     try:
         again = analyze(text, f"{net.name}.yaml").network

@@ -26,6 +26,11 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
+def _inputs(n: int) -> str:
+    """`all 3 input channels`, `the 1 input channel`."""
+    return "the 1 input channel" if n == 1 else f"all {n:,} input channels"
+
+
 def block_names(attr: str, block: ir.Block) -> str:
     """`layer2.0`, or `layer2.1` to `layer2.3` for a run of identical blocks."""
     last = block.index + block.count - 1
@@ -53,7 +58,7 @@ def stem_words(net: ir.Network) -> list[str]:
     out = [
         f"One {conv.kernel}x{conv.kernel} convolution with {conv.out_channels} filters and"
         f" {stride}, padded by {conv.padding} ({conv.kernel} // 2) on every side, {effect}:"
-        f" {net.input} -> {conv.output}. Each filter sees all {conv.in_channels} input channels"
+        f" {net.input} -> {conv.output}. Each filter sees {_inputs(conv.in_channels)}"
         " and gives one output channel.",
     ]
     if net.stem.norm is not None:

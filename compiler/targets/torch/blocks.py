@@ -125,7 +125,8 @@ def _steps(kind: ir.BlockKind) -> list[list[str]]:
         return steps
     steps = []
     for i, row in enumerate(rows):
-        step = [f"out = self.{row.conv}({'x' if i == 0 else 'out'})", f"out = self.{row.norm}(out)"]
+        first = "out: Tensor = self.{}(x)" if i == 0 else "out = self.{}(out)"  # typed once
+        step = [first.format(row.conv), f"out = self.{row.norm}(out)"]
         if i < len(rows) - 1:
             step.append("out = self.relu(out)")
         steps.append(step + _extras_forward(kind, row))

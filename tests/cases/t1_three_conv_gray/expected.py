@@ -74,7 +74,7 @@ class ThreeConvBlock(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         identity = x
 
-        out = self.conv1(x)
+        out: Tensor = self.conv1(x)
         out = self.bn1(out)
         out = self.relu(out)
 

@@ -66,7 +66,7 @@ class PreActBasicBlock(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         identity = x
 
-        out = self.bn1(x)
+        out: Tensor = self.bn1(x)
         out = self.relu(out)
         if self.downsample is not None:
             # A shortcut that changes the shape is fed the pre-activated input.
