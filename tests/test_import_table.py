@@ -382,3 +382,63 @@ def test_an_imagenet_table_has_no_cifar_note(tmp_path, capsys) -> None:
     assert main(["import-table", str(TABLES / "table1.md"), "-o", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "shortcut option B" in out and "note:" not in out
+
+
+# ---------------------------------------------------------------- tables written in symbols
+
+
+@pytest.mark.parametrize("table", ["wrn.tex", "wrn.md"])
+def test_the_wide_resnet_table_imports_as_the_papers_network(table, tmp_path, capsys) -> None:
+    """The Wide ResNet paper's Table 1 (cells in k and N, a `group name` column, an `avg-pool`
+    row, no input or fc row): named wrn_28_10, it is WRN-28-10, pre-activation, with the 36.5M
+    parameters the paper prints."""
+    args = ["import-table", str(TABLES / table), "-o", str(tmp_path), "--names", "wrn_28_10"]
+    assert main([*args, "--classes", "10"]) == 0
+    assert "wrote " in capsys.readouterr().out
+    text = (tmp_path / "wrn_28_10.yaml").read_text()
+    comment = " ".join(line[2:] for line in text.splitlines() if line.startswith("# "))
+    assert "k = 10 (from the name wrn_28_10) and N = 4 (from the name wrn_28_10)" in comment
+    assert "whose blocks are pre-activation" in comment
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    assert body.startswith("name: wrn_28_10\ninput: 32x32x3\nclasses: 10\n")
+    assert '  conv4: "[[3x3,640],[3x3,640]] x 4"\n' in body and body.endswith("  preact: true")
+    net = analyze(text, "wrn_28_10.yaml").network
+    assert costs.totals(net)[0] == 36_479_194
+    assert net.options.preact and net.options.shortcut == "B"
+
+
+@pytest.mark.parametrize(
+    ("option", "name", "params"),
+    [
+        (["--names", "wrn_40_4"], "wrn_40_4", 8_949_210),
+        (["--bind", "k=8,N=2"], "wrn_16_8", 10_961_370),
+    ],
+)
+def test_symbols_are_bound_from_the_name_or_the_command_line(
+    option, name, params, tmp_path, capsys
+) -> None:
+    """WRN-40-4 and WRN-16-8, the paper's 8.9M and 11.0M; bound on the command line, the
+    network takes the paper's WRN-d-k name."""
+    args = ["import-table", str(TABLES / "wrn.tex"), "-o", str(tmp_path), "--classes", "10"]
+    assert main([*args, *option]) == 0
+    capsys.readouterr()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{name}.yaml"]
+    net = analyze((tmp_path / f"{name}.yaml").read_text(), "x.yaml").network
+    assert net.name == name and costs.totals(net)[0] == params
+
+
+def test_an_unbound_symbol_is_refused_at_the_symbol(tmp_path, capsys) -> None:
+    args = ["import-table", str(TABLES / "wrn.tex"), "-o", str(tmp_path), "--bind", "k=2"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "wrn.tex:9:120: error: the table writes this cell in the symbol 'N'" in err
+    assert "= help: bind it: --bind N=..." in err and "^" in err
+    assert "nothing written" in err and not list(tmp_path.iterdir())
+
+
+def test_a_bind_option_that_cannot_be_read_is_located(tmp_path, capsys) -> None:
+    args = ["import-table", str(TABLES / "wrn.tex"), "-o", str(tmp_path), "--bind", "k=2,N"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "--bind:1:5: error: cannot read 'N' as a symbol and its value" in err, err
+    assert not list(tmp_path.iterdir())

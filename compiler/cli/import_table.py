@@ -58,7 +58,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the shortcut option, which tables do not print (default: B, 1x1 projections"
         " where a block changes shape; the paper's CIFAR-10 networks use A)",
     )
+    parser.add_argument(
+        "--bind",
+        metavar="S=V,...",
+        help="values of the symbols a table's cells are written in (the Wide ResNet paper's"
+        " k and N: --bind k=10,N=4; a column named like wrn_28_10 binds them itself)",
+    )
+    parser.add_argument(
+        "--classes",
+        type=_positive,
+        metavar="N",
+        help="the classes of a table without an fc row (default 1000; CIFAR-10's tables: 10)",
+    )
     reporting.add_arguments(parser)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 1 << 20:
+        raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}")
+    return int(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         data, name, label = _read(args.table, out_dir)
         source = importtable.decode_table(data, name)
         specs, warnings = importtable.import_table(
-            source, label, args.names, args.input, args.shortcut
+            source, label, args.names, args.input, args.shortcut, args.bind, args.classes
         )
         if reporter.werror and warnings:
             raise CompileError(reporter.strict(warnings), source)

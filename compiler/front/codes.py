@@ -232,6 +232,11 @@ CODES: tuple[Code, ...] = (
         r"header|model column|this row has|this cell spans|cannot find this table's columns|this column has no header",
         "a table whose columns cannot be lined up",
     ),
+    Code(
+        "table-symbol-unbound",
+        r"^the table writes this cell in the symbol",
+        "a cell written in a symbol (the Wide ResNet paper's k, N) that has no value",
+    ),
     Code("table-duplicate-name", r"^two .* are named", "two stages or model columns of one name"),
     Code(
         "table-rows",

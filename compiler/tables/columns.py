@@ -31,6 +31,12 @@ class Column:
     sizes: list[tuple[Scalar, Text]] = field(default_factory=list)
     classes: Text | None = None
     printed: list[tuple[str, str]] = field(default_factory=list)
+    preact: bool = False
+    """Whether the column is the Wide ResNet paper's (written in k and N): pre-activation."""
+    bound: str = ""
+    """What the column's symbols were bound to, and from where, for the spec's comment."""
+    named: bool = False
+    """Whether `--names` named the column (else its name was made from its header)."""
 
 
 # ---------------------------------------------------------------- columns and their names
@@ -40,17 +46,18 @@ _HEADER_DEPTH = re.compile(r"(\d+)[-\s]*layers?", re.I)
 
 def named_columns(source: Source, lay: Layout, names: list[Scalar] | None) -> list[Column]:
     """One `Column` per model column, named by `--names` or after its header."""
-    if names is None:
-        names = [_slug(source, t) for t in lay.titles]
-    elif len(names) != len(lay.models):
+    if names is not None and len(names) != len(lay.models):
         option = names[0].source
         raise fail(
             f"--names gives {len(names)} name(s), but the table has {len(lay.models)} model"
             f" columns ({', '.join(t.text for t in lay.titles)})",
             option.span(0, len(option.text)),
         )
+    given = names is not None
+    if names is None:
+        names = [_slug(source, t) for t in lay.titles]
     duplicate_names([(s.text, s.span) for s in names], "model columns")
-    return [Column(t, s) for t, s in zip(lay.titles, names, strict=True)]
+    return [Column(t, s, named=given) for t, s in zip(lay.titles, names, strict=True)]
 
 
 def option_names(names: str) -> list[Scalar]:
@@ -87,6 +94,8 @@ _PRINTED = re.compile(r".*?(flops|mult-?adds|madds|macs|params|parameters).*", r
 _HEAD = re.compile(r"\bfc\b(?!\s*,?\s*\[)|softmax|fully[- ]connected", re.I)
 """The head row (`1000-d fc, softmax`); not a block's `fc, [16, 256]` (squeeze-and-excitation)."""
 _POOL = re.compile(r"pool", re.I)
+_GLOBAL_POOL = re.compile(r"(?:global\s*)?(?:avg|average)[-\s]*pool(?:ing)?", re.I)
+"""A row of its own for the head's global average pool (the Wide ResNet paper's `avg-pool`)."""
 _CLASSES = re.compile(r"(\d+)\s*-?\s*d\s*-?\s*fc\b|\bfc\s*[-,]?\s*(\d+)", re.I)
 
 
@@ -123,6 +132,8 @@ def read_columns(source: Source, found: list[Layer], lay: Layout, columns: list[
         elif _is_head(layer):
             _head(source, layer, lay, columns)
             head = True
+        elif stages and _GLOBAL_POOL.fullmatch(title):
+            continue  # the head's average pool (`avg-pool`, `[8×8]`): every network has it
         elif not title:
             raise fail(
                 "this row has no layer name",
@@ -203,7 +214,8 @@ def _stem(source: Source, layer: Layer, lay: Layout, columns: list[Column]) -> N
             if _POOL.search(text.text):
                 _set_pool(source, col, text)
             elif col.stem is None:
-                col.stem = text
+                inner = re.fullmatch(r"\s*\[(.*)\]\s*", text.text, re.S)
+                col.stem = text.slice(inner.start(1), inner.end(1)).strip() if inner else text
             else:
                 raise fail(
                     f"a second conv1 cell for the {col.title.text} column", text.span(source)

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from ..core import costs, ir
 from ..core.spec_writer import network_spec
 from ..front.diagnostics import CompileError, Diagnostic, errors_of, fail, warning
+from ..front.notation import BY_SIGN
 from ..front.source import Source, Span, printable
 from ..front.yamlsrc import Mapping, Scalar, decode
 from ..pipeline import analyze, analyze_tree
+from . import symbols
 from .columns import Column, named_columns, option_names, read_columns
 from .layout import layers, table_layout
 from .text import Row, Text, unflatten
@@ -76,12 +78,16 @@ def import_table(
     names: str | None = None,
     input: str | None = None,
     shortcut: str | None = None,
+    bind: str | None = None,
+    classes: int | None = None,
 ) -> tuple[list[Imported], list[Diagnostic]]:
     """Every model column of the table compiled, and the warnings; `CompileError` if any fails.
 
     `label` names the table in the written specs' header comment; `names` (`a,b,c`) names the
     model columns, `input` (`224x224x3`) overrides the input size, `shortcut` (`A`, `B`, `C`)
-    chooses the shortcut option (tables do not print it: resnetc's default is B).
+    chooses the shortcut option (tables do not print it: resnetc's default is B), `bind`
+    (`k=10,N=4`) gives the symbols a table's cells are written in (`tables.symbols`), and
+    `classes` the classes of a table without an fc row.
     """
     sources = {source.name: source}
     try:
@@ -91,12 +97,13 @@ def import_table(
         lay, data = table_layout(source, read_rows(source), named)
         columns = named_columns(source, lay, named)
         found = read_columns(source, layers(source, data, lay), lay, columns)
-        input_scalar = _input(input, found.input, source, sources)
+        input_scalar = _input(input, found.input, source, sources, columns[0])
         options = _options(shortcut, sources)
+        values = symbols.parse_bind(bind) if bind is not None else {}
     except CompileError as exc:
         raise CompileError(exc.diagnostics, sources.values()) from None
     diagnostics: list[Diagnostic] = []
-    if not found.head:
+    if not found.head and classes is None:
         diagnostics.append(
             warning(
                 "the table has no head row (average pool, 1000-d fc, softmax): assuming 1000"
@@ -106,9 +113,9 @@ def import_table(
             )
         )
     diagnostics.extend(_pool_hint(source, columns[0]))
-    classes = Scalar("1000", lay.header.text.strip().span(source), source, None, None)
-    scalars = (input_scalar, classes, options)
-    return _compile_all(source, columns, scalars, label, sources, diagnostics, shortcut)
+    count = Scalar(str(classes or 1000), lay.header.text.strip().span(source), source, None, None)
+    scalars = (input_scalar, count, options)
+    return _compile_all(source, columns, scalars, label, sources, diagnostics, shortcut, values)
 
 
 def _options(shortcut: str | None, sources: dict) -> Mapping | None:
@@ -130,6 +137,7 @@ def shortcut_choice(net: ir.Network, chosen: str | None) -> tuple[str, str]:
         return f"shortcut option {net.options.shortcut}, from --shortcut", ""
     words = "shortcut option B (1x1 projections where a block changes shape), resnetc's default"
     cifar = net.stem.pool is None and not net.stem.deep and net.stem.conv.stride == 1
+    cifar = cifar and not net.options.preact  # pre-activation CIFAR nets project (B)
     hint = (
         "the paper's CIFAR-10 networks, which this table's stem looks like, use shortcut option"
         " A (zero-padding, no parameters): import with --shortcut A for those"
@@ -158,11 +166,12 @@ def _pool_hint(source: Source, col: Column) -> list[Diagnostic]:
     ]
 
 
-def _compile_all(source, columns, scalars, label, sources, diagnostics, shortcut=None):
+def _compile_all(source, columns, scalars, label, sources, diagnostics, shortcut=None, values=None):
     """Analyse every column (all are reported), then write each one's spec text."""
     networks = []
     for col in columns:
         try:
+            _bind(source, col, values or {})
             analysis = analyze_tree(_tree(source, col, *scalars), source)
             networks.append((col, analysis.network))
             diagnostics.extend(analysis.warnings)
@@ -180,6 +189,36 @@ def _compile_all(source, columns, scalars, label, sources, diagnostics, shortcut
     return out, diagnostics
 
 
+def _bind(source: Source, col: Column, values: dict[str, int]) -> None:
+    """The column's cells with their symbols bound (`--bind`, else the column's WRN-d-k name);
+    a column written in the Wide ResNet paper's k and N is that paper's: pre-activation."""
+    col.stages = [(name, unflatten(cell)) for name, cell in col.stages]  # LaTeX and all read
+    written = set().union(*(symbols.used(cell.text) for _, cell in col.stages))
+    if not written:
+        return
+    rows = max(len(re.findall(rf"\d\s*{BY_SIGN}\s*\d", cell.text)) for _, cell in col.stages)
+    named = symbols.from_name(col.name.text, rows, len(col.stages))
+    given = {**named, **values}
+    col.stages = [
+        (name, symbols.bind(source, cell, given, col.name.text)) for name, cell in col.stages
+    ]
+    col.preact = col.preact or bool(written & symbols.WIDE)
+    if not col.named and written >= symbols.WIDE:  # the paper's own name: WRN-d-k
+        depth = len(col.stages) * rows * given["N"] + 4
+        name = f"wrn_{depth}_{given['k']}"
+        col.name = Scalar(name, col.name.span, col.name.source, None, None)
+    said = " and ".join(
+        f"{s} = {given[s]} ({'from --bind' if s in values else f'from the name {col.name.text}'})"
+        for s in sorted(written, key=str.lower)
+    )
+    col.bound = f"The cells are written in symbols: {said}."
+    if written & symbols.WIDE:
+        col.bound += (
+            " They are the Wide ResNet paper's (Zagoruyko and Komodakis 2016), whose blocks are"
+            " pre-activation (BN-ReLU-conv): preact is on."
+        )
+
+
 def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     """Each diagnostic once (a cell shared by all columns is checked once per column)."""
     seen, out = set(), []
@@ -194,8 +233,9 @@ def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 # ---------------------------------------------------------------- one spec tree per column
 
 
-def _input(option: str | None, table: Text | None, source: Source, sources) -> Scalar:
-    """The input size: `--input`, else the table's input row, else 224x224x3."""
+def _input(option: str | None, table: Text | None, source: Source, sources, col: Column) -> Scalar:
+    """The input size: `--input`, else the table's input row, else conv1's output size times
+    its stride (the Wide ResNet paper's 32x32 tables have no input row), else 224x224x3."""
     if option is not None:
         src = Source("--input", option)
         sources[src.name] = src
@@ -204,6 +244,13 @@ def _input(option: str | None, table: Text | None, source: Source, sources) -> S
         if len(re.findall(r"\d+", table.text)) == 2:
             table = table + Text.synthetic("x3", table.end - 1)
         return table.scalar(source)
+    size = {k.text: v for k, v in col.sizes}.get("conv1")
+    dims = [int(n) for n in re.findall(r"\d+", size.text)] if size is not None else []
+    if col.stem is not None and len(dims) in (1, 2) and max(dims) <= 4096:
+        m = re.search(r"(?:stride\s*|/\s*)(\d)", col.stem.text)
+        stride = int(m.group(1)) if m else 1
+        h, w = dims[0] * stride, dims[-1] * stride
+        return Scalar(f"{h}x{w}x3", size.span(source), source, None, None)
     return Scalar(DEFAULT_INPUT, Span(source.name, 1, 1, 1, 2), source, None, None)
 
 
@@ -245,8 +292,11 @@ def _tree(
         )
     if expect:
         entries.append((key("expect"), Mapping(tuple(expect), span)))
-    if options is not None:
-        entries.append((key("options"), options))
+    chosen = list(options.entries) if options is not None else []
+    if col.preact:
+        chosen.append((key("preact"), Scalar("true", span, source, None, None)))
+    if chosen:
+        entries.append((key("options"), Mapping(tuple(chosen), span)))
     return Mapping(tuple(entries), span)
 
 
@@ -284,6 +334,8 @@ def _comment(net: ir.Network, col: Column, label: str, shortcut: str = "") -> st
                 f"The table prints {value} {what} for this column; resnetc counts {macs:,}"
                 " multiply-adds (convolutions and fc)."
             )
+    if col.bound:
+        words.append(col.bound)
     if shortcut:
         words.append(f"Tables print no shortcut: {shortcut}.")
     return " ".join(words)

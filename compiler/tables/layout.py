@@ -17,7 +17,9 @@ from ..front.source import Source, Span
 from ..front.yamlsrc import Scalar
 from .text import MAX_COLUMNS, Cell, Row, Text, clean
 
-_NAME_HEADER = re.compile(r"(?:layers?|stages?|blocks?)?\s*names?|layers?|stages?", re.I)
+_NAME_HEADER = re.compile(
+    r"(?:layers?|stages?|blocks?|groups?)?\s*names?|layers?|stages?|groups?", re.I
+)
 _SIZE_HEADER = re.compile(
     r"(?:output|feature\s*map|map)?\s*(?:size|shape|resolution)s?|output", re.I
 )
