@@ -64,6 +64,7 @@ answered from the cache imports none (tests/test_frameworks.py checks they agree
 
 def target(name: str = "torch") -> Target:
     """The target called `name` (one of `TARGET_NAMES`); importing it imports no framework."""
+    TARGET: Target  # noqa: N806 (the name every target module gives its target)
     if name == "torch":
         from .targets.torch import TARGET
     elif name == "keras":

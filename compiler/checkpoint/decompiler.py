@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any, Protocol, TypeGuard
 
 from ..core import costs, ir
 from ..front import limits
@@ -98,7 +99,7 @@ def decompile(
     bad option.
     """
     size = parse_input(input) if isinstance(input, str) else input
-    options = {
+    options: dict[str, Any] = {  # each option's own type; `_observed` fills the ones left out
         "downsample_at": downsample_at,
         "pool": pool,
         "stem_stride": stem_stride,
@@ -156,7 +157,15 @@ def _aa_name(name: str, anti_alias: str | None) -> str:
     return re.sub(r"^((?:se|eca)?resne[xt]t?)", lambda m: m.group(1) + word, name, count=1)
 
 
-def _is_module(checkpoint: object) -> bool:
+class _Module(Protocol):
+    """What `_is_module` takes for a live module (an nn.Module)."""
+
+    def named_modules(self) -> Iterable[tuple[str, object]]: ...
+
+    def modules(self) -> Iterable[object]: ...
+
+
+def _is_module(checkpoint: object) -> TypeGuard[_Module]:
     return not isinstance(checkpoint, (str, os.PathLike, Mapping)) and hasattr(
         checkpoint, "named_modules"
     )

@@ -85,7 +85,7 @@ def leftover_groups(keys: list[str], shapes: dict[str, tuple[int, ...]]) -> list
     for group, members in groups.items():
         first = members[0]
         example = f"{first} {dims(shapes[first])}" if first in shapes else first
-        blocks = {BLOCK_KEY.match(k).group(0) for k in members if BLOCK_KEY.match(k)}
+        blocks = {b.group(0) for b in map(BLOCK_KEY.match, members) if b}
         where = f" in {len(blocks)} blocks" if len(blocks) > 1 else ""
         name = " (squeeze-and-excitation modules)" if group.endswith(".se") else ""
         count = f"{len(members)} keys" if len(members) > 1 else "1 key"

@@ -12,8 +12,9 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol, SupportsInt, TypeGuard
 
 from ..files.inputs import NotAFile, open_regular
 from ..front.diagnostics import CompileError, fail
@@ -296,7 +297,17 @@ def _strip_prefixes(ckpt: Checkpoint) -> Checkpoint:
     return Checkpoint(ckpt.name, shapes, others, tuple(origin))
 
 
-def _is_tensor(value: object) -> bool:
+class _Tensor(Protocol):
+    """What `_is_tensor` takes for a tensor (torch's, NumPy's, ...): a shape and a dtype."""
+
+    @property
+    def shape(self) -> Iterable[SupportsInt]: ...
+
+    @property
+    def dtype(self) -> object: ...
+
+
+def _is_tensor(value: object) -> TypeGuard[_Tensor]:
     shape = getattr(value, "shape", None)
     return shape is not None and hasattr(value, "dtype") and not isinstance(value, type)
 

@@ -228,6 +228,7 @@ class _PostAct:
             k.norm(f"conv1.{3 * j + 1}", row.filters, f"after {name} ({row.filters} filters)")
             j += 1
         if not self.preact:
+            assert channels is not None  # `_walk` calls this only where conv1.0.weight exists
             k.norm("bn1", channels, f"after conv1.{3 * j} ({channels} filters)")
         return tuple(Row(kernel=r.kernel, filters=r.filters) for r in rows)
 
@@ -330,8 +331,8 @@ def _walk(k: _Keys, progress: list[str]) -> Found:
     layout = _PreAct() if not k.has("bn1.weight") and k.has("final_bn.weight") else _PostAct()
     deep: tuple[Row, ...] = ()
     if deep_stem:
-        *deep, stem = layout.deep_stem(k)
-        deep = tuple(deep)
+        *deep_rows, stem = layout.deep_stem(k)
+        deep = tuple(deep_rows)
         in_channels = k.shapes["conv1.0.weight"][1]
     else:
         stem = layout.stem(k)

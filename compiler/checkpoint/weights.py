@@ -29,12 +29,16 @@ def _tensors(obj: object) -> dict:
         if key is None:
             break
         obj = obj[key]
-    state = {k: v for k, v in dict(obj).items() if hasattr(v, "shape")}
+    # `obj` is what was loaded: a mapping where `read` accepted it, yet unchecked here, so that
+    # anything else still meets `dict` as before
+    items = dict(obj).items()  # type: ignore[call-overload]
+    state = {k: v for k, v in items if hasattr(v, "shape")}
     while True:
         first = {k.split(".", 1)[0] if "." in k else None for k in state}
-        if len(first) != 1 or None in first:
+        head = first.pop() if len(first) == 1 else None
+        if head is None:
             return state
-        cut = len(first.pop()) + 1
+        cut = len(head) + 1
         state = {k[cut:]: v for k, v in state.items()}
 
 
@@ -52,8 +56,10 @@ def load_tensors(checkpoint: object) -> dict:
         import torch
 
         return _tensors(torch.load(path, map_location="cpu", weights_only=True))
-    if not isinstance(checkpoint, Mapping) and callable(getattr(checkpoint, "state_dict", None)):
-        checkpoint = checkpoint.state_dict()
+    if not isinstance(checkpoint, Mapping):
+        state_dict = getattr(checkpoint, "state_dict", None)
+        if callable(state_dict):
+            checkpoint = state_dict()
     return _tensors(checkpoint)
 
 

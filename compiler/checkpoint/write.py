@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.blocks import stride_row
+from ..core.ir import Row
 from ..core.spec_writer import SpecWriter
 from ..front import notation
 from .foreign import Mismatch
@@ -203,6 +204,7 @@ def _header(w: _Writer, found: Found, name: str, label: str, conv: Convention) -
 
 def _input_and_classes(w: _Writer, found: Found, choices: Choices, conv: Convention) -> None:
     h, wd = choices.input or conv.input
+    why: str | None
     if choices.input:
         why = f"from --input {h}x{wd}"
     else:
@@ -247,7 +249,7 @@ def _stem(w: _Writer, found: Found, choices: Choices, conv: Convention) -> None:
         )
     w.entry("conv1", found.stem_text(stride), why, 2)
     if found.pool_conv is not None:
-        _pool_conv(w, found, choices)
+        _pool_conv(w, found.pool_conv)
         return
     pool = conv.pool if choices.pool is None else choices.pool
     if choices.pool is not None:
@@ -274,9 +276,8 @@ def _stem(w: _Writer, found: Found, choices: Choices, conv: Convention) -> None:
         )
 
 
-def _pool_conv(w: _Writer, found: Found, choices: Choices) -> None:
-    """ResNet-RS's stem: a strided conv (and BN, ReLU) in place of the max pool."""
-    row = found.pool_conv
+def _pool_conv(w: _Writer, row: Row) -> None:
+    """ResNet-RS's stem: a strided conv (and BN, ReLU) in place of the max pool (`row`)."""
     w.comment(
         "from the weights: a conv and a BatchNorm in place of the pool (maxpool.0, maxpool.1:"
         " ResNet-RS, timm's replace_stem_pool)",
@@ -296,7 +297,7 @@ def _pool_conv(w: _Writer, found: Found, choices: Choices) -> None:
 
 def _stages(w: _Writer, found: Found, plan: Shortcuts, choices: Choices | None = None) -> None:
     if choices is not None and choices.strides is not None:
-        _chosen_strides(w, found, choices)
+        _chosen_strides(w, found, choices, choices.strides)
         return
     if len(found.stages) > 1:
         w.comment(
@@ -320,9 +321,8 @@ def _stages(w: _Writer, found: Found, plan: Shortcuts, choices: Choices | None =
         w.entry("stride", stride, f"from the weights: {why}", 4)
 
 
-def _chosen_strides(w: _Writer, found: Found, choices: Choices) -> None:
-    """Every stage's stride as the caller or the live module gave it."""
-    strides = choices.strides
+def _chosen_strides(w: _Writer, found: Found, choices: Choices, strides: tuple[int, ...]) -> None:
+    """Every stage's stride as the caller or the live module gave it (`choices.strides`)."""
     if len(strides) != len(found.stages):
         raise Mismatch(
             f"--strides gives {len(strides)} strides, but the weights show"

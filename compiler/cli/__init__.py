@@ -15,7 +15,7 @@ import importlib
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from .. import __version__
 from ..files import interrupts
@@ -82,9 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()  # a full or closed stdout is found here, not at exit
             return code
         except SystemExit:
-            if interrupts.received() is None:
+            signum = interrupts.received()
+            if signum is None:
                 raise
-            return _stopped(interrupts.received())
+            return _stopped(signum)
         except BaseException as exc:  # every way out is reported; none escapes as a traceback
             return _failed(exc)
 
@@ -108,7 +109,7 @@ class _Stdout:
     """Standard output, with a failed write turned into `OutputClosed`, which no command's
     handling of its own files' `OSError`s can mistake for one of theirs."""
 
-    def __init__(self, stream: object) -> None:
+    def __init__(self, stream: TextIO) -> None:
         self._stream = stream
 
     def write(self, text: str) -> int:
@@ -150,7 +151,7 @@ def _output_closed(exc: OutputClosed) -> int:
     return EXIT_REFUSED
 
 
-_STOPPED = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
+_STOPPED: dict[int, str] = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
 
 
 def _stopped(signum: int) -> int:

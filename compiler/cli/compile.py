@@ -179,7 +179,7 @@ def _compile_one(path: str, out_dir: Path, names: list[str], reporter: Reporter,
     if any(result is None for result in results):
         analysis = analyze_bytes(data, path, reporter)
         warnings = "".join(d.render(analysis.source) + "\n" for d in analysis.warnings)
-        refusals = []
+        refusals: list[Diagnostic] = []
         for i, name in enumerate(names):
             if results[i] is None:
                 try:
@@ -187,12 +187,14 @@ def _compile_one(path: str, out_dir: Path, names: list[str], reporter: Reporter,
                 except CompileError as exc:
                     refusals += exc.diagnostics
                     continue
-                results[i] = compilecache.Result(analysis.network.name, text, warnings)
-                compilecache.store(keys[i], results[i])
+                result = compilecache.Result(analysis.network.name, text, warnings)
+                results[i] = result
+                compilecache.store(keys[i], result)
         reporter.report(analysis.warnings, analysis.source)
         if refusals:
             raise CompileError(refusals, analysis.source)
     else:
+        assert results[0] is not None  # every target's result came from the cache
         sys.stderr.write(results[0].warnings)  # as rendered when the spec was compiled
     return list(zip(names, results, strict=True)), label, analysis
 

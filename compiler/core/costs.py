@@ -14,7 +14,7 @@ formulas, and `parts()` pairs each part's totals with its layers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from ..front.source import Span
@@ -191,7 +191,7 @@ def layers(net: ir.Network) -> Iterator[LayerCost]:
         yield from part
 
 
-def _sum(items: list[ir.Layer], times: int = 1) -> tuple[int, int]:
+def _sum(items: Sequence[ir.Layer], times: int = 1) -> tuple[int, int]:
     costs = [layer_cost(x) for x in items]
     return times * sum(c.params for c in costs), times * sum(c.macs for c in costs)
 
@@ -199,15 +199,15 @@ def _sum(items: list[ir.Layer], times: int = 1) -> tuple[int, int]:
 def stages(net: ir.Network) -> list[StageCost]:
     """Totals for the stem, each stage and the head, in order; repeated blocks counted once."""
     params, macs = _sum(stem_layers(net))
-    out = [StageCost("stem", net.stem.output, params, macs)]
+    out = [StageCost("stem", ir.annotated(net.stem.output), params, macs)]
     for stage in net.stages:
         params = macs = 0
         for block in stage.blocks:
             p, m = _sum(_block_layers(block), block.count)
             params, macs = params + p, macs + m
-        out.append(StageCost(stage.name, stage.output, params, macs, stage.attr))
+        out.append(StageCost(stage.name, ir.annotated(stage.output), params, macs, stage.attr))
     params, macs = _sum(head_layers(net))
-    out.append(StageCost("head", net.head.output, params, macs))
+    out.append(StageCost("head", ir.annotated(net.head.output), params, macs))
     return out
 
 

@@ -36,6 +36,14 @@ class Shape(NamedTuple):
         return f"{self.c}x{self.h}x{self.w}"
 
 
+def annotated(output: Shape | None) -> Shape:
+    """A shape the shape pass fills in (a node's `output`, a block's `input`), read from an
+    annotated network, where none is None; None is the compiler's own error, never the spec's."""
+    if output is None:
+        raise ValueError("a shape read before the shape pass ran (shapes.annotate)")
+    return output
+
+
 _NODE = ConfigDict(frozen=True, extra="forbid")
 
 
@@ -431,6 +439,8 @@ class Stem(BaseModel):
         stride = max(getattr(x, "stride", 1) for x in self.pool_layers)
         if isinstance(first, Conv):
             return notation.stem_text(first.kernel, first.out_channels, stride)
+        # Otherwise the layers are an anti-aliased max pool: the pool, then the blur (lower.py).
+        assert isinstance(first, Pool)
         return notation.pool_text(first.kernel, first.kind, stride)
 
 

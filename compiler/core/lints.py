@@ -97,7 +97,9 @@ def _no_effect(what: str, stride: int, before, layer, span) -> Diagnostic:
 def _input_too_small(net: ir.Network) -> Diagnostic | None:
     """The first stage before the last whose map is 1x1, and what the table needs instead."""
     stages = net.stages
-    first = next((i for i, s in enumerate(stages[:-1]) if _hw(s.output) == "1x1"), None)
+    first = next(
+        (i for i, s in enumerate(stages[:-1]) if _hw(ir.annotated(s.output)) == "1x1"), None
+    )
     if first is None:
         return None
     factor = net.stem.conv.stride * (net.stem.pool.stride if net.stem.pool else 1)
@@ -229,7 +231,8 @@ def _design_rules(net: ir.Network) -> list[Diagnostic]:
     for prev, stage in zip(net.stages, net.stages[1:], strict=False):
         before = [r.filters for r in prev.rows]
         after = [r.filters for r in stage.rows]
-        shrinks = not _same(prev.output, stage.output)
+        prev_map, stage_map = ir.annotated(prev.output), ir.annotated(stage.output)
+        shrinks = not _same(prev_map, stage_map)
         if stage.stride > 2:
             out.append(
                 warning(
@@ -246,7 +249,7 @@ def _design_rules(net: ir.Network) -> list[Diagnostic]:
         if stage.stride == 2 and shrinks and after != [2 * f for f in before]:
             out.append(
                 warning(
-                    f"{stage.name} halves the map ({prev.output.h}->{stage.output.h})"
+                    f"{stage.name} halves the map ({prev_map.h}->{stage_map.h})"
                     " but its filters go"
                     f" {_list(before)} -> {_list(after)}, not {_list([2 * f for f in before])}",
                     stage.cell_span,
@@ -258,7 +261,7 @@ def _design_rules(net: ir.Network) -> list[Diagnostic]:
         elif stage.stride == 1 and after != before:
             out.append(
                 warning(
-                    f"{stage.name} keeps the map size ({stage.output.h}x{stage.output.w})"
+                    f"{stage.name} keeps the map size ({stage_map.h}x{stage_map.w})"
                     " but changes its"
                     f" filters {_list(before)} -> {_list(after)}",
                     stage.cell_span,

@@ -24,6 +24,8 @@ kind's own definition (`core.blocks`).
 
 from __future__ import annotations
 
+from typing import Literal, cast
+
 from ..front.diagnostics import fail
 from ..front.source import Span
 from ..front.spec import Spec
@@ -88,12 +90,14 @@ def class_name_for(name: str) -> str:
 def lower(spec: Spec) -> ir.Network:
     """Build the (not yet shape-annotated) IR of `spec`."""
     class_name = class_name_for(spec.name.value)
+    # A `Choice` holds a str, but only one of the values its field lists (front.spec's
+    # choice_parser), the values ir.Options takes (and validates again): the casts say which.
     options = ir.Options(
-        downsample_at=spec.options.downsample_at.value,
-        shortcut=spec.options.shortcut.value,
+        downsample_at=cast(Literal["3x3", "1x1"], spec.options.downsample_at.value),
+        shortcut=cast(Literal["A", "B", "C", "D"], spec.options.shortcut.value),
         zero_init_residual=spec.options.zero_init_residual.value,
         preact=spec.options.preact.value,
-        anti_alias=spec.options.anti_alias.value,
+        anti_alias=cast(Literal["none", "blur", "avg"], spec.options.anti_alias.value),
         drop_path=spec.options.drop_path.value,
         shortcut_span=spec.options.shortcut.span,
         allow=tuple(name.value for name in spec.options.allow),

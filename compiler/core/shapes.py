@@ -7,7 +7,9 @@ every problem it finds (not just the first), each at the span of the spec text t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ..front.diagnostics import CompileError, Diagnostic, error, errors_of, note, warning
 from ..front.source import Span
@@ -151,7 +153,7 @@ def _attention(p: _Pass, node, x: ir.Shape, where: str):
     return node.model_copy(update={"output": x}), x
 
 
-_RULES = {
+_RULES: dict[type, Callable[..., tuple[Any, ir.Shape]]] = {
     ir.Conv: _conv,
     ir.Norm: _norm,
     ir.Pool: _pool,
@@ -182,9 +184,9 @@ def _stem(p: _Pass, stem: ir.Stem, x: ir.Shape) -> tuple[ir.Stem, ir.Shape]:
     if stem.pool is not None:
         pool, x = _pool(p, stem.pool, x, "pool")
     pool_layers = []
-    for layer in stem.pool_layers:
-        layer, x = _layer(p, layer, x, "pool")
-        pool_layers.append(layer)
+    for node in stem.pool_layers:
+        node, x = _layer(p, node, x, "pool")
+        pool_layers.append(node)
     update = {"conv": conv, "norm": norm, "pool": pool, "output": x}
     return stem.model_copy(
         update={**update, "deep": tuple(deep), "pool_layers": tuple(pool_layers)}
@@ -275,9 +277,10 @@ def _head(head: ir.Head, x: ir.Shape) -> ir.Head:
     return head.model_copy(update={"norm": norm, "fc": fc, "output": out})
 
 
-def outputs(net: ir.Network) -> dict[str, ir.Shape]:
-    """The output shape at every key `expect:` may name: conv1, pool, and each stage."""
-    found: dict[str, ir.Shape] = {"conv1": net.stem.conv.output}
+def outputs(net: ir.Network) -> dict[str, ir.Shape | None]:
+    """The output shape at every key `expect:` may name: conv1, pool, and each stage (None before
+    the shape pass)."""
+    found: dict[str, ir.Shape | None] = {"conv1": net.stem.conv.output}
     if net.stem.pooled:
         found["pool"] = net.stem.pool_output
     for stage in net.stages:
@@ -311,7 +314,7 @@ def _check_expect(p: _Pass, net: ir.Network, broken: str | None = None) -> None:
                 help=_trace(net, exp.key),
             )
     if net.expect_downsample is not None:
-        final = net.stages[-1].output
+        final = ir.annotated(net.stages[-1].output)
         ratio = net.expect_downsample
         if broken is not None and (net.input.h, net.input.w) != (final.h * ratio, final.w * ratio):
             skipped.append("downsample")
@@ -343,15 +346,15 @@ def _trace(net: ir.Network, key: str) -> str:
     stride = 1
     for conv in net.stem.convs:
         stride *= conv.stride
-    steps.append(f"{net.stem.conv.output.h} (conv1 /{stride})")
+    steps.append(f"{ir.annotated(net.stem.conv.output).h} (conv1 /{stride})")
     if key != "conv1" and net.stem.pooled:
         pooled = 1
         for layer in (net.stem.pool, *net.stem.pool_layers):
             pooled *= getattr(layer, "stride", 1) if layer is not None else 1
-        steps.append(f"{net.stem.pool_output.h} (pool /{pooled})")
+        steps.append(f"{ir.annotated(net.stem.pool_output).h} (pool /{pooled})")
     if key not in ("conv1", "pool"):
         for stage in net.stages:
-            steps.append(f"{stage.output.h} ({stage.name} /{stage.stride})")
+            steps.append(f"{ir.annotated(stage.output).h} ({stage.name} /{stage.stride})")
             if stage.name == key:
                 break
     return "height: " + " -> ".join(steps)

@@ -32,7 +32,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 from . import interrupts, markers, staging
 
@@ -327,6 +327,10 @@ def _no_links(exc: OSError) -> bool:
     return exc.errno in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS)
 
 
+@overload
+def _still(target: Target, seen: None, force: bool) -> None: ...
+@overload
+def _still(target: Target, seen: _Seen, force: bool) -> os.stat_result: ...
 def _still(target: Target, seen: _Seen | None, force: bool) -> os.stat_result | None:
     """What is at the target's path now, if it is what was examined (nothing, or the same file,
     still one resnetc may replace); else `OSError`, and it is kept."""

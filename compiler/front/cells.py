@@ -221,9 +221,9 @@ class _Parser:
         return value, tok
 
     def parse(self) -> Cell:
-        if not self.toks:
-            raise fail("the table cell is empty", self.cell.span, help=_FORM_HELP)
         first = self.peek()
+        if first is None:  # no tokens (parsing starts at the first)
+            raise fail("the table cell is empty", self.cell.span, help=_FORM_HELP)
         if first.kind == "begin":
             rows = self.matrix()
         elif first.kind == "lb":
@@ -238,24 +238,24 @@ class _Parser:
             self.close(first)
         else:
             raise self.expected("'[' or \\begin{bmatrix} to open the cell")
-        rows, attention = self.split_attention(rows)
+        convs, attention = self.split_attention(rows)
         repeats, repeats_span = self.repeat()
-        if self.peek() is not None:
-            tok = self.peek()
+        tok = self.peek()
+        if tok is not None:
             raise fail(
                 f"unexpected {shorten(tok.text)!r} after the cell's repeat count",
                 self.span(tok.start, tok.end),
                 help=_FORM_HELP,
             )
         return Cell(
-            rows=tuple(rows),
+            rows=tuple(convs),
             repeats=repeats,
             span=self.cell.span,
             repeats_span=repeats_span,
             attention=attention,
         )
 
-    def split_attention(self, rows: list) -> tuple[list[Row], Attention | None]:
+    def split_attention(self, rows: list[Row | Attention]) -> tuple[list[Row], Attention | None]:
         """The convolutions, and the one attention row after them (if any)."""
         convs = [r for r in rows if isinstance(r, Row)]
         found = [r for r in rows if isinstance(r, Attention)]
@@ -279,7 +279,7 @@ class _Parser:
             )
         return convs, (found[0] if found else None)
 
-    def matrix(self) -> list[Row]:
+    def matrix(self) -> list[Row | Attention]:
         """`\\begin{bmatrix} row \\\\ row \\end{bmatrix}` (the opening token is next)."""
         self.i += 1
         rows = self.rows_separated(closer="end")
@@ -300,8 +300,8 @@ class _Parser:
             )
         self.i += 1
 
-    def rows_bracketed(self) -> list[Row]:
-        rows: list[Row] = []
+    def rows_bracketed(self) -> list[Row | Attention]:
+        rows: list[Row | Attention] = []
         while True:
             opener = self.take("lb", "'[' to open a row")
             rows.append(self.row())
@@ -313,7 +313,7 @@ class _Parser:
             if tok is None or tok.kind != "lb":
                 return self.check_rows(rows)
 
-    def rows_separated(self, closer: str) -> list[Row]:
+    def rows_separated(self, closer: str) -> list[Row | Attention]:
         rows = [self.row()]
         while (
             (tok := self.peek()) is not None and tok.kind in ("sep", "rowsep") and tok.text != ","
@@ -325,7 +325,7 @@ class _Parser:
             rows.append(self.row())
         return self.check_rows(rows)
 
-    def check_rows(self, rows: list[Row]) -> list[Row]:
+    def check_rows(self, rows: list[Row | Attention]) -> list[Row | Attention]:
         if len(rows) > limits.MAX_ROWS:
             raise fail(
                 f"a block may have at most {limits.MAX_ROWS} rows, not {len(rows)}",
@@ -366,7 +366,8 @@ class _Parser:
             )
         end = f_tok.end
         groups, groups_span = 1, None
-        nxt = self.peek(1) if self.peek() is not None and self.peek().kind == "sep" else self.peek()
+        here = self.peek()
+        nxt = self.peek(1) if here is not None and here.kind == "sep" else here
         if nxt is not None and nxt.kind == "groups":
             self.optional_comma()
             self.i += 1
@@ -377,7 +378,7 @@ class _Parser:
             kernel=kh,
             filters=filters,
             groups=groups,
-            span=self.span(start.start, end),
+            span=self.span(kh_tok.start, end),  # kh_tok is `start` (after any `conv,`)
             groups_span=groups_span,
         )
 
@@ -385,7 +386,8 @@ class _Parser:
         """`fc, [16, 256]` (or `fc, 16, 256`), or `eca, k=5` (or `eca, 5`); `word` is taken."""
         self.optional_comma()
         if word == "eca":
-            if self.peek() is not None and self.peek().kind == "taps":
+            taps = self.peek()
+            if taps is not None and taps.kind == "taps":
                 self.i += 1
             kernel, tok = self.number("1-d kernel size")
             if kernel % 2 == 0 or kernel > limits.MAX_KERNEL:
@@ -395,7 +397,8 @@ class _Parser:
                     help="ECA-Net's kernels are 3, 5, 7, ...: the conv keeps the channel count",
                 )
             return Attention(kind="eca", kernel=kernel, span=self.span(start.start, tok.end))
-        opener = self.peek() if self.peek() is not None and self.peek().kind == "lb" else None
+        nxt = self.peek()
+        opener = nxt if nxt is not None and nxt.kind == "lb" else None
         if opener is not None:
             self.i += 1
         width, _ = self.number("attention width")
@@ -433,7 +436,9 @@ class _Parser:
 
 def _word(text: str) -> str:
     """`conv`, `fc` or `eca`, from the token (`\\text{fc}` included)."""
-    return re.search(r"(?i)conv|fc|eca", text).group().lower()
+    m = re.search(r"(?i)conv|fc|eca", text)
+    assert m is not None  # `text` is a `word` token, which _TOKEN matches only around one
+    return m.group().lower()
 
 
 def parse_cell(cell: Scalar) -> Cell:

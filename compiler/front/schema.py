@@ -12,7 +12,7 @@ bytes on every machine.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
@@ -65,7 +65,7 @@ def _stages(defs: dict[str, Any], described: dict[str, Any]) -> dict[str, Any]:
         "minProperties": 1,
         "maxProperties": limits.MAX_STAGES,
         "additionalProperties": {"anyOf": [cell, entry]},
-        "examples": [{"conv2_x": spec.CellT.__metadata__[-1].json_schema["examples"][0]}],
+        "examples": [{"conv2_x": get_args(spec.CellT)[-1].json_schema["examples"][0]}],
     }
 
 

@@ -18,6 +18,7 @@ from pydantic import (
     ValidationError,
     WithJsonSchema,
 )
+from pydantic_core import ErrorDetails
 
 from . import limits
 from .cells import Cell
@@ -163,7 +164,7 @@ class Stem(BaseModel):
         " last followed by BatchNorm and ReLU (`3x3, 32, /2; 3x3, 32; 3x3, 64`: ResNet-C/D)."
     )
     pool: StemPoolT = Field(
-        None,
+        default=None,
         description="The pooling after conv1, `kernel x kernel max|avg, /stride` (`3x3 max, /2`);"
         " `none`, or no pool key, means no pooling. A conv cell (`3x3, 64, /2`) replaces the pool"
         " by a strided convolution, BatchNorm and ReLU (ResNet-RS).",
@@ -184,7 +185,7 @@ class Stage(BaseModel):
         " as SENet's Table 1 writes it) or `eca, k=5` (ECA-Net's 1-d kernel)."
     )
     stride: StrideT | None = Field(
-        None,
+        default=None,
         description="The stride of the stage's first block: 1 keeps the map size, 2 halves it"
         " (by default 1 for the first stage, 2 for every other).",
     )
@@ -231,12 +232,12 @@ class Expect(BaseModel):
     model_config = _FROZEN
 
     sizes: tuple[Size, ...] = Field(
-        (),
+        default=(),
         description="The output size expected after conv1, the pool or a stage, under its name:"
         " `56x56`, or `56` for a square map (Table 1's output-size column).",
     )
     downsample: DownsampleT | None = Field(
-        None,
+        default=None,
         description="The expected ratio of the input size to the last stage's map size (32 for"
         " the ImageNet ResNets: 224 -> 7).",
     )
@@ -248,13 +249,13 @@ class Options(BaseModel):
     model_config = _FROZEN
 
     downsample_at: DownsampleAtT = Field(
-        Choice("3x3", None),  # type: ignore[arg-type]
+        default=Choice("3x3", None),  # type: ignore[arg-type]
         description="Which convolution of a stage's first block carries the stride: `3x3` (the"
         " default; torchvision's 'ResNet v1.5') or `1x1` (the block's first 1x1, as in the"
         " paper: 'v1').",
     )
     shortcut: ShortcutT = Field(
-        Choice("B", None),  # type: ignore[arg-type]
+        default=Choice("B", None),  # type: ignore[arg-type]
         description="The paper's shortcut options: `B` (the default) projects with a 1x1 conv"
         " where a block changes shape and adds the identity elsewhere; `A` zero-pads instead"
         ' (no parameters); `C` projects in every block; `D` ("Bag of Tricks" ResNet-D, timm\'s'
@@ -262,31 +263,31 @@ class Options(BaseModel):
         " off the 1x1 conv.",
     )
     zero_init_residual: FlagT = Field(
-        Flag(False, None),  # type: ignore[arg-type]
+        default=Flag(False, None),  # type: ignore[arg-type]
         description="The generated factory's default for zeroing each block's last BatchNorm"
         " weight (its last conv's, with `preact`), so that every residual branch starts as the"
         " identity.",
     )
     allow: AllowT = Field(
-        (),
+        default=(),
         description="Lints to silence for this spec, by name: "
         + ", ".join(f"`{name}` ({what})" for name, what in LINTS.items())
         + ".",
     )
     anti_alias: AntiAliasT = Field(
-        Choice("none", None),  # type: ignore[arg-type]
+        default=Choice("none", None),  # type: ignore[arg-type]
         description="Anti-aliased downsampling (Zhang 2019, timm's aa_layer): every strided 3x3"
         " keeps stride 1 and is followed by `blur` (a 3x3 binomial blur /2, BlurPool) or `avg`"
         " (a 2x2 average pool /2); the stem's max pool is anti-aliased the same way.",
     )
     drop_path: RateT = Field(
-        Rate(0.0, None),  # type: ignore[arg-type]
+        default=Rate(0.0, None),  # type: ignore[arg-type]
         description="Stochastic depth (Huang et al. 2016, timm's drop_path_rate): in training,"
         " block k of N drops its residual branch with probability rate * k / (N - 1), timm's"
         " linear schedule; nothing changes in eval.",
     )
     preact: FlagT = Field(
-        Flag(False, None),  # type: ignore[arg-type]
+        default=Flag(False, None),  # type: ignore[arg-type]
         description="Pre-activation blocks (He et al. 2016, 'Identity Mappings in Deep Residual"
         " Networks'): BatchNorm and ReLU before each convolution, a stem of conv1 alone, lone 1x1"
         " convs as projections, and a final BatchNorm and ReLU before the average pool.",
@@ -314,11 +315,11 @@ class Spec(BaseModel):
         " mapping with `cell` and `stride`."
     )
     expect: Annotated[Expect, BeforeValidator(_expect)] = Field(
-        Expect(),
+        default=Expect(),
         description="Optional checks: the output size expected after conv1, the pool or a"
         " stage, and the overall `downsample` ratio.",
     )
-    options: Options = Field(Options(), description="Variants of the architecture.")
+    options: Options = Field(default=Options(), description="Variants of the architecture.")
 
 
 # ---------------------------------------------------------------- errors -> diagnostics
@@ -368,11 +369,11 @@ def _diagnostics(exc: ValidationError, data: SpanDict, source: Source) -> list[D
     return sorted(out, key=lambda d: (d.span.line, d.span.col) if d.span else (0, 0))
 
 
-def _loc(err: dict) -> tuple:
+def _loc(err: ErrorDetails) -> tuple:
     return tuple(p for p in err["loc"] if p not in ("function-before", "function-after"))
 
 
-def _misspelt(errors: list[dict]) -> set[tuple[tuple, str]]:
+def _misspelt(errors: list[ErrorDetails]) -> set[tuple[tuple, str]]:
     """(section, key) of each missing key that an unknown key beside it is a misspelling of."""
     missing = {(_loc(e)[:-1], _loc(e)[-1]) for e in errors if e["type"] == "missing"}
     out = set()
@@ -402,7 +403,7 @@ def _walk(data: Any, loc: tuple) -> tuple[Any, Any]:
     return parent, node
 
 
-def _one(err: dict, data: SpanDict, source: Source, misspelt: set) -> Diagnostic:
+def _one(err: ErrorDetails, data: SpanDict, source: Source, misspelt: set) -> Diagnostic:
     ctx = err.get("ctx") or {}
     if err["type"] == "resnetc":
         return error(ctx["message"], ctx["span"] or source.span(0), ctx.get("help"))

@@ -139,14 +139,14 @@ def to_data(node: Node) -> Any:
     return data
 
 
-def refuse(message: str, span: Span, help: str | None = None) -> PydanticCustomError:
-    """A pydantic error that spec.py renders as a diagnostic at `span`."""
+def refuse(message: str, span: Span | None, help: str | None = None) -> PydanticCustomError:
+    """A pydantic error that spec.py renders as a diagnostic at `span` (or the file's start)."""
     return PydanticCustomError(
         "resnetc", "{message}", {"message": message, "span": span, "help": help}
     )
 
 
-KINDS = {SpanDict: "a mapping", SpanList: "a list"}
+KINDS: dict[type, str] = {SpanDict: "a mapping", SpanList: "a list"}
 """How a refusal names a value that is not text."""
 
 
@@ -350,14 +350,14 @@ def parse_stem_conv(raw: Any) -> StemConv:
         digit = nonascii_digit(part)
         if digit is not None:
             raise refuse(digit_message(part[digit]), scalar.sub(start + digit, start + digit + 1))
-        m = re.fullmatch(_STEM_CONV, part.strip(), re.IGNORECASE)
-        if m is None:
+        found = re.fullmatch(_STEM_CONV, part.strip(), re.IGNORECASE)
+        if found is None:
             raise refuse(
                 f"cannot read the stem conv {shorten(part.strip())!r}; write a deep stem like"
                 " 3x3, 32, /2; 3x3, 32; 3x3, 64",
                 span if part.strip() else scalar.span,
             )
-        convs.append(_stem_conv(m, scalar, o, span))
+        convs.append(_stem_conv(found, scalar, o, span))
         start += len(part) + 1
     if len(convs) > limits.MAX_ROWS:
         raise refuse(

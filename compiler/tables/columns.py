@@ -178,10 +178,11 @@ def _cells(source: Source, layer: Layer, lay: Layout, spans: bool) -> list[list[
 
 
 def _row_cells(source, row: Row, models: list[Cell | None], lay: Layout, spans: bool):
-    filled = [j for j, c in enumerate(models) if c is not None and c.text]
+    cells = {j: c for j, c in enumerate(models) if c is not None and c.text}
+    filled = list(cells)
     if not filled:
         return [None] * len(models)
-    first = clean(models[filled[0]].text)
+    first = clean(cells[filled[0]].text)
     if (
         filled == [0]
         and len(models) > 1
@@ -196,10 +197,11 @@ def _row_cells(source, row: Row, models: list[Cell | None], lay: Layout, spans: 
             _end(source, row),
             help="give each model column its cell (in LaTeX, \\multicolumn{n}{c}{...} shares one)",
         )
-    for j, c in enumerate(models):
+    present = [c for c in models if c is not None]  # every model's cell: none is missing
+    for j, c in enumerate(present):
         if not c.text:
             raise fail(f"the {lay.titles[j].text} cell of this row is empty", c.text.span(source))
-    return [clean(c.text) for c in models]
+    return [clean(c.text) for c in present]
 
 
 def _end(source: Source, row: Row) -> Span:

@@ -17,7 +17,7 @@ from ..core.spec_writer import network_spec
 from ..front.diagnostics import CompileError, Diagnostic, errors_of, fail, warning
 from ..front.notation import BY_SIGN
 from ..front.source import Source, Span, printable
-from ..front.yamlsrc import Mapping, Scalar, decode
+from ..front.yamlsrc import Mapping, Node, Scalar, decode
 from ..pipeline import analyze, analyze_tree
 from . import symbols
 from .columns import Column, named_columns, option_names, read_columns
@@ -246,7 +246,7 @@ def _input(option: str | None, table: Text | None, source: Source, sources, col:
         return table.scalar(source)
     size = {k.text: v for k, v in col.sizes}.get("conv1")
     dims = [int(n) for n in re.findall(r"\d+", size.text)] if size is not None else []
-    if col.stem is not None and len(dims) in (1, 2) and max(dims) <= 4096:
+    if col.stem is not None and size is not None and len(dims) in (1, 2) and max(dims) <= 4096:
         m = re.search(r"(?:stride\s*|/\s*)(\d)", col.stem.text)
         stride = int(m.group(1)) if m else 1
         h, w = dims[0] * stride, dims[-1] * stride
@@ -268,13 +268,14 @@ def _tree(
         """A mapping key that no diagnostic will point at (all are well-formed)."""
         return Scalar(text, span, source, None, None)
 
+    assert col.stem is not None  # `read_columns` gives every column its conv1 cell, or fails
     stem = [(key("conv1"), col.stem.scalar(source))]
     if col.pool is not None:
         stem.append((key("pool"), col.pool.scalar(source)))
     stages = tuple(
         (name.scalar(source), unflatten(cell).scalar(source)) for name, cell in col.stages
     )
-    entries = [
+    entries: list[tuple[Scalar, Node]] = [
         (key("name"), col.name),
         (key("input"), input_scalar),
         (key("classes"), col.classes.scalar(source) if col.classes is not None else classes),

@@ -257,8 +257,8 @@ def unflatten(text: Text) -> Text:
     text = _rebracket(text)
     cuts: set[int] = set()
     for body in _BRACKET_BODY.finditer(text.text):
-        for m in _LINE_BREAK.finditer(text.text, body.start(1), body.end(1)):
-            cuts.add(m.start())  # a line break between rows, however the next row reads
+        for brk in _LINE_BREAK.finditer(text.text, body.start(1), body.end(1)):
+            cuts.add(brk.start())  # a line break between rows, however the next row reads
         pos = body.start(1)
         while (m := _ROW_JOIN.search(text.text, pos, body.end(1))) is not None:
             filters, gap, kernel, after = m.group(1), m.group(2), m.group(3), m.group(4)

@@ -16,8 +16,10 @@ from .pylayout import WIDTH, Call, Expr, Repeat, comment, docstring
 from .sourcemap import CodeRange
 
 
-def hwc(shape: ir.Shape) -> str:
-    """`112x112x64`: a feature map as a channels-last framework holds it (batch left out)."""
+def hwc(shape: ir.Shape | None) -> str:
+    """`112x112x64`: a feature map (the input, or an output the shape pass has set) as a
+    channels-last framework holds it (batch left out)."""
+    shape = ir.annotated(shape)
     return f"{shape.h}x{shape.w}x{shape.c}"
 
 

@@ -7,6 +7,7 @@ formatter whose version would change the bytes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 WIDTH = 88
@@ -18,7 +19,7 @@ class Call:
     """A call expression that lays itself out in 88 columns (exploded when `explode` is set)."""
 
     func: str
-    args: list[Expr] = field(default_factory=list)
+    args: Sequence[Expr] = field(default_factory=list)
     explode: bool = False
 
     def flat(self) -> str:
@@ -97,7 +98,7 @@ class ListOf:
         return [*out, "]" + suffix]
 
 
-def _exploded(args: list) -> bool:
+def _exploded(args: Sequence[Expr]) -> bool:
     """Whether an argument must be laid out over several lines whatever the room."""
     return any(getattr(a, "explode", False) or isinstance(a, Repeat) for a in args)
 

@@ -44,8 +44,9 @@ def load_module(name: str, source: str) -> types.ModuleType:
     return module
 
 
-def hwc(shape: ir.Shape) -> tuple[int, int, int]:
-    """A shape of the shape pass as a channels-last framework holds it."""
+def hwc(shape: ir.Shape | None) -> tuple[int, int, int]:
+    """An output of the shape pass (which has set it) as a channels-last framework holds it."""
+    shape = ir.annotated(shape)
     return (shape.h, shape.w, shape.c)
 
 

@@ -90,7 +90,9 @@ class Explanation:
 # ---------------------------------------------------------------- size arithmetic
 
 
-def _step(name: str, op: str, before: ir.Shape, after: ir.Shape, k: int, s: int, p: int):
+def _step(
+    name: str, op: str, before: ir.Shape, after: ir.Shape, k: int, s: int, p: int
+) -> SizeStep:
     text = _size_text(before.h, after.h, k, s, p)
     if (before.h, after.h) != (before.w, after.w):
         text = f"H: {text}; W: {_size_text(before.w, after.w, k, s, p)}"
@@ -136,13 +138,15 @@ def _block_steps(attr: str, block: ir.Block) -> list[SizeStep]:
     """The layers of a block that change the map size (the stride's conv, or its anti-aliasing
     layer, and its shortcut's conv or pool)."""
     prefix = f"{attr}.{block.index}."
-    out, _ = _layer_steps(prefix, block.layers, block.input)
-    sc, x = block.shortcut, block.input
+    sc, x = block.shortcut, ir.annotated(block.input)
+    out, _ = _layer_steps(prefix, block.layers, x)
     if sc.kind == "projection":
         out += _layer_steps(prefix, sc.layers, x)[0]
-    elif sc.kind == "zeropad" and (sc.output.h, sc.output.w) != (x.h, x.w):
-        op = f"zero-pad shortcut, x[:, :, ::{sc.stride}, ::{sc.stride}]"
-        out.append(_step(prefix + "downsample", op, x, sc.output, 1, sc.stride, 0))
+    elif sc.kind == "zeropad":
+        y = ir.annotated(sc.output)
+        if (y.h, y.w) != (x.h, x.w):
+            op = f"zero-pad shortcut, x[:, :, ::{sc.stride}, ::{sc.stride}]"
+            out.append(_step(prefix + "downsample", op, x, y, 1, sc.stride, 0))
     return out
 
 
@@ -173,22 +177,24 @@ def _rows(prefix: str, layers, count: int = 1) -> list[LayerRow]:
 def _stem_parts(net: ir.Network, source, code) -> list[Part]:
     stem = net.stem
     conv = stem.conv
+    out = ir.annotated(conv.output)
     layers = [x for x in (*stem.deep, conv, stem.norm) if x is not None]
     rows = _rows("", layers)
     span = stem.convs[0].span
     if len(stem.convs) == 1:
-        steps = [_step("conv1", _conv_op(conv), net.input, conv.output, *_ksp(conv))]
+        steps = [_step("conv1", _conv_op(conv), net.input, out, *_ksp(conv))]
     else:  # every conv of a deep stem, whether or not it changes the size
         steps, x = [], net.input
         for c in stem.convs:
-            steps.append(_step(c.name, _conv_op(c), x, c.output, *_ksp(c)))
-            x = c.output
+            y = ir.annotated(c.output)
+            steps.append(_step(c.name, _conv_op(c), x, y, *_ksp(c)))
+            x = y
     parts = [
         Part(
             "conv1",
             stem.conv_text,
             _written(source, span.line, span.end_line) if span else (),
-            conv.output,
+            out,
             tuple(part_words.stem_words(net)),
             tuple(steps),
             tuple(rows),
@@ -200,14 +206,14 @@ def _stem_parts(net: ir.Network, source, code) -> list[Part]:
     if stem.pooled:
         pool_layers = [stem.pool] if stem.pool is not None else list(stem.pool_layers)
         pool_span = stem.pool_span
-        steps, _ = _layer_steps("", pool_layers, conv.output)
+        steps, _ = _layer_steps("", pool_layers, out)
         pool_rows = _rows("", pool_layers)
         parts.append(
             Part(
                 "pool",
                 stem.pool_text,
                 _written(source, pool_span.line, pool_span.end_line) if pool_span else (),
-                stem.pool_output,
+                ir.annotated(stem.pool_output),
                 tuple(part_words.pool_words(net)),
                 tuple(steps),
                 tuple(pool_rows),
@@ -230,12 +236,13 @@ def _stage_part(net: ir.Network, index: int, source, code, total: costs.StageCos
         rows += _rows(f"{stage.attr}.{names}.", layers, block.count)
         steps += _block_steps(stage.attr, block)
     ends = [s.end_line for s in (stage.cell_span, stage.stride_span) if s is not None]
-    first = stage.span.line if stage.span else stage.cell_span.line
+    where = stage.span or stage.cell_span
+    assert where is not None  # lower gives every stage its cell's span (a cell always has one)
     return Part(
         stage.attr,
         stage.cell_text,
-        _written(source, first, max(ends)),
-        stage.output,
+        _written(source, where.line, max(ends)),
+        ir.annotated(stage.output),
         tuple(part_words.stage_words(net, stage, index)),
         tuple(steps),
         tuple(rows),
@@ -246,7 +253,7 @@ def _stage_part(net: ir.Network, index: int, source, code, total: costs.StageCos
 
 
 def _head_part(net: ir.Network, source, code, total: costs.StageCost) -> Part:
-    last = net.stages[-1].output
+    last = ir.annotated(net.stages[-1].output)
     rows = _rows("", [net.head.norm]) if net.head.norm is not None else []
     rows.append(LayerRow("avgpool", "adaptive avgpool", ir.Shape(last.c, 1, 1), 0, 0))
     rows += _rows("", [net.head.fc])
@@ -255,7 +262,7 @@ def _head_part(net: ir.Network, source, code, total: costs.StageCost) -> Part:
         "head",
         f"average pool, {net.classes}-d fc",
         _written(source, span.line, span.end_line) if span else (),
-        net.head.output,
+        ir.annotated(net.head.output),
         tuple(part_words.head_words(net)),
         (),
         tuple(rows),
@@ -281,7 +288,7 @@ def _changes(parts: list[Part], titles: dict[str, str]) -> list[tuple[str, str, 
 def explain(analysis: Analysis, target: str = "torch") -> Explanation:
     """Everything `resnetc explain` says about an analysed spec, quoting the module `target`
     writes (`CompileError` if that target cannot write the network)."""
-    net: ir.Network = analysis.network  # type: ignore[assignment]
+    net = analysis.network
     source = analysis.source
     label = safe_label(getattr(source, "name", None) or f"{net.name}.yaml")
     rendered = render(analysis, label, target)

@@ -139,16 +139,16 @@ def _columns(net: ir.Network) -> list[_Column]:
         _Column("input", f"input, {net.input}", colours["input"], (_Unit(net.input),), "input",
                 output=figure_text(str(net.input))),
         _Column("conv1", f"conv1: {conv}, output {stem.conv.output}", colours["conv1"],
-                (_Unit(stem.conv.output),), "conv1", (figure_text(conv),),
+                (_Unit(ir.annotated(stem.conv.output)),), "conv1", (figure_text(conv),),
                 output=figure_text(str(stem.conv.output))),
     ]  # fmt: skip
     if stem.pool is not None:
         pool = stem.pool.cell_text
         cols.append(_Column("pool", f"pool: {pool}, output {stem.pool.output}", colours["pool"],
-                            (_Unit(stem.pool.output),), "pool", (figure_text(pool),),
+                            (_Unit(ir.annotated(stem.pool.output)),), "pool", (figure_text(pool),),
                             output=figure_text(str(stem.pool.output))))  # fmt: skip
     for stage in net.stages:
-        units = tuple(_Unit(b.output, b.shortcut.kind, b.count) for b in stage.blocks)
+        units = tuple(_Unit(ir.annotated(b.output), b.shortcut.kind, b.count) for b in stage.blocks)
         cols.append(
             _Column(
                 stage.attr,
@@ -164,7 +164,7 @@ def _columns(net: ir.Network) -> list[_Column]:
         )
     head = net.head.cell_text
     cols.append(_Column("head", f"head: {head}, output {net.classes}", colours["head"],
-                        (_Unit(net.head.output),), "fc", tuple(head.split(", ")),
+                        (_Unit(ir.annotated(net.head.output)),), "fc", tuple(head.split(", ")),
                         output=str(net.classes)))  # fmt: skip
     return cols
 

@@ -248,8 +248,8 @@ def table(summary: Summary, label: str) -> str:
             rows.append((row.label, *cells))
             times.append(_times(row))
         subtotal_at.append(len(rows))
-        out = dims_text(part.output)
-        rows.append((part.name, _part_label(part), out, f"{part.params:,}", f"{part.macs:,}"))
+        output = dims_text(part.output)
+        rows.append((part.name, _part_label(part), output, f"{part.params:,}", f"{part.macs:,}"))
         times.append("")
     rows.append(("total", "", "", f"{summary.params:,}", f"{summary.macs:,}"))
     times.append("")
@@ -299,8 +299,8 @@ def markdown(summary: Summary, label: str) -> str:
     for part in summary.parts:
         for row in part.rows:
             x = row.layer
-            numbers = (_count(x.params), _count(x.macs), _times(row))
-            out.append(_md_row((f"`{row.label}`", x.op, dims_text(x.dims), *numbers)))
+            counts = (_count(x.params), _count(x.macs), _times(row))
+            out.append(_md_row((f"`{row.label}`", x.op, dims_text(x.dims), *counts)))
         bold = (f"**{part.params:,}**", f"**{part.macs:,}**", "")
         out.append(_md_row((f"**{part.name}**", "", f"**{dims_text(part.output)}**", *bold)))
     note = _runs_note(summary)

@@ -44,7 +44,8 @@ def downsampling(
     `changes` holds (part, layer, height before, height after) for every main-path layer that
     changes the map size, in order.
     """
-    start, end = net.input.h, net.stages[-1].output.h
+    last = ir.annotated(net.stages[-1].output)
+    start, end = net.input.h, last.h
     width = len(str(start))
     rows = [(f"{b:>{width}} -> {a}", part, layer, _ratio(b, a)) for part, layer, b, a in changes]
     widths = [max((len(r[i]) for r in rows), default=0) for i in range(3)]
@@ -70,8 +71,7 @@ def downsampling(
             " evenly, floor() rounds and an odd map loses its last row and column."
         ]
     if net.input.w != net.input.h:
-        last = net.stages[-1].output.w
-        words.append(f"The width goes the same way: {net.input.w} -> {last}.")
+        words.append(f"The width goes the same way: {net.input.w} -> {last.w}.")
     return table, words
 
 
@@ -100,11 +100,11 @@ def depth(net: ir.Network) -> str:
     if patterns in ({"basic"}, {"bottleneck"}):
         other = 3 if patterns == {"basic"} else 2
         kind = "bottleneck" if other == 3 else "basic"
-        blocks = sum(n for n, _ in per_stage)
+        count = sum(n for n, _ in per_stage)
         text += (
             f" The name counts layers, not blocks: the same blocks per stage,"
             f" [{', '.join(str(n) for n, _ in per_stage)}], with {kind} blocks of {other}"
-            f" convolutions would make 1 + {other} x {blocks:,} + 1 = {2 + other * blocks:,}"
+            f" convolutions would make 1 + {other} x {count:,} + 1 = {2 + other * count:,}"
             " layers."
         )
     return text

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from markupsafe import Markup, escape
 
@@ -241,7 +242,7 @@ def _view(analysis: Analysis, exp: ex.Explanation, own: Analysis | None = None) 
     """The page's variant-dependent parts; `own` is the spec's own analysis, for a variant."""
     net = exp.network
     params, macs = exp.totals
-    last = net.stages[-1].output
+    last = ir.annotated(net.stages[-1].output)
     theirs = {d.message for d in own.warnings} if own is not None else None
     mine = {d.message for d in analysis.warnings}
     warnings = [
@@ -402,6 +403,7 @@ def status(whatif: variants.WhatIf, v: variants.Variant, changed_lines: int = 0)
     own = whatif.own
     params, macs = v.totals
     own_params, own_macs = own.totals
+    assert own.analysis is not None  # the spec's own variant holds the analysis `what_if` was given
     warnings, own_warnings = len(v.analysis.warnings), len(own.analysis.warnings)
     words = [
         _against("parameters", params, own_params),
@@ -448,7 +450,8 @@ def _variant_data(
     if v.analysis is None:
         out.update(refused=v.refusal, status=str(inline(status(whatif, v))))
         return out
-    parts = get_template("page_parts.html.j2").module
+    # the template's macros, which jinja2 sets as attributes of its module at run time
+    parts: Any = get_template("page_parts.html.j2").module
     try:
         exp = ex.explain(v.analysis, target)
     except CompileError as exc:  # a variant holding what the target cannot write

@@ -89,7 +89,7 @@ def with_options(text: str, **options: str) -> str:
 def network(path: Path, **options: str) -> ir.Network:
     """The annotated network of the spec at `path`, compiled with `options`."""
     text = path.read_text(encoding="utf-8")
-    return analyze(with_options(text, **options) if options else text, str(path)).network  # type: ignore[return-value]
+    return analyze(with_options(text, **options) if options else text, str(path)).network
 
 
 def measure_spec(path: Path, **options: str) -> tuple[int, int]:

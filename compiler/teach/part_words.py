@@ -104,7 +104,7 @@ def _deep_stem_words(net: ir.Network) -> list[str]:
 def pool_words(net: ir.Network) -> list[str]:
     """The stem's pooling layer (or what replaces it)."""
     stem = net.stem
-    before = stem.conv.output
+    before = ir.annotated(stem.conv.output)
     aa = net.options.anti_alias
     if stem.pool_layers and isinstance(stem.pool_layers[0], ir.Conv):
         conv = stem.pool_layers[0]
@@ -123,6 +123,8 @@ def pool_words(net: ir.Network) -> list[str]:
         ]
     if stem.pool_layers:  # anti-aliased max pool: max /1, then the blur /2
         first, blur = stem.pool_layers
+        # lower's only pool_layers that do not start with a conv: the max pool /1, then the blur
+        assert isinstance(first, ir.Pool) and isinstance(blur, ir.Blur)
         return [
             f"A {first.kernel}x{first.kernel} max pool with stride 1, then a 3x3 blur with stride"
             f" {blur.stride} (`anti_alias: blur`, Zhang 2019): the max is taken densely and"
@@ -138,7 +140,6 @@ def pool_words(net: ir.Network) -> list[str]:
             f" {pool.stride} (timm's resnetaa): {before} -> {pool.output}, no parameters.",
         ]
     kind = "max" if pool.kind == "max" else "average"
-    before = net.stem.conv.output
     return [
         f"{pool.kernel}x{pool.kernel} {kind} pooling with stride {pool.stride} and padding"
         f" {pool.padding}: {before} -> {pool.output}. It keeps the {before.c} channels and has no"
@@ -149,7 +150,7 @@ def pool_words(net: ir.Network) -> list[str]:
 
 def head_words(net: ir.Network) -> list[str]:
     """average pool, fc."""
-    last = net.stages[-1].output
+    last = ir.annotated(net.stages[-1].output)
     fc = net.head.fc
     out = []
     if net.head.norm is not None:
@@ -178,7 +179,7 @@ def _attention_words(stage: ir.Stage) -> list[str]:
     if att is None:
         return []
     block = stage.blocks[-1]
-    node = next(x for x in block.layers if x.name == "se")
+    node = next(x for x in block.layers if isinstance(x, (ir.SqueezeExcite, ir.ChannelAttention)))
     cost = costs.layer_cost(node)
     if att.kind == "se":
         return [
@@ -286,7 +287,7 @@ def _norm_words(net: ir.Network) -> str:
 
 
 def _shortcut_words(net: ir.Network, block: ir.Block) -> str:
-    x, y, sc = block.input, block.output, block.shortcut
+    x, y, sc = ir.annotated(block.input), ir.annotated(block.output), block.shortcut
     why = []
     if x.c != y.c:
         why.append(f"{x.c}->{y.c} channels")
@@ -348,8 +349,10 @@ def _stride_words(net: ir.Network, stage: ir.Stage, index: int) -> list[str]:
         why = f"Its stride, {stage.stride}, is set in the spec (`stride: {stage.stride}`)."
     elif index == 0:
         stem = net.stem.pool.output if net.stem.pool is not None else net.stem.conv.output
-        already = ": the stem has already downsampled" if stem.h < net.input.h else ""
-        return [f"As the first stage it keeps the map size, {hw(block.input)}{already}."]
+        already = ": the stem has already downsampled" if ir.annotated(stem).h < net.input.h else ""
+        return [
+            f"As the first stage it keeps the map size, {hw(ir.annotated(block.input))}{already}."
+        ]
     else:
         why = (
             f"Like every stage after the first, it enters with stride {stage.stride}: the paper"

@@ -59,7 +59,8 @@ def assign(
             kind = features.described(kind, group)
             taken.add(kind.class_name)
             chosen.update(dict.fromkeys(members, (definition, kind)))
-    out, kinds = [], {}
+    out: list[ir.Stage] = []
+    kinds: dict[str, ir.BlockKind] = {}
     for i, stage in enumerate(stages):
         definition, kind = chosen[i]
         kinds.setdefault(kind.class_name, kind)

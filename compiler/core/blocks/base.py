@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Literal, TypedDict
 
 from .. import ir
 
@@ -40,7 +41,7 @@ class Layout:
     downsample_at: str
     anti_alias: str = "none"
     drop_path: bool = False
-    attention: str | None = None
+    attention: Literal["se", "eca"] | None = None
 
 
 class BlockDef(ABC):
@@ -127,9 +128,14 @@ _PREACT_NOTE = (
 )
 
 
-def described(
-    summary: str, kernels: tuple[int, ...], layout: Layout, *notes: str
-) -> dict[str, str | tuple[str, ...]]:
+class Description(TypedDict):
+    """The docstring fields of an `ir.BlockKind`, as `described` gives them."""
+
+    summary: str
+    notes: tuple[str, ...]
+
+
+def described(summary: str, kernels: tuple[int, ...], layout: Layout, *notes: str) -> Description:
     """A class's `summary` and `notes` (for `ir.BlockKind`): where its stride goes, `notes`, and
     for pre-activation blocks what that means."""
     where = (

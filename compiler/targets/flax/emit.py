@@ -141,8 +141,9 @@ def _forward(net: ir.Network) -> list[list[str]]:
     head = []
     if net.head.norm is not None:
         head += [f"x = self.{net.head.norm.name}(x)", "x = nnx.relu(x)"]
+    features = ir.annotated(net.stages[-1].output).c
     head += [
-        f"x = jnp.mean(x, axis=(1, 2))  # {net.stages[-1].output.c}: the average pool",
+        f"x = jnp.mean(x, axis=(1, 2))  # {features}: the average pool",
         "x = self.fc(x)  # num_classes",
         "return x",
     ]
@@ -216,8 +217,8 @@ def _definitions(net: ir.Network, label: str) -> list[str]:
     env = environment("resnetc.targets.flax")
     out = []
     for name, template in _helpers(net):
-        kind = "class" if name[0].isupper() else "def"
-        out.append(mark_text(f"{kind} {name}", env.get_template(template).render().rstrip("\n")))
+        keyword = "class" if name[0].isupper() else "def"
+        out.append(mark_text(f"{keyword} {name}", env.get_template(template).render().rstrip("\n")))
     for kind in net.block_kinds:
         view = block_view(kind)
         text = env.get_template(view.template).render(block=view).rstrip("\n")

@@ -66,27 +66,28 @@ def _run(frameworks: tuple[Any, Any, Any], net: ir.Network, source: str):
         return jax.ShapeDtypeStruct((1, shape.h, shape.w, shape.c), jnp.float32)
 
     step("conv1", model.conv1, spec(net.input))
-    if net.stem.pool is not None:
-        outputs["pool"] = _pool(jax, jnp, nnx, net)
+    pool = net.stem.pool
+    if pool is not None:
+        outputs["pool"] = _pool(jax, jnp, nnx, net, pool)
     params = {}
     for stage in net.stages:
         layer = getattr(model, stage.attr)
-        x = spec(stage.blocks[0].input)
+        first = ir.annotated(stage.blocks[0].input)
+        x = spec(first)
         for i, block in enumerate(layer.layers):
             x = step(f"{stage.attr}.{i}", block, x)
-        step(stage.attr, layer, spec(stage.blocks[0].input))
+        step(stage.attr, layer, spec(first))
         params[stage.attr] = _count(nnx, layer)
     step("logits", model, spec(net.input))
     return outputs, params, _count(nnx, model)
 
 
-def _pool(jax: Any, jnp: Any, nnx: Any, net: ir.Network) -> tuple[int, ...]:
+def _pool(jax: Any, jnp: Any, nnx: Any, net: ir.Network, pool: ir.Pool) -> tuple[int, ...]:
     """The pool's output: the module calls it in `__call__` (it is no module), so it is traced
     as the module calls it, on conv1's output; the logits check the whole chain."""
-    pool = net.stem.pool
     fn = nnx.max_pool if pool.kind == "max" else nnx.avg_pool
     k, s, p = pool.kernel, pool.stride, pool.padding
-    conv = net.stem.conv.output
+    conv = ir.annotated(net.stem.conv.output)
     x = jax.ShapeDtypeStruct((1, conv.h, conv.w, conv.c), jnp.float32)
     y = jax.eval_shape(lambda v: fn(v, (k, k), strides=(s, s), padding=((p, p), (p, p))), x)
     return tuple(y.shape[1:])

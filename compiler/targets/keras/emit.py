@@ -181,7 +181,7 @@ def _forward(net: ir.Network, pool_forward: list[str]) -> list[list[str]]:
     if net.head.norm is not None:
         head += [f"x = self.{net.head.norm.name}(x)", "x = self.relu(x)"]
     head += [
-        f"x = self.avgpool(x)  # {net.stages[-1].output.c}",
+        f"x = self.avgpool(x)  # {ir.annotated(net.stages[-1].output).c}",
         "x = self.fc(x)  # num_classes",
         "return x",
     ]
@@ -253,8 +253,8 @@ def _definitions(net: ir.Network, label: str) -> list[str]:
     env = environment("resnetc.targets.keras")
     out = []
     for name, template in _helpers(net):
-        kind = "class" if name[0].isupper() else "def"
-        out.append(mark_text(f"{kind} {name}", env.get_template(template).render().rstrip("\n")))
+        keyword = "class" if name[0].isupper() else "def"
+        out.append(mark_text(f"{keyword} {name}", env.get_template(template).render().rstrip("\n")))
     for kind in net.block_kinds:
         view = block_view(kind)
         text = env.get_template(view.template).render(block=view).rstrip("\n")

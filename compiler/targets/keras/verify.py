@@ -85,8 +85,9 @@ def _run(keras: Any, net: ir.Network, source: str):
     x = step("conv1", model.conv1, x)
     if net.stem.norm is not None:
         x = model.relu(getattr(model, net.stem.norm.name)(x))
-    if net.stem.pool is not None:
-        x = step("pool", getattr(model, net.stem.pool.name), _pool_input(keras, net, x))
+    pool = net.stem.pool
+    if pool is not None:
+        x = step("pool", getattr(model, pool.name), _pool_input(keras, net, pool, x))
     params = {}
     for stage in net.stages:
         layer = getattr(model, stage.attr)
@@ -98,9 +99,8 @@ def _run(keras: Any, net: ir.Network, source: str):
     return outputs, params, _count(model.trainable_weights)
 
 
-def _pool_input(keras: Any, net: ir.Network, x: Any) -> Any:
+def _pool_input(keras: Any, net: ir.Network, pool: ir.Pool, x: Any) -> Any:
     """What the model's `call` feeds its pool: x, padded with -inf where no ReLU precedes it."""
-    pool = net.stem.pool
     if pool.kind == "max" and pool.padding and net.stem.norm is None:
         p = pool.padding
         return keras.ops.pad(x, ((0, 0), (p, p), (p, p), (0, 0)), constant_values=float("-inf"))
@@ -108,7 +108,7 @@ def _pool_input(keras: Any, net: ir.Network, x: Any) -> Any:
 
 
 def _input(net: ir.Network, stage: ir.Stage) -> tuple[int, int, int]:
-    first = stage.blocks[0].input
+    first = ir.annotated(stage.blocks[0].input)
     return (first.h, first.w, first.c)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from ...core import costs, ir
@@ -34,7 +35,8 @@ class Item(NamedTuple):
         return self.says.replace(NAME, self.name.replace(BLOCK, str(block)))
 
 
-class Bundle(NamedTuple):
+@dataclass(frozen=True)
+class Bundle:
     """The same differences in each of the blocks `first`..`first + count - 1` (count 1 and no
     block number outside the stages), reported block by block."""
 
@@ -87,7 +89,8 @@ def differences(net: ir.Network, run: Any) -> list[Bundle]:
 # ---------------------------------------------------------------- segments
 
 
-class Segment(NamedTuple):
+@dataclass(frozen=True)
+class Segment:
     """Blocks `first`..`first + count - 1` of a stage: the IR's block there (None if the IR has
     none) and the key of the model's child there (None if the model has none)."""
 
@@ -141,7 +144,7 @@ def _layer(name: str, layer: costs.LayerCost, at: str | None, run: Any) -> list[
     its output shape and its MACs."""
     module = run.modules.get(at) if at is not None else None
     op = describe(module) if module is not None else None
-    if op is None:
+    if module is None or op is None:
         what = "no such module" if module is None else f"a {type(module).__name__} there"
         return [
             Item(
@@ -256,12 +259,14 @@ def _outputs(net: ir.Network, run: Any) -> list[Bundle]:
             if seg.block is None:  # blocks the IR does not have: their layers are reported
                 continue
             name, at = f"{stage.attr}.{BLOCK}", f"{stage.attr}.{seg.key}"
-            items = _output(name, at, tuple(seg.block.output), seg.block.span, run)
+            items = _output(name, at, tuple(ir.annotated(seg.block.output)), seg.block.span, run)
             if not items and seg.count > 1:
                 items = _chains(name, at, seg, stage, run)
             if items:
                 found.append(Bundle(items, seg.first, seg.count))
-        items = _output(stage.attr, stage.attr, tuple(stage.output), stage.cell_span, run)
+        items = _output(
+            stage.attr, stage.attr, tuple(ir.annotated(stage.output)), stage.cell_span, run
+        )
         if items:
             found.append(Bundle(items))
     return found

@@ -191,7 +191,7 @@ def _forward(net: ir.Network) -> list[list[str]]:
         attr = _pool_attr(net.stem)
         stem += mark("pool", [f"x = self.{attr}(x)  # {net.stem.pool_output}"])
     stages = [mark(s.attr, [f"x = self.{s.attr}(x)  # {s.output}"])[0] for s in net.stages]
-    last = net.stages[-1].output
+    last = ir.annotated(net.stages[-1].output)
     head = []
     if net.head.norm is not None:
         head += [f"x = self.{net.head.norm.name}(x)", "x = self.relu(x)"]
@@ -339,8 +339,8 @@ def _definitions(net: ir.Network, label: str) -> list[str]:
     env = _environment()
     out = []
     for name, template in _helpers(net):
-        kind = "class" if name[0].isupper() else "def"
-        out.append(mark_text(f"{kind} {name}", env.get_template(template).render().rstrip("\n")))
+        keyword = "class" if name[0].isupper() else "def"
+        out.append(mark_text(f"{keyword} {name}", env.get_template(template).render().rstrip("\n")))
     for kind in net.block_kinds:
         view = block_view(kind)
         text = env.get_template(view.template).render(block=view).rstrip("\n")

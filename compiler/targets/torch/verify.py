@@ -89,13 +89,15 @@ def verify(net: ir.Network, source: str | None = None) -> Verified:
     try:
         run = _run(torch, net, source)
     except Exception as exc:  # the generated module itself failed: that is the finding
-        found = error(
+        failure = error(
             f"verify: the generated module fails to build or run: {type(exc).__name__}: {exc}",
             net.span,
         )
-        return Verified(layers, outputs, params, macs, (found,))
-    found = compare.differences(net, run)
-    found += _compare_totals(net, params, macs, run)
+        return Verified(layers, outputs, params, macs, (failure,))
+    found: list[compare.Bundle | Diagnostic] = [
+        *compare.differences(net, run),
+        *_compare_totals(net, params, macs, run),
+    ]
     return Verified(layers, outputs, params, macs, tuple(_capped(found)))
 
 
