@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from typing import TYPE_CHECKING
 
 from ..files.inputs import NotAFile
@@ -63,3 +64,10 @@ def summary_line(refused: int, total: int, verb: str) -> str:
     """`2 of 5 specs refused` style closing line for multi-file commands."""
     noun = "spec" if total == 1 else "specs"
     return f"resnetc: {refused} of {total} {noun} {verb}"
+
+
+def positive_number(text: str) -> int:
+    """An argument that is a positive number below 2**20 (`--classes 10`)."""
+    if not text.isdigit() or not 0 < int(text) < 1 << 20:
+        raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}")
+    return int(text)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from . import reporting
+from ._common import positive_number
 from .writing import add_force, blocked, output_name, write_file
 
 HELP = "read a ResNet checkpoint (.pt, .pth, .safetensors) back into a spec"
@@ -63,12 +64,6 @@ def _strides(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in parts)
 
 
-def _positive(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 1 << 20:
-        raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}")
-    return int(text)
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `resnetc decompile`."""
     parser.add_argument("checkpoint", metavar="CHECKPOINT", help=".pt, .pth or .safetensors file")
@@ -97,13 +92,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--stem-stride",
-        type=_positive,
+        type=positive_number,
         metavar="N",
         help="conv1's stride (default: 2 for a 7x7 stem, 1 for a 3x3 one)",
     )
     parser.add_argument(
         "--classes",
-        type=_positive,
+        type=positive_number,
         metavar="N",
         help="give a checkpoint without fc (a headless backbone) an N-way classifier",
     )

@@ -12,7 +12,7 @@ from ..front.diagnostics import CompileError
 from ..front.notation import BY
 from ..front.source import printable
 from . import reporting
-from ._common import read_bytes
+from ._common import positive_number, read_bytes
 from .writing import add_force, output_name, write
 
 HELP = "turn a pasted Table 1 (LaTeX or a web copy) into one spec per model column"
@@ -66,17 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--classes",
-        type=_positive,
+        type=positive_number,
         metavar="N",
         help="the classes of a table without an fc row (default 1000; CIFAR-10's tables: 10)",
     )
     reporting.add_arguments(parser)
-
-
-def _positive(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 1 << 20:
-        raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}")
-    return int(text)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -122,11 +122,17 @@ def _options(shortcut: str | None, sources: dict) -> Mapping | None:
     """`options: {shortcut: X}` from `--shortcut X`, its scalar in a source of that name."""
     if shortcut is None:
         return None
-    src = Source("--shortcut", shortcut)
-    sources[src.name] = src
-    value = Text.of(shortcut, 0, len(shortcut)).strip().scalar(src)
-    name = Scalar("shortcut", value.span, src, None, None)
+    value = _option_scalar("--shortcut", shortcut, sources)
+    name = Scalar("shortcut", value.span, value.source, None, None)
     return Mapping(((name, value),), value.span)
+
+
+def _option_scalar(option: str, text: str, sources: dict) -> Scalar:
+    """A command-line option's value as a scalar located in a source of the option's name (so
+    that a diagnostic about it points into `--input 224x224`, say)."""
+    src = Source(option, text)
+    sources[src.name] = src
+    return Text.of(text, 0, len(text)).strip().scalar(src)
 
 
 def shortcut_choice(net: ir.Network, chosen: str | None) -> tuple[str, str]:
@@ -204,8 +210,7 @@ def _bind(source: Source, col: Column, values: dict[str, int]) -> None:
     ]
     col.preact = col.preact or bool(written & symbols.WIDE)
     if not col.named and written >= symbols.WIDE:  # the paper's own name: WRN-d-k
-        depth = len(col.stages) * rows * given["N"] + 4
-        name = f"wrn_{depth}_{given['k']}"
+        name = symbols.wrn_name(given, rows, len(col.stages))
         col.name = Scalar(name, col.name.span, col.name.source, None, None)
     said = " and ".join(
         f"{s} = {given[s]} ({'from --bind' if s in values else f'from the name {col.name.text}'})"
@@ -237,9 +242,7 @@ def _input(option: str | None, table: Text | None, source: Source, sources, col:
     """The input size: `--input`, else the table's input row, else conv1's output size times
     its stride (the Wide ResNet paper's 32x32 tables have no input row), else 224x224x3."""
     if option is not None:
-        src = Source("--input", option)
-        sources[src.name] = src
-        return Text.of(option, 0, len(option)).strip().scalar(src)
+        return _option_scalar("--input", option, sources)
     if table is not None:
         if len(re.findall(r"\d+", table.text)) == 2:
             table = table + Text.synthetic("x3", table.end - 1)

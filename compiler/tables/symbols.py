@@ -48,17 +48,27 @@ def parse_bind(text: str) -> dict[str, int]:
     return out
 
 
+_COUNTED = 4
+"""What the paper's WRN-d-k depth counts besides the blocks' convolutions: d = groups * rows *
+N + 4 (conv1, the fc and the projections, as the paper counts them)."""
+
+
 def from_name(name: str, rows: int, groups: int) -> dict[str, int]:
     """k and N from a WRN-d-k name (`wrn_28_10`), for blocks of `rows` convolutions in `groups`
-    groups: d = groups * rows * N + 4 (conv1, the fc and the projections of the paper's count)."""
+    groups."""
     m = _WRN.fullmatch(name)
     per = rows * groups
     if m is None or per == 0:
         return {}
     depth, k = int(m.group(1)), int(m.group(2))
-    if (depth - 4) % per or depth <= 4:
+    if (depth - _COUNTED) % per or depth <= _COUNTED:
         return {"k": k}
-    return {"k": k, "N": (depth - 4) // per}
+    return {"k": k, "N": (depth - _COUNTED) // per}
+
+
+def wrn_name(values: dict[str, int], rows: int, groups: int) -> str:
+    """The WRN-d-k name of k and N (`wrn_28_10`), the inverse of `from_name`."""
+    return f"wrn_{groups * rows * values['N'] + _COUNTED}_{values['k']}"
 
 
 def used(text: str) -> set[str]:
