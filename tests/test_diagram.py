@@ -170,6 +170,26 @@ def test_option_a_is_marked() -> None:
     assert texts(groups(root)["layer2"]).count("A") == 1
 
 
+def test_the_zoo_rows_are_drawn() -> None:
+    """An attention row is the last row of its stage's matrix, as the table writes it; ResNet-D's
+    shortcut is named for what it is."""
+    for spec, row in (
+        ("spec/seresnet50.yaml", "fc, [16, 256]"),
+        ("spec/ecaresnet50d.yaml", "eca, k=5"),
+    ):
+        root = ET.fromstring(svg(analysis(spec).network))
+        words = texts(groups(root)["layer1"])
+        assert row in words and words.index(row) == words.index("1×1, 256") + 1
+    legend = next(
+        g
+        for g in ET.fromstring(svg(analysis("spec/ecaresnet50d.yaml").network)).iter(f"{SVG}g")
+        if g.get("class") == "rd-legend"
+    )
+    assert fl.AVG_DOWN_WORDS in texts(legend) and "projection shortcut (1×1 conv)" not in texts(
+        legend
+    )
+
+
 def test_colours_read_on_light_and_dark_backgrounds() -> None:
     """Shapes and lines: mid-tone, at least 3:1 against white and black. Text: a halo."""
     for colour in (*STAGE_COLOURS, INPUT_COLOUR, STEM_COLOUR, HEAD_COLOUR, LINE_COLOUR):

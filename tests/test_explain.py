@@ -189,3 +189,35 @@ def test_a_deep_table_explains_in_the_size_of_its_table() -> None:
     text = markdown(analysis(spec))
     assert len(text) < 60_000
     assert "`layer1.1` to `layer1." in text
+
+
+def _zoo_said(options: str, conv2: str = "[[1x1,64],[3x3,64],[1x1,256],[fc,[16,256]]] x 3") -> str:
+    spec = (ROOT / "spec/seresnet50.yaml").read_text()
+    spec = spec.replace("[[1x1,64],[3x3,64],[1x1,256],[fc,[16,256]]] x 3", conv2)
+    assert conv2 in spec
+    return said(explain(analyze((spec + options).encode(), "zoo.yaml")))
+
+
+def test_the_zoo_rows_and_options_are_explained() -> None:
+    eca = said(explain(analysis("spec/ecaresnet50d.yaml")))
+    assert "the deep stem of \"Bag of Tricks\"' ResNet-C; timm's `stem_type='deep'`" in eca
+    assert "efficient channel attention (Wang et al., ECA-Net)" in eca
+    assert "one 1-d convolution of 5 taps slides along the 256 averages" in eca
+    assert (
+        "has an average-pool projection shortcut (`downsample`: 2x2 average pool /2, then conv"
+        " 1x1 + BatchNorm; ResNet-D, `shortcut: D`) because 256->512 channels and 56->28" in eca
+    )
+    # conv2_x keeps its map: ResNet-D has nothing to average there, and says so
+    assert "pools only where the map shrinks, and this block keeps it) because 64->256" in eca
+    rs = said(explain(analysis("spec/resnetrs50.yaml")))
+    assert "in place of the max pool (ResNet-RS, timm's `replace_stem_pool`)" in rs
+    tiered = said(explain(analysis("spec/resnet26t.yaml")))
+    assert "the tiered stem, timm's `stem_type='deep_tiered'`" in tiered
+    se = _zoo_said("options:\n  drop_path: 0.05\n  anti_alias: blur\n")
+    assert "is squeeze-and-excitation (Hu et al., SENet's Table 1 writes it so)" in se
+    assert "Stochastic depth (`drop_path: 0.05`)" in se
+    assert "Anti-aliasing (`anti_alias: blur`) does not touch this stage" in se  # conv2_x
+    assert "The stride sits on `layer2.0.aa`, the anti-aliasing layer (blurpool 3x3/2)" in se
+    reduced = _zoo_said("", conv2="[[1x1,32],[3x3,64],[1x1,256],[fc,[16,256]]] x 3")
+    assert "first 1x1 is narrower than its 3x3 (32 filters, not 64; timm's" in reduced
+    assert "`block_reduce_first=2`, as in SENet-154)" in reduced

@@ -66,6 +66,8 @@ SHORTCUT_WORDS = {
 }
 
 
+AVG_DOWN_WORDS = "projection shortcut (ResNet-D: 2×2 avg pool where the map halves, 1×1 conv)"
+
 FOLD_WORDS = (
     "A run of identical blocks is drawn once with its count; a shaded column is one stage,"
     " its cell as Table 1 writes it."
@@ -131,6 +133,15 @@ def _row_text(row: ir.Row) -> str:
     return notation.row_words(row).replace("x", "×", 1)
 
 
+def _matrix(stage: ir.Stage) -> tuple[str, ...]:
+    """A stage's bracketed rows as the figure prints them, its attention row (SENet's `fc, [16,
+    256]`, ECA's `eca, k=5`) last, as the table writes it."""
+    rows = tuple(_row_text(r) for r in stage.rows)
+    if stage.attention is None:
+        return rows
+    return (*rows, figure_text(notation.attention_words(stage.attention)))
+
+
 def _columns(net: ir.Network) -> list[_Column]:
     colours = part_colours(net)
     stem = net.stem
@@ -156,7 +167,7 @@ def _columns(net: ir.Network) -> list[_Column]:
                 colours[stage.attr],
                 units,
                 stage.name,
-                matrix=tuple(_row_text(r) for r in stage.rows),
+                matrix=_matrix(stage),
                 repeats=f"×{stage.repeats:,}",
                 output=figure_text(str(stage.output)),
                 stage=True,
@@ -307,9 +318,10 @@ def _legend(net: ir.Network, scale: Scale, top: float) -> tuple[list[Arc], list[
     ]
     arcs, labels = [], []
     x, y = MARGIN, top + 3.2
+    avg_down = any(b.shortcut.avg_down for s in net.stages for b in s.blocks)
     for kind in kinds:
         arcs.append(Arc(x, x + 7.0, y, y - 3.6, kind))
-        words = SHORTCUT_WORDS[kind]
+        words = AVG_DOWN_WORDS if kind == "projection" and avg_down else SHORTCUT_WORDS[kind]
         labels.append(Label(x + 8.5, y, words, anchor="start"))
         x += 8.5 + text_width(words) + 5.0
     right = x - 5.0

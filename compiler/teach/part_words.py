@@ -200,10 +200,16 @@ def _attention_words(stage: ir.Stage) -> list[str]:
     ]
 
 
-def _extras_words(net: ir.Network) -> list[str]:
-    """Anti-aliasing and stochastic depth, where the options ask for them."""
+def _extras_words(net: ir.Network, stage: ir.Stage) -> list[str]:
+    """Anti-aliasing (in a stage that has a strided block) and stochastic depth, where asked."""
     out = []
-    if net.options.anti_alias == "blur":
+    strided = any(block.stride != 1 for block in stage.blocks)
+    if net.options.anti_alias != "none" and not strided:
+        out.append(
+            f"Anti-aliasing (`anti_alias: {net.options.anti_alias}`) does not touch this stage:"
+            " none of its blocks is strided."
+        )
+    elif net.options.anti_alias == "blur":
         out.append(
             "Anti-aliasing (`anti_alias: blur`, Zhang 2019): the strided convolution keeps"
             " stride 1 and `aa`, a fixed 3x3 binomial blur that then keeps every 2nd pixel,"
@@ -250,11 +256,20 @@ def _block_kind_words(net: ir.Network, stage: ir.Stage) -> str:
             f": as in torchvision, the class's `expansion` is {kind.expansion} and the block's"
             f" `planes` {planes}, and the width of the first two rows, {w}, is passed as `width`."
         )
-    return (
+    words = (
         f"Each bracketed row is one convolution (kernel, filters). The {len(convs)} rows"
         f" `{rows}` make a block of {len(convs)} convolutions that is neither the paper's basic"
         f" nor its bottleneck block, so it gets its own class, `{kind.class_name}`."
     )
+    if [c.kernel for c in convs] == [1, 3, 1] and convs[0].out_channels < convs[1].out_channels:
+        first, middle = convs[0].out_channels, convs[1].out_channels
+        ratio = f"={middle // first}" if middle % first == 0 else ""
+        words += (
+            f" It is a bottleneck whose first 1x1 is narrower than its 3x3 ({first} filters, not"
+            f" {middle}; timm's `block_reduce_first{ratio}`, as in SENet-154); its layers have the"
+            " bottleneck's names, so such weights load."
+        )
+    return words
 
 
 def _groups_words(stage: ir.Stage) -> list[str]:
@@ -304,11 +319,14 @@ def _shortcut_words(net: ir.Network, block: ir.Block) -> str:
         )
     stride = f"/{sc.stride}" if sc.stride != 1 else ""
     norm = any(isinstance(x, ir.Norm) for x in sc.layers)
-    if sc.avg_down:
-        pool = f"2x2 average pool /{sc.stride}, then " if sc.stride != 1 else ""
-        what = f"{pool}conv 1x1" + (" + BatchNorm" if norm else ", pre-activated input")
-        what += "; ResNet-D, `shortcut: D`"
+    if sc.avg_down and sc.stride != 1:
+        what = f"2x2 average pool /{sc.stride}, then conv 1x1"
+        what += (" + BatchNorm" if norm else ", pre-activated input") + "; ResNet-D, `shortcut: D`"
         return f"has an average-pool projection shortcut (`downsample`: {what}){because}"
+    if sc.avg_down:
+        what = "conv 1x1" + (" + BatchNorm" if norm else ", pre-activated input")
+        what += "; `shortcut: D` pools only where the map shrinks, and this block keeps it"
+        return f"has a 1x1 projection shortcut (`downsample`: {what}){because}"
     what = "conv 1x1" + stride + (" + BatchNorm" if norm else ", pre-activated input")
     if not why:
         return (
@@ -398,7 +416,7 @@ def stage_words(net: ir.Network, stage: ir.Stage, index: int) -> list[str]:
     first, last = stage.blocks[0], stage.blocks[-1]
     span = f"`{stage.attr}.0`" if n == 1 else f"`{stage.attr}.0` to `{stage.attr}.{n - 1}`"
     out = [_block_kind_words(net, stage), *_groups_words(stage), *_attention_words(stage)]
-    out += [_norm_words(net), *_extras_words(net)]
+    out += [_norm_words(net), *_extras_words(net, stage)]
     out.append(
         f"`x {n:,}` means {plural(n, 'block')}, {span}: {n:,} x {convs} ="
         f" {plural(n * convs, 'convolution')} in the main path."
