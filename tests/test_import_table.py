@@ -442,3 +442,24 @@ def test_a_bind_option_that_cannot_be_read_is_located(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert "--bind:1:5: error: cannot read 'N' as a symbol and its value" in err, err
     assert not list(tmp_path.iterdir())
+
+
+def test_a_markdown_table_pasted_with_its_caption_and_a_note(tmp_path, capsys) -> None:
+    """Prose above the header and below the last row is not part of the table: the spec is the
+    one the bare table gives."""
+    table = (TABLES / "wrn.md").read_text()
+    pasted = tmp_path / "pasted.md"
+    pasted.write_text(
+        "Table 1: Structure of wide residual networks. Network width is determined by factor k.\n"
+        f"\n{table}\nOriginal architecture [13] is equivalent to k = 1.\n"
+    )
+    args = ["--names", "wrn_28_10", "--classes", "10"]
+    assert main(["import-table", str(TABLES / "wrn.md"), "-o", str(tmp_path / "bare"), *args]) == 0
+    assert main(["import-table", str(pasted), "-o", str(tmp_path / "pasted"), *args]) == 0
+    assert "wrote " in capsys.readouterr().out
+
+    def body(folder: str) -> str:
+        text = (tmp_path / folder / "wrn_28_10.yaml").read_text()
+        return "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+
+    assert body("pasted") == body("bare")

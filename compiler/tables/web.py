@@ -1,10 +1,11 @@
 """Table 1 as copied from a web page -> rows of located cells.
 
 A rendered HTML table pastes as one line per row with the cells separated by tabs; a markdown
-table by `|` (its `|---|` rule line is skipped); other copies use `&` or runs of spaces. A cell
-holding a typeset matrix may come out with its matrix rows on separate lines: a line that leaves a
-bracket (`[`, MathJax's `⎡`, `\\begin{bmatrix}`) open continues on the next one. Cells under a
-rowspan are not repeated in the copy, so web rows are not positional: the importer lines them up.
+table by `|` (its `|---|` rule line is skipped, and so is prose pasted above or below it); other
+copies use `&` or runs of spaces. A cell holding a typeset matrix may come out with its matrix
+rows on separate lines: a line that leaves a bracket (`[`, MathJax's `⎡`, `\\begin{bmatrix}`) open
+continues on the next one. Cells under a rowspan are not repeated in the copy, so web rows are not
+positional: the importer lines them up.
 """
 
 from __future__ import annotations
@@ -61,7 +62,17 @@ def logical_lines(source: Source) -> list[Text]:
             f"this {text[at]!r} is never closed: the rest of the table would be one cell",
             source.span(at, at + 1),
         )
-    return [r for r in rows if r and not _is_rule(r.text)]
+    return [r for r in _markdown_table(rows) if r and not _is_rule(r.text)]
+
+
+def _markdown_table(rows: list[Text]) -> list[Text]:
+    """A markdown table is its header (the line above the `|---|` rule) and the `|` lines after
+    it: prose pasted with it, a caption above or a note below, is not part of the table."""
+    rule = next((i for i, r in enumerate(rows) if "|" in r.text and _is_rule(r.text)), None)
+    if rule is None or rule == 0:
+        return rows
+    end = next((i for i in range(rule + 1, len(rows)) if "|" not in rows[i].text), len(rows))
+    return rows[rule - 1 : end]
 
 
 def _is_rule(line: str) -> bool:
