@@ -65,6 +65,7 @@ def test_ci_runs_every_marked_battery_and_the_architecture_contracts() -> None:
     assert "lint-imports" in lines
     assert "mypy" in lines  # the project's code; generated/ gets mypy --strict
     assert any("mypy --strict" in line and "generated" in line for line in lines)
+    assert any("mypy --strict" in line and "generated/frameworks" in line for line in lines)
 
 
 def test_every_package_of_compiler_is_installed() -> None:

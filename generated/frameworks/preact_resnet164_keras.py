@@ -22,7 +22,10 @@ module resnetc writes for the same table (torchvision's names and layouts).
 from collections.abc import Mapping
 from typing import Any
 
-import keras
+# keras publishes no type information (no py.typed marker), so mypy takes it as Any: the
+# import and each class built on a Keras class carry a `type: ignore` for that alone
+# (the import's `unused-ignore` is for a mypy configuration that already skips keras).
+import keras  # type: ignore[import-untyped, unused-ignore]
 import numpy as np
 
 __all__ = [
@@ -66,7 +69,7 @@ def batch_norm() -> keras.layers.BatchNormalization:
     return keras.layers.BatchNormalization(epsilon=1e-5, momentum=0.9)
 
 
-class PreActBottleneck(keras.layers.Layer):
+class PreActBottleneck(keras.layers.Layer):  # type: ignore[misc]
     """Pre-activation bottleneck: [[1x1, planes], [3x3, planes], [1x1, 4 * planes]].
 
     Each BatchNorm and ReLU comes before its conv (He et al. 2016, Identity Mappings in
@@ -117,7 +120,7 @@ class PreActBottleneck(keras.layers.Layer):
         return out
 
 
-class PreActResNet164(keras.Model):
+class PreActResNet164(keras.Model):  # type: ignore[misc]
     """PreActResNet164, built from the table in spec/preact_resnet164.yaml.
 
     See the module docstring for the table. Shapes in comments are H x W x C for a

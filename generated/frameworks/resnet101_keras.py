@@ -24,7 +24,10 @@ module resnetc writes for the same table (torchvision's names and layouts).
 from collections.abc import Mapping
 from typing import Any
 
-import keras
+# keras publishes no type information (no py.typed marker), so mypy takes it as Any: the
+# import and each class built on a Keras class carry a `type: ignore` for that alone
+# (the import's `unused-ignore` is for a mypy configuration that already skips keras).
+import keras  # type: ignore[import-untyped, unused-ignore]
 import numpy as np
 
 __all__ = [
@@ -76,7 +79,7 @@ def projection(out_channels: int, stride: int = 1) -> keras.Sequential:
     return keras.Sequential([conv2d(out_channels, 1, stride=stride), batch_norm()])
 
 
-class Bottleneck(keras.layers.Layer):
+class Bottleneck(keras.layers.Layer):  # type: ignore[misc]
     """Bottleneck block: [[1x1, planes], [3x3, planes], [1x1, 4 * planes]].
 
     A stride other than 1 goes on the first 3x3 (torchvision's ResNet v1.5).
@@ -125,7 +128,7 @@ class Bottleneck(keras.layers.Layer):
         return out
 
 
-class ResNet101(keras.Model):
+class ResNet101(keras.Model):  # type: ignore[misc]
     """ResNet101, built from the table in spec/resnet101.yaml.
 
     See the module docstring for the table. Shapes in comments are H x W x C for a

@@ -181,7 +181,9 @@ class ResNet110(nnx.Module):
             # Zero each block's last BN: every residual branch starts as the identity.
             for _, m in nnx.iter_modules(self):
                 if isinstance(m, BasicBlock):
-                    m.bn2.scale[...] = jnp.zeros_like(m.bn2.scale[...])
+                    scale = m.bn2.scale
+                    assert scale is not None  # batch_norm() gives every BN a scale
+                    scale[...] = jnp.zeros_like(scale[...])
 
     def __call__(self, x: jax.Array) -> jax.Array:
         x = self.conv1(x)  # 32x32x16
@@ -260,27 +262,27 @@ def _module(model: nnx.Module, path: str, key: str) -> nnx.Module:
     """The module a state_dict key names (`layer1.0.bn1` of `layer1.0.bn1.weight`)."""
     module = model
     for name in path.split("."):
+        child: object = None  # whatever the name holds, checked below
         if isinstance(module, nnx.Sequential) and name.isdigit():
             index = int(name)
-            module = module.layers[index] if index < len(module.layers) else None
+            child = module.layers[index] if index < len(module.layers) else None
         elif name.isidentifier() and not name.startswith("_"):
-            module = getattr(module, name, None)
-        else:
-            module = None
-        if not isinstance(module, nnx.Module):
+            child = getattr(module, name, None)
+        if not isinstance(child, nnx.Module):
             raise ValueError(f"{key}: the model has no module {path}")
+        module = child
     return module
 
 
 def _torch_weight(
     module: nnx.Module, field: str, key: str, array: np.ndarray
-) -> tuple[nnx.Variable, np.ndarray]:
+) -> tuple[nnx.Variable[jax.Array], np.ndarray]:
     """The variable of `module` that torch's `field` holds, and the array for it."""
     if isinstance(module, nnx.Conv) and field == "weight":
         return module.kernel, array.transpose(2, 3, 1, 0)  # OIHW -> HWIO
     if isinstance(module, nnx.Linear) and field == "weight":
         return module.kernel, array.T  # (out, in) -> (in, out)
-    if isinstance(module, nnx.Linear) and field == "bias":
+    if isinstance(module, nnx.Linear) and field == "bias" and module.bias is not None:
         return module.bias, array
     if isinstance(module, nnx.BatchNorm) and field in _BATCH_NORM:
         return getattr(module, _BATCH_NORM[field]), array

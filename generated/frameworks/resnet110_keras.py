@@ -22,7 +22,10 @@ module resnetc writes for the same table (torchvision's names and layouts).
 from collections.abc import Mapping
 from typing import Any
 
-import keras
+# keras publishes no type information (no py.typed marker), so mypy takes it as Any: the
+# import and each class built on a Keras class carry a `type: ignore` for that alone
+# (the import's `unused-ignore` is for a mypy configuration that already skips keras).
+import keras  # type: ignore[import-untyped, unused-ignore]
 import numpy as np
 
 __all__ = [
@@ -67,7 +70,7 @@ def batch_norm() -> keras.layers.BatchNormalization:
     return keras.layers.BatchNormalization(epsilon=1e-5, momentum=0.9)
 
 
-class ZeroPadShortcut(keras.layers.Layer):
+class ZeroPadShortcut(keras.layers.Layer):  # type: ignore[misc]
     """Parameter-free shortcut (the paper's option A).
 
     Keeps every `stride`-th pixel of the input and appends zero-filled channels, so
@@ -84,7 +87,7 @@ class ZeroPadShortcut(keras.layers.Layer):
         return keras.ops.pad(x, ((0, 0), (0, 0), (0, 0), (0, self.extra_channels)))
 
 
-class BasicBlock(keras.layers.Layer):
+class BasicBlock(keras.layers.Layer):  # type: ignore[misc]
     """Basic block: [[3x3, width], [3x3, width]].
 
     A stride other than 1 goes on conv1.
@@ -126,7 +129,7 @@ class BasicBlock(keras.layers.Layer):
         return out
 
 
-class ResNet110(keras.Model):
+class ResNet110(keras.Model):  # type: ignore[misc]
     """ResNet110, built from the table in spec/resnet110.yaml.
 
     See the module docstring for the table. Shapes in comments are H x W x C for a

@@ -24,7 +24,10 @@ module resnetc writes for the same table (torchvision's names and layouts).
 from collections.abc import Mapping
 from typing import Any
 
-import keras
+# keras publishes no type information (no py.typed marker), so mypy takes it as Any: the
+# import and each class built on a Keras class carry a `type: ignore` for that alone
+# (the import's `unused-ignore` is for a mypy configuration that already skips keras).
+import keras  # type: ignore[import-untyped, unused-ignore]
 import numpy as np
 
 __all__ = [
@@ -76,7 +79,7 @@ def projection(out_channels: int, stride: int = 1) -> keras.Sequential:
     return keras.Sequential([conv2d(out_channels, 1, stride=stride), batch_norm()])
 
 
-class BasicBlock(keras.layers.Layer):
+class BasicBlock(keras.layers.Layer):  # type: ignore[misc]
     """Basic block: [[3x3, width], [3x3, width]].
 
     A stride other than 1 goes on conv1.
@@ -118,7 +121,7 @@ class BasicBlock(keras.layers.Layer):
         return out
 
 
-class ResNet18(keras.Model):
+class ResNet18(keras.Model):  # type: ignore[misc]
     """ResNet18, built from the table in spec/resnet18.yaml.
 
     See the module docstring for the table. Shapes in comments are H x W x C for a

@@ -75,6 +75,26 @@ def batch_norm(num_features: int, *, rngs: nnx.Rngs) -> nnx.BatchNorm:
     return nnx.BatchNorm(num_features, momentum=0.9, epsilon=1e-5, rngs=rngs)
 
 
+def max_pool(
+    x: jax.Array, kernel_size: int, stride: int, padding: int = 0
+) -> jax.Array:
+    """Max pooling as torch's MaxPool2d: it pads with -inf, which is never the maximum.
+
+    What nnx.max_pool computes, written with the jax.lax.reduce_window it calls, since
+    nnx.max_pool has no type annotations (mypy --strict refuses calls to it).
+    """
+    pad = (padding, padding)
+    y: jax.Array = jax.lax.reduce_window(
+        x,
+        -jnp.inf,
+        jax.lax.max,
+        window_dimensions=(1, kernel_size, kernel_size, 1),
+        window_strides=(1, stride, stride, 1),
+        padding=((0, 0), pad, pad, (0, 0)),
+    )
+    return y
+
+
 def projection(
     in_channels: int, out_channels: int, stride: int = 1, *, rngs: nnx.Rngs
 ) -> nnx.Sequential:
@@ -198,16 +218,16 @@ class ResNet50(nnx.Module):
             # Zero each block's last BN: every residual branch starts as the identity.
             for _, m in nnx.iter_modules(self):
                 if isinstance(m, Bottleneck):
-                    m.bn3.scale[...] = jnp.zeros_like(m.bn3.scale[...])
+                    scale = m.bn3.scale
+                    assert scale is not None  # batch_norm() gives every BN a scale
+                    scale[...] = jnp.zeros_like(scale[...])
 
     def __call__(self, x: jax.Array) -> jax.Array:
         x = self.conv1(x)  # 112x112x64
         x = self.bn1(x)
         x = nnx.relu(x)
         # pool: 3x3 max, /2 -> 56x56x64
-        x = nnx.max_pool(
-            x, window_shape=(3, 3), strides=(2, 2), padding=((1, 1), (1, 1))
-        )
+        x = max_pool(x, 3, stride=2, padding=1)
 
         x = self.layer1(x)  # 56x56x256
         x = self.layer2(x)  # 28x28x512
@@ -282,27 +302,27 @@ def _module(model: nnx.Module, path: str, key: str) -> nnx.Module:
     """The module a state_dict key names (`layer1.0.bn1` of `layer1.0.bn1.weight`)."""
     module = model
     for name in path.split("."):
+        child: object = None  # whatever the name holds, checked below
         if isinstance(module, nnx.Sequential) and name.isdigit():
             index = int(name)
-            module = module.layers[index] if index < len(module.layers) else None
+            child = module.layers[index] if index < len(module.layers) else None
         elif name.isidentifier() and not name.startswith("_"):
-            module = getattr(module, name, None)
-        else:
-            module = None
-        if not isinstance(module, nnx.Module):
+            child = getattr(module, name, None)
+        if not isinstance(child, nnx.Module):
             raise ValueError(f"{key}: the model has no module {path}")
+        module = child
     return module
 
 
 def _torch_weight(
     module: nnx.Module, field: str, key: str, array: np.ndarray
-) -> tuple[nnx.Variable, np.ndarray]:
+) -> tuple[nnx.Variable[jax.Array], np.ndarray]:
     """The variable of `module` that torch's `field` holds, and the array for it."""
     if isinstance(module, nnx.Conv) and field == "weight":
         return module.kernel, array.transpose(2, 3, 1, 0)  # OIHW -> HWIO
     if isinstance(module, nnx.Linear) and field == "weight":
         return module.kernel, array.T  # (out, in) -> (in, out)
-    if isinstance(module, nnx.Linear) and field == "bias":
+    if isinstance(module, nnx.Linear) and field == "bias" and module.bias is not None:
         return module.bias, array
     if isinstance(module, nnx.BatchNorm) and field in _BATCH_NORM:
         return getattr(module, _BATCH_NORM[field]), array

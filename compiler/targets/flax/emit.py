@@ -76,16 +76,20 @@ def _stem_lines(net: ir.Network) -> list[list[str]]:
     return [mark("conv1", first)]
 
 
+def _pool_func(pool: ir.Pool) -> str:
+    """The module's own pooling function (`max_pool.py.j2`, `avg_pool.py.j2`)."""
+    return "max_pool" if pool.kind == "max" else "avg_pool"
+
+
 def _pool_lines(pool: ir.Pool) -> list[str]:
-    """The stem's pool in `__call__`: nnx.max_pool pads with -inf and nnx.avg_pool counts the
-    padding's zeros, as torch's pools do."""
-    func = "nnx.max_pool" if pool.kind == "max" else "nnx.avg_pool"
-    k, s, p = pool.kernel, pool.stride, pool.padding
-    args = ["x", f"window_shape=({k}, {k})", f"strides=({s}, {s})"]
-    if p:
-        args.append(f"padding=(({p}, {p}), ({p}, {p}))")
+    """The stem's pool in `__call__`, a call of the module's `max_pool` (it pads with -inf) or
+    `avg_pool` (it counts the padding's zeros), as torch's pools do. They are nnx.max_pool and
+    nnx.avg_pool written out with jax.lax.reduce_window, which is typed and they are not."""
+    args = ["x", str(pool.kernel), f"stride={pool.stride}"]
+    if pool.padding:
+        args.append(f"padding={pool.padding}")
     out = comment(f"pool: {pool.cell_text} -> {nhwc.hwc(pool.output)}", 8)
-    return out + assign("x", FitCall(func, args), 8)
+    return out + assign("x", FitCall(_pool_func(pool), args), 8)
 
 
 def _fit(expr):
@@ -117,14 +121,18 @@ def _zero_init_lines(net: ir.Network) -> list[str]:
     """Zero the last layer of every residual branch: its last BN's scale, or with pre-activation
     its last conv's kernel (nothing follows it there)."""
     what = "conv" if net.options.preact else "BN"
-    field = "kernel" if net.options.preact else "scale"
     out = [f"# Zero each block's last {what}: every residual branch starts as the identity."]
     out.append("for _, m in nnx.iter_modules(self):")
     for i, (layer, classes) in enumerate(nhwc.last_layers(net).items()):
         out.append(
             f"    {'if' if i == 0 else 'elif'} isinstance(m, {nhwc.isinstance_test(classes)}):"
         )
-        out.append(f"        m.{layer}.{field}[...] = jnp.zeros_like(m.{layer}.{field}[...])")
+        if net.options.preact:
+            out.append(f"        m.{layer}.kernel[...] = jnp.zeros_like(m.{layer}.kernel[...])")
+        else:  # nnx.BatchNorm's scale is None if built with use_scale=False; batch_norm() is not
+            out.append(f"        scale = m.{layer}.scale")
+            out.append("        assert scale is not None  # batch_norm() gives every BN a scale")
+            out.append("        scale[...] = jnp.zeros_like(scale[...])")
     return out
 
 
@@ -174,9 +182,12 @@ def _network_view(net: ir.Network, spec_label: str) -> NetworkView:
 def _helpers(net: ir.Network) -> list[tuple[str, str]]:
     """(name, template) of each helper the module uses, in the order they are emitted."""
     shortcuts = [b.shortcut for s in net.stages for b in s.blocks]
+    pool = net.stem.pool
     used = {
         ("conv2d", "conv2d_grouped.py.j2" if grouped(net) else "conv2d.py.j2"): True,
         ("batch_norm", "batch_norm.py.j2"): True,
+        ("max_pool", "max_pool.py.j2"): pool is not None and pool.kind == "max",
+        ("avg_pool", "avg_pool.py.j2"): pool is not None and pool.kind == "avg",
         ("projection", "projection.py.j2"): any(
             sc.kind == "projection" and len(sc.layers) > 1 for sc in shortcuts
         ),

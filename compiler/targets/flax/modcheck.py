@@ -15,7 +15,7 @@ ALLOWED = Allowed(
     },
     builtins=frozenset(
         {"super", "isinstance", "range", "int", "bool", "tuple", "len", "set", "getattr", "str"}
-        | {"hasattr", "id", "ValueError"}
+        | {"hasattr", "id", "ValueError", "object"}
     ),
 )
 """The imports and builtins a Flax module may use."""

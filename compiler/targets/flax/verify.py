@@ -68,7 +68,7 @@ def _run(frameworks: tuple[Any, Any, Any], net: ir.Network, source: str):
     step("conv1", model.conv1, spec(net.input))
     pool = net.stem.pool
     if pool is not None:
-        outputs["pool"] = _pool(jax, jnp, nnx, net, pool)
+        outputs["pool"] = _pool(jax, jnp, module, net, pool)
     params = {}
     for stage in net.stages:
         layer = getattr(model, stage.attr)
@@ -82,14 +82,15 @@ def _run(frameworks: tuple[Any, Any, Any], net: ir.Network, source: str):
     return outputs, params, _count(nnx, model)
 
 
-def _pool(jax: Any, jnp: Any, nnx: Any, net: ir.Network, pool: ir.Pool) -> tuple[int, ...]:
-    """The pool's output: the module calls it in `__call__` (it is no module), so it is traced
-    as the module calls it, on conv1's output; the logits check the whole chain."""
-    fn = nnx.max_pool if pool.kind == "max" else nnx.avg_pool
+def _pool(jax: Any, jnp: Any, module: Any, net: ir.Network, pool: ir.Pool) -> tuple[int, ...]:
+    """The pool's output: the module calls its own `max_pool` or `avg_pool` in `__call__` (it is
+    no module), so that function is traced as the module calls it, on conv1's output; the
+    logits check the whole chain."""
+    fn = module.max_pool if pool.kind == "max" else module.avg_pool
     k, s, p = pool.kernel, pool.stride, pool.padding
     conv = ir.annotated(net.stem.conv.output)
     x = jax.ShapeDtypeStruct((1, conv.h, conv.w, conv.c), jnp.float32)
-    y = jax.eval_shape(lambda v: fn(v, (k, k), strides=(s, s), padding=((p, p), (p, p))), x)
+    y = jax.eval_shape(lambda v: fn(v, k, stride=s, padding=p), x)
     return tuple(y.shape[1:])
 
 
