@@ -224,6 +224,52 @@ def test_an_empty_output_name_is_a_usage_error(argv, tmp_path, capsys, monkeypat
     assert list(tmp_path.iterdir()) == []
 
 
+LONG = "L" * 300  # longer than any file system's NAME_MAX (255 bytes)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["compile", R18, "-o", LONG],
+        ["compile", R18, "-o", f"new/{LONG}", "--check"],
+        ["import-table", TABLE, "-o", f"new/{LONG}"],
+        ["decompile", "x.pt", "-o", f"{LONG}.yaml"],
+        ["decompile", "x.pt", "-o", "x.yaml", "--weights-out", f"new/{LONG}.pth"],
+        ["explain", R18, "-o", f"{LONG}.md"],
+        ["explain", "--html", R18, "-o", f"new/{LONG}.html"],
+        ["diagram", R18, "-o", f"{LONG}.svg"],
+        ["schema", "-o", f"{LONG}.json"],
+        ["schema", "-o", "/".join(["d" * 200] * 30)],  # each name fits, the path does not
+    ],
+    ids=lambda argv: f"{argv[0]}-{len(argv[-1]) if argv[-1] != '--check' else 'check'}",
+)
+def test_a_name_too_long_for_the_file_system_is_a_usage_error(argv, tmp_path, capsys, monkeypatch):
+    """Once an internal error (ENAMETOOLONG from examining the path), and a directory left
+    behind; now refused before any work, saying which limit."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and "internal error" not in err
+    assert "bytes long, and a" in err and ("at most 255" in err or "at most 4,095" in err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_compile_removes_the_directories_it_made(tmp_path, capsys, monkeypatch) -> None:
+    """A chain of new directories whose last cannot be made: the ones made before it go too."""
+    real = Path.mkdir
+
+    def refuse_the_last(self: Path, *args, **kwargs) -> None:
+        if self.name == "c":
+            raise PermissionError(13, "Permission denied")
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", refuse_the_last)
+    code, _, err = run(capsys, "compile", R18, "-o", str(tmp_path / "a" / "b" / "c"))
+    assert code == 1 and "Permission denied" in err and "internal error" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
 def test_decompile_into_proc_is_an_error_not_a_crash(tmp_path, capsys) -> None:
     ckpt = tiny_checkpoint(tmp_path / "tiny.pt")

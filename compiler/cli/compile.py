@@ -11,7 +11,7 @@ from ..front.diagnostics import CompileError, Diagnostic, error, note
 from ..front.source import Source, printable
 from . import reporting
 from ._common import add_target_argument, analyze_bytes, read_bytes, summary_line
-from .writing import output_name, write
+from .writing import exists, is_directory, output_name, write
 
 if TYPE_CHECKING:
     from ..pipeline import Analysis
@@ -60,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Compile every spec, then write (or compare) the results; 0, or 1 if anything failed."""
     out_dir = Path(args.output)
-    if out_dir.exists() and not out_dir.is_dir():
+    if exists(out_dir) and not is_directory(out_dir):
         print(
             f"resnetc: error: -o {printable(args.output)} is not a directory",
             file=sys.stderr,

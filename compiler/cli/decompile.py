@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from . import reporting
 from ._common import positive_number
-from .writing import add_force, blocked, output_name, write_file
+from .writing import add_force, blocked, exists, is_directory, output_name, write_file
 
 HELP = "read a ResNet checkpoint (.pt, .pth, .safetensors) back into a spec"
 DESCRIPTION = """\
@@ -129,6 +129,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--weights-out",
         metavar="FILE",
+        type=output_name,
         help="where the checkpoint's names differ from the generated module's (HF, timm's"
         " ResNetV2), write its tensors under the module's names (.pth or .safetensors)",
     )
@@ -143,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
     from ..front.source import printable
 
     to_stdout = args.output == "-"
-    if not to_stdout and Path(args.output).is_dir():
+    if not to_stdout and is_directory(args.output):
         print(
             f"resnetc: error: -o {printable(args.output)} is a directory; name the spec file",
             file=sys.stderr,
@@ -198,9 +199,9 @@ def _weights_obstacle(args: argparse.Namespace) -> int:
     from ..front.source import printable
 
     path, shown = Path(args.weights_out), printable(args.weights_out)
-    if not args.weights_out or path.is_dir():
+    if is_directory(path):  # '' is a usage error already (output_name)
         print(
-            f"resnetc: error: --weights-out {shown or repr('')} is a directory; name the weights"
+            f"resnetc: error: --weights-out {shown} is a directory; name the weights"
             " file (.pth or .safetensors)",
             file=sys.stderr,
         )
@@ -212,7 +213,7 @@ def _weights_obstacle(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if (path.exists() or path.is_symlink()) and not args.force:
+    if exists(path) and not args.force:
         print(
             f"{shown}: error: this file exists; refusing to replace it with the weights of"
             f" {printable(args.checkpoint)}\n  = help: move it away or choose another"
@@ -263,7 +264,7 @@ def _weights_out(args: argparse.Namespace, result) -> _Weights:
             " names; it loads as it is, nothing written"
         )
         return _Weights(0, False, said)
-    replaced = Path(args.weights_out).exists()
+    replaced = exists(args.weights_out)
     try:
         count = write_weights(args.checkpoint, renamed, args.weights_out)
     except OSError as exc:

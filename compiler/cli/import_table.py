@@ -13,7 +13,7 @@ from ..front.notation import BY
 from ..front.source import printable
 from . import reporting
 from ._common import positive_number, read_bytes
-from .writing import add_force, output_name, write
+from .writing import add_force, exists, is_directory, output_name, write
 
 HELP = "turn a pasted Table 1 (LaTeX or a web copy) into one spec per model column"
 DESCRIPTION = """\
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     from ..tables import importer as importtable
 
     out_dir = Path(args.output)
-    if out_dir.exists() and not out_dir.is_dir():
+    if exists(out_dir) and not is_directory(out_dir):
         print(f"resnetc: error: -o {printable(args.output)} is not a directory", file=sys.stderr)
         return 2
     reporter = args.reporter

@@ -4,6 +4,7 @@ is not resnetc's, and the report of what was written (`files.output` does the wr
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -13,11 +14,47 @@ from ..front.source import printable
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
 
+NAME_MAX, PATH_MAX = 255, 4095
+"""The longest file or directory name and the longest path, in bytes, that Linux's file systems
+take (ext4, xfs, tmpfs, ...); a longer `-o` is refused before any work."""
+
+
 def output_name(text: str) -> str:
-    """The `-o` argument: any name but an empty one (which would silently mean `.`)."""
+    """The `-o` argument: any name but an empty one (which would silently mean `.`) or one longer
+    than a file system takes."""
     if not text:
         raise argparse.ArgumentTypeError("expected a file or directory name, not ''")
+    encoded = os.fsencode(text)
+    if len(encoded) > PATH_MAX:
+        raise argparse.ArgumentTypeError(
+            f"the path is {len(encoded):,} bytes long, and a path may have at most {PATH_MAX:,}"
+        )
+    for part in encoded.split(b"/"):
+        if len(part) > NAME_MAX:
+            shown = printable(os.fsdecode(part[:24]))
+            raise argparse.ArgumentTypeError(
+                f"the name '{shown}...' is {len(part):,} bytes long, and a file or directory"
+                f" name may have at most {NAME_MAX}"
+            )
     return text
+
+
+def is_directory(path: str | Path) -> bool:
+    """Whether `path` is a directory; False where it cannot even be examined (the write that
+    follows then says why, located)."""
+    try:
+        return Path(path).is_dir()
+    except OSError:
+        return False
+
+
+def exists(path: str | Path) -> bool:
+    """Whether something (a link included) is at `path`; False where it cannot be examined."""
+    try:
+        os.lstat(path)
+    except OSError:
+        return False
+    return True
 
 
 def add_force(parser: argparse.ArgumentParser, what: str = "files") -> None:
@@ -76,7 +113,7 @@ def write_file(
     from ..files.markers import stamp
 
     target = Path(path)
-    if target.is_dir():
+    if is_directory(target):
         print(f"resnetc: error: -o {printable(path)} is a directory", file=sys.stderr)
         return EXIT_USAGE
     label = output.spec_label(source, target.parent) if source not in ("", "-") else source

@@ -257,11 +257,17 @@ def _make_directory(parent: Path) -> list[Path]:
     """Create `parent` and any missing directory above it; the ones created, deepest first."""
     missing = []
     here = parent
-    while not here.exists() and here != here.parent:
+    while not os.path.lexists(here) and here != here.parent:
         missing.append(here)
         here = here.parent
-    for path in reversed(missing):
-        path.mkdir()
+    made: list[Path] = []
+    try:
+        for path in reversed(missing):
+            path.mkdir()
+            made.insert(0, path)
+    except BaseException:
+        _remove_created(made)  # a failed run leaves no new directory, even half a chain
+        raise
     return missing
 
 
