@@ -65,6 +65,8 @@ SHORTCUT_WORDS = {
     "zeropad": "option A: zero-padding shortcut",
 }
 
+WIDE_PROJECTION_WORDS = "projection shortcut (3×3 conv where it strides, else 1×1)"
+"""The projections' words with `shortcut_kernel: 3x3` (SENet-154's)."""
 
 FOLD_WORDS = (
     "A run of identical blocks is drawn once with its count; a shaded column is one stage,"
@@ -307,9 +309,10 @@ def _legend(net: ir.Network, scale: Scale, top: float) -> tuple[list[Arc], list[
     ]
     arcs, labels = [], []
     x, y = MARGIN, top + 3.2
+    wide = any(b.shortcut.kernel != 1 for s in net.stages for b in s.blocks)
     for kind in kinds:
         arcs.append(Arc(x, x + 7.0, y, y - 3.6, kind))
-        words = SHORTCUT_WORDS[kind]
+        words = WIDE_PROJECTION_WORDS if kind == "projection" and wide else SHORTCUT_WORDS[kind]
         labels.append(Label(x + 8.5, y, words, anchor="start"))
         x += 8.5 + text_width(words) + 5.0
     right = x - 5.0
