@@ -162,3 +162,30 @@ def test_norm_groups_is_refused_for_a_batchnorm_checkpoint() -> None:
 
     with pytest.raises(CompileError, match="they are BatchNorms, which have no groups"):
         decompile(_theirs("resnet18").state_dict(), norm_groups=32)
+
+
+TINY_GN = """\
+name: tiny_gn
+input: 32x32x3
+classes: 10
+stem:
+  conv1: 3x3, 32
+stages:
+  conv2_x: "[[3x3,32],[3x3,32]] x 1"
+  conv3_x: "[[3x3,64],[3x3,64]] x 1"
+options:
+  norm: GN, G=16
+"""
+
+
+def test_the_decompile_command_takes_norm_groups(tmp_path, capsys) -> None:
+    from resnetc.cli import main
+
+    path, out = tmp_path / "tiny_gn.pth", tmp_path / "tiny.yaml"
+    torch.save(compiled(TINY_GN)().state_dict(), path)
+    assert main(["decompile", str(path), "-o", str(out), "--norm-groups", "16"]) == 0
+    assert "every norm a GroupNorm of 16 groups" in capsys.readouterr().out
+    spec = out.read_text()
+    assert "  # from --norm-groups: 16 groups\n  norm: GN, G=16\n" in spec
+    assert main(["decompile", str(path), "-o", "-"]) == 0
+    assert "  norm: GN, G=32\n" in capsys.readouterr().out  # the assumption, 32 dividing 32, 64

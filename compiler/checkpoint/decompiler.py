@@ -64,7 +64,11 @@ class Decompiled:
             f" {params:,} parameters:"
         )
         lines += ["  " + line for line in render_table(("", "", ""), _table(net), set())[1:]]
-        lines.append(f"  shortcut option {net.options.shortcut}")
+        k, groups = net.options.shortcut_kernel, net.options.norm_groups
+        wide = f", {k}x{k} projections where a block strides" if k != 1 else ""
+        lines.append(f"  shortcut option {net.options.shortcut}{wide}")
+        if groups is not None:
+            lines.append(f"  every norm a GroupNorm of {groups} groups")
         if self.assumptions:
             lines.append(
                 f"assumed (the {convention(found).name} convention), and how to change it:"
