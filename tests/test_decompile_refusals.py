@@ -178,9 +178,15 @@ CASES = {
         lambda: {**tv(R18), "layer1.0.conv1.bias": meta(64)},
         "layer1.0.conv1.bias exists: resnetc's convolutions have no bias",
     ),
-    "group_norm": (
+    "norms_mixed": (  # one GroupNorm (no running statistics) among BatchNorms
         lambda: without(tv(R18), "bn1.running", "bn1.num"),
-        "bn1.running_mean is missing: bn1 has no running statistics, so it is not a BatchNorm2d",
+        "layer1.0.bn1.running_mean exists: layer1.0.bn1 has running statistics, so it is a"
+        " BatchNorm, but bn1 is a GroupNorm; resnetc's norms are all BatchNorm or all GroupNorm",
+    ),
+    "norms_mixed_the_other_way": (
+        lambda: without(tv(R18), "layer1.0.bn1.running", "layer1.0.bn1.num"),
+        "layer1.0.bn1.running_mean is missing: layer1.0.bn1 has no running statistics, so it is a"
+        " GroupNorm, but bn1 is a BatchNorm",
     ),
     "batchnorm_without_affine": (
         lambda: without(tv(R18), "bn1.weight", "bn1.bias"),
@@ -197,8 +203,27 @@ CASES = {
     ),
     "projection_kernel": (
         lambda: {**tv(R18), "layer2.0.downsample.0.weight": meta(128, 64, 3, 3)},
-        "layer2.0.downsample.0.weight has shape [128, 64, 3, 3]: a projection shortcut from 64 to"
-        " 128 channels is a 1x1 conv of shape [128, 64, 1, 1]",
+        "layer2.0.downsample.0.weight has shape [128, 64, 3, 3], but"
+        " layer3.0.downsample.0.weight has shape [256, 128, 1, 1]: both blocks stride, and"
+        " resnetc's shortcut_kernel is one kernel for every projection that strides",
+    ),
+    "projection_kernel_5x5": (
+        lambda: {**tv(R18), "layer2.0.downsample.0.weight": meta(128, 64, 5, 5)},
+        "layer2.0.downsample.0.weight has shape [128, 64, 5, 5]: a projection shortcut from 64 to"
+        " 128 channels is a 1x1 conv of shape [128, 64, 1, 1] (or a 3x3, [128, 64, 3, 3]:"
+        " SENet-154's)",
+    ),
+    "projection_kernel_3x3_unstrided": (
+        lambda: {
+            **tv(R50),
+            "layer1.0.downsample.0.weight": meta(256, 64, 3, 3),
+            **{
+                f"layer{n}.0.downsample.0.weight": meta(256 << (n - 1), 128 << (n - 1), 3, 3)
+                for n in (2, 3, 4)
+            },
+        },
+        "layer1.0.downsample.0.weight has shape [256, 64, 3, 3]: a 3x3 projection where the"
+        " block keeps its map size (stride 1)",
     ),
     "rows_differ_within_a_stage": (
         lambda: {**tv(R18), "layer2.0.conv2.weight": meta(128, 64, 3, 3)},

@@ -276,6 +276,7 @@ ZOO_REFUSALS = {
     "seresnet50": ["a SqueezeExcite node", "channel attention (squeeze-and-excitation or ECA)"],
     "ecaresnet50d": ["a ChannelAttention node", "a deep stem"],
     "resnetrs50": ["a SqueezeExcite node", "a deep stem"],
+    "resnet50_gn": ["GroupNorm (`norm: GN`) in place of BatchNorm", "a GroupNorm (`Norm.groups`)"],
 }
 """Some of what the Keras and Flax targets say of each zoo spec they have not been taught."""
 

@@ -148,6 +148,8 @@ def test_options_list_their_choices_and_defaults() -> None:
         "anti_alias": "none",
         "drop_path": 0.0,
         "preact": False,
+        "shortcut_kernel": "1x1",
+        "norm": "BN",
     }
 
 

@@ -27,10 +27,8 @@ from tests.zoo import timm, transformers  # noqa: E402
 from tests.zoo_roundtrip import compiled, round_trip  # noqa: E402
 
 REFUSED = {  # timm resnet.py models no spec describes, and why
-    "resnet50_gn": "bn1 has no running statistics, so it is not a BatchNorm2d",
     "ecaresnet50d_pruned": "every block of a stage repeats the same rows",
     "ecaresnet101d_pruned": "every block of a stage repeats the same rows",
-    "senet154": "a projection shortcut from 256 to 512 channels is a 1x1 conv",
 }
 
 ANTI_ALIASED = {"resnetblur": "blur", "resnetaa": "avg", "seresnetaa": "avg", "seresnextaa": "avg"}

@@ -19,7 +19,7 @@ from resnetc.targets.torch.verify import load_module  # noqa: E402
 from tests.conftest import GENERATED_DIR, SPEC_DIR  # noqa: E402
 from tests.zoo import timm  # noqa: E402
 
-ZOO = ["resnet50d", "resnet26t", "seresnet50", "ecaresnet50d", "resnetrs50"]
+ZOO = ["resnet50d", "resnet26t", "seresnet50", "ecaresnet50d", "resnetrs50", "resnet50_gn"]
 
 TIMM_PARAMS = {  # sum(p.numel() for p in timm.create_model(name).parameters()), timm 1.0.31
     "resnet50d": 25_576_264,
@@ -27,6 +27,7 @@ TIMM_PARAMS = {  # sum(p.numel() for p in timm.create_model(name).parameters()),
     "seresnet50": 28_088_024,
     "ecaresnet50d": 25_576_350,
     "resnetrs50": 35_691_912,
+    "resnet50_gn": 25_557_032,
 }
 
 
@@ -40,13 +41,16 @@ def _layout(model) -> dict[str, tuple[int, ...]]:
 
 
 def randomized(model):
-    """`model` with random BatchNorm statistics and affine parameters, so that outputs differ
+    """`model` with random BatchNorm statistics and norm affine parameters, so that outputs differ
     wherever a layer is wired differently."""
     gen = torch.Generator().manual_seed(0)
     for m in model.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_mean.copy_(torch.rand(m.running_mean.shape, generator=gen) * 0.2 - 0.1)
             m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) + 0.5)
+            m.weight.data.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
+            m.bias.data.copy_(torch.rand(m.bias.shape, generator=gen) * 0.2 - 0.1)
+        elif isinstance(m, torch.nn.GroupNorm) and m.affine:  # timm's resnet50_gn
             m.weight.data.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
             m.bias.data.copy_(torch.rand(m.bias.shape, generator=gen) * 0.2 - 0.1)
     return model.eval()

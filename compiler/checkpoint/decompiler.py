@@ -64,7 +64,11 @@ class Decompiled:
             f" {params:,} parameters:"
         )
         lines += ["  " + line for line in render_table(("", "", ""), _table(net), set())[1:]]
-        lines.append(f"  shortcut option {net.options.shortcut}")
+        k, groups = net.options.shortcut_kernel, net.options.norm_groups
+        wide = f", {k}x{k} projections where a block strides" if k != 1 else ""
+        lines.append(f"  shortcut option {net.options.shortcut}{wide}")
+        if groups is not None:
+            lines.append(f"  every norm a GroupNorm of {groups} groups")
         if self.assumptions:
             lines.append(
                 f"assumed (the {convention(found).name} convention), and how to change it:"
@@ -84,6 +88,7 @@ def decompile(
     classes: int | None = None,
     anti_alias: str | None = None,
     drop_path: float | None = None,
+    norm_groups: int | None = None,
     strides: tuple[int, ...] | None = None,
     avg_down: bool | None = None,
     filename: str = "<decompiled>",
@@ -92,11 +97,11 @@ def decompile(
 
     `name`, `input` ("HxW" or "HxWxC"), `downsample_at` ("3x3"/"1x1"), `pool`, `stem_stride`,
     `strides` (each stage's) override what the convention would assume; `classes` gives a
-    headless backbone its fc; `anti_alias` ("blur"/"avg") and `drop_path` (a rate) add what
-    weights cannot show; `avg_down` says a timm ResNetV2's projections average-pool first. A
-    live module is inspected for all of these (an option given still wins). `filename` names the
-    spec in diagnostics. Raises `CompileError` if the checkpoint is refused, `ValueError` for a
-    bad option.
+    headless backbone its fc; `anti_alias` ("blur"/"avg"), `drop_path` (a rate) and
+    `norm_groups` (a GroupNorm checkpoint's groups, 32 by default) add what weights cannot show;
+    `avg_down` says a timm ResNetV2's projections average-pool first. A live module is inspected
+    for all of these (an option given still wins). `filename` names the spec in diagnostics.
+    Raises `CompileError` if the checkpoint is refused, `ValueError` for a bad option.
     """
     size = parse_input(input) if isinstance(input, str) else input
     options: dict[str, Any] = {  # each option's own type; `_observed` fills the ones left out
@@ -106,8 +111,9 @@ def decompile(
         "anti_alias": anti_alias,
         "drop_path": drop_path,
         "strides": strides,
+        "norm_groups": norm_groups,
     }
-    _check_zoo_options(anti_alias, drop_path, strides)
+    _check_zoo_options(anti_alias, drop_path, strides, norm_groups)
     ckpt = read(checkpoint)
     seen: tuple[str, ...] = ()
     layout = translate(ckpt).layout
@@ -124,6 +130,7 @@ def decompile(
         anti_alias=options["anti_alias"],
         drop_path=options["drop_path"],
         strides=options["strides"],
+        norm_groups=options["norm_groups"],
         seen=seen,
     )
     found = _recognise(renamed.ckpt)
@@ -175,6 +182,13 @@ def _observed(module, renamed: Renamed, options: dict, ckpt: Checkpoint) -> tupl
     """Fill the options the caller left out from what the live module shows."""
     avg = any(k.endswith(".downsample.1") for k in renamed.sources.values())
     seen = observe(module, module_renamer(module, renamed.layout, avg_down=avg))
+    if seen.mixed_groups is not None:
+        raise _refuse(
+            ckpt,
+            f"{seen.mixed_groups} is a GroupNorm of other groups than the network's first:"
+            " resnetc's `norm: GN, G=...` has one group count for every norm",
+            None,
+        )
     if seen.dilated is not None:
         raise _refuse(
             ckpt,
@@ -183,7 +197,8 @@ def _observed(module, renamed: Renamed, options: dict, ckpt: Checkpoint) -> tupl
             "build the model with output_stride=32 (the default) to decompile it",
         )
     taken = []
-    for key in ("anti_alias", "drop_path", "strides", "stem_stride", "pool", "downsample_at"):
+    keys = ("anti_alias", "drop_path", "strides", "stem_stride", "pool", "downsample_at")
+    for key in (*keys, "norm_groups"):
         value = getattr(seen, key)
         if options[key] is None and value is not None:
             options[key] = value
@@ -191,7 +206,9 @@ def _observed(module, renamed: Renamed, options: dict, ckpt: Checkpoint) -> tupl
     return tuple(taken)
 
 
-def _check_zoo_options(anti_alias, drop_path, strides) -> None:
+def _check_zoo_options(anti_alias, drop_path, strides, norm_groups=None) -> None:
+    if norm_groups is not None and not 1 <= norm_groups <= limits.MAX_WIDTH:
+        raise ValueError(f"norm_groups should be from 1 to {limits.MAX_WIDTH:,}, not {norm_groups}")
     if anti_alias not in (None, "none", "blur", "avg"):
         raise ValueError(f"anti_alias is blur, avg or none, not {anti_alias!r}")
     if drop_path is not None and not 0.0 <= drop_path < 1.0:
@@ -256,6 +273,17 @@ def _check_choices(ckpt: Checkpoint, found: Found, choices: Choices, size) -> No
             " head), and resnetc's networks end in one",
             "pass --classes N (in Python, classes=N) to write a spec with an N-way fc; the"
             " checkpoint then loads with strict=False, missing only fc.weight and fc.bias",
+        )
+    if (
+        choices.norm_groups is not None
+        and not found.group_norm
+        and "norm_groups" not in choices.seen
+    ):
+        raise _refuse(
+            ckpt,
+            f"--norm-groups {choices.norm_groups}, but the checkpoint's norms have running"
+            " statistics: they are BatchNorms, which have no groups",
+            "leave --norm-groups out: it is for GroupNorm checkpoints (timm's resnet50_gn)",
         )
     if found.classes is not None and choices.classes not in (None, found.classes):
         raise _refuse(
@@ -382,10 +410,12 @@ def _add(out: dict, prefix: str, layer) -> None:
     if isinstance(layer, ir.Conv):
         k = layer.kernel
         out[f"{name}.weight"] = (layer.out_channels, layer.in_channels // layer.groups, k, k)
-    elif isinstance(layer, ir.Norm):
-        for part in ("weight", "bias", "running_mean", "running_var"):
+    elif isinstance(layer, ir.Norm):  # a GroupNorm has no running statistics
+        stats = ("running_mean", "running_var") if layer.groups is None else ()
+        for part in ("weight", "bias", *stats):
             out[f"{name}.{part}"] = (layer.channels,)
-        out[f"{name}.num_batches_tracked"] = ()
+        if layer.groups is None:
+            out[f"{name}.num_batches_tracked"] = ()
     elif isinstance(layer, ir.Linear):
         out[f"{name}.weight"] = (layer.out_features, layer.in_features)
         out[f"{name}.bias"] = (layer.out_features,)

@@ -25,13 +25,18 @@ class Observed:
     stem_stride: int | None = None
     pool: bool | None = None
     downsample_at: str | None = None
+    norm_groups: int | None = None
+    """The groups of its GroupNorms (None where its norms are BatchNorms)."""
     dilated: str | None = None
     """The first module with a dilation other than 1 (resnetc writes none)."""
+    mixed_groups: str | None = None
+    """The first GroupNorm whose groups differ from the first one's (resnetc has one count)."""
 
     @property
     def seen(self) -> tuple[str, ...]:
         """The names of what was observed."""
-        return tuple(k for k, v in vars(self).items() if v is not None and k != "dilated")
+        unseen = ("dilated", "mixed_groups")
+        return tuple(k for k, v in vars(self).items() if v is not None and k not in unseen)
 
 
 def _stride(module) -> int:
@@ -61,6 +66,7 @@ def observe(module, rename: Callable[[str], str | None] | None = None) -> Observ
     )
     stem = mods.get("conv1.0", mods.get("conv1"))
     pool = mods.get("maxpool")
+    groups, mixed = _norm_groups(mods)
     return Observed(
         anti_alias=_anti_alias(mods),
         drop_path=max(rates) if rates else 0.0,
@@ -68,8 +74,23 @@ def observe(module, rename: Callable[[str], str | None] | None = None) -> Observ
         stem_stride=_stride(stem) if stem is not None and hasattr(stem, "stride") else None,
         pool=pool is not None and _real(pool),
         downsample_at=_downsample_at(mods),
+        norm_groups=groups,
         dilated=dilated,
+        mixed_groups=mixed,
     )
+
+
+def _norm_groups(mods: dict[str, object]) -> tuple[int | None, str | None]:
+    """The groups of the GroupNorms (`num_groups`), and the first one whose differ."""
+    first: int | None = None
+    for name, m in mods.items():
+        if "GroupNorm" in type(m).__name__ and hasattr(m, "num_groups"):
+            groups = int(m.num_groups)
+            if first is None:
+                first = groups
+            elif groups != first:
+                return first, name
+    return first, None
 
 
 def _anti_alias(mods: dict[str, object]) -> str:

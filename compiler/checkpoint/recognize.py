@@ -41,6 +41,8 @@ class FoundStage:
     attention: Attention | None = None
     avg_down: bool = False
     """Whether its projections are ResNet-D's (an average pool, then an unstrided 1x1 conv)."""
+    projection_kernel: int = 1
+    """The kernel of its first block's projection (3: SENet-154's, timm's down_kernel_size)."""
 
     @property
     def out_channels(self) -> int:
@@ -68,6 +70,9 @@ class Found:
     """A deep stem's convolutions before its last (whose kernel and filters are the stem's)."""
     pool_conv: Row | None = None
     """ResNet-RS's strided conv in place of the stem's pool."""
+    group_norm: bool = False
+    """Whether its norms are GroupNorms (a weight and a bias, no running statistics: timm's
+    resnet50_gn); their group count leaves no trace in the weights."""
 
     @property
     def depth(self) -> int:
@@ -99,6 +104,8 @@ class _Keys:
     def __init__(self, shapes: dict[str, tuple[int, ...]]) -> None:
         self.shapes = shapes
         self.used: set[str] = set()
+        self.norm_kind: tuple[str, str] | None = None
+        """The first norm's name and kind (`BatchNorm`, `GroupNorm`): every other is the same."""
         self.blocks: dict[str, list[str]] = {}
         for key in shapes:
             m = BLOCK_KEY.match(key)
@@ -149,30 +156,44 @@ class _Keys:
         return Row(kernel=kh, filters=out, groups=groups)
 
     def norm(self, name: str, channels: int, where: str) -> None:
-        """A BatchNorm2d over `channels`: weight, bias and running statistics."""
+        """A BatchNorm2d over `channels` (weight, bias and running statistics), or a GroupNorm
+        (weight and bias only), as every other norm of the network."""
         if name + ".weight" not in self.shapes and name + ".running_mean" in self.shapes:
             raise Mismatch(
                 f"{name}.weight is missing, but {name}.running_mean exists: a BatchNorm without"
                 " affine parameters; resnetc's BatchNorm2d has them"
             )
-        for part in ("weight", "bias", "running_mean", "running_var"):
+        affine = all(f"{name}.{part}" in self.shapes for part in ("weight", "bias"))
+        stats = f"{name}.running_mean" in self.shapes or not affine  # else a GroupNorm's keys
+        kind = "BatchNorm" if stats else "GroupNorm"
+        self._same_norms(name, kind)
+        parts = ("weight", "bias", "running_mean", "running_var") if stats else ("weight", "bias")
+        for part in parts:
             key = f"{name}.{part}"
-            if part == "running_mean" and key not in self.shapes:
-                raise Mismatch(
-                    f"{key} is missing: {name} has no running statistics, so it is not a"
-                    " BatchNorm2d (a GroupNorm? track_running_stats=False?); resnetc emits"
-                    " BatchNorm2d"
-                )
-            shape = self.take(key, f"the BatchNorm {where}, [{channels}]")
+            shape = self.take(key, f"the {kind} {where}, [{channels}]")
             if shape != (channels,):
                 raise Mismatch(
-                    f"{key} has shape {dims(shape)}: the BatchNorm {where} needs [{channels}]"
+                    f"{key} has shape {dims(shape)}: the {kind} {where} needs [{channels}]"
                 )
         tracked = f"{name}.num_batches_tracked"
         if tracked in self.shapes:  # optional: checkpoints older than PyTorch 0.4.1 lack it
             if self.shapes[tracked] != ():
                 raise Mismatch(f"{tracked} has shape {dims(self.shapes[tracked])}: expected []")
             self.used.add(tracked)
+
+    def _same_norms(self, name: str, kind: str) -> None:
+        """Every norm is of the first one's kind (resnetc's `norm:` is one for the network)."""
+        if self.norm_kind is None:
+            self.norm_kind = (name, kind)
+            return
+        first, was = self.norm_kind
+        if kind != was:
+            said = "has no" if kind == "GroupNorm" else "has"
+            raise Mismatch(
+                f"{name}.running_mean {'is missing' if kind == 'GroupNorm' else 'exists'}:"
+                f" {name} {said} running statistics, so it is a {kind}, but {first} is a {was};"
+                " resnetc's norms are all BatchNorm or all GroupNorm (`norm:`)"
+            )
 
     def fc(self, channels: int, after: str) -> int | None:
         """The classifier `fc` over `channels`; None if the checkpoint has no head."""
@@ -239,7 +260,8 @@ class _PostAct:
         return row
 
     def projection(self, k: _Keys, prefix: str, channels: int, out: int) -> bool | str:
-        """False, True, or "avg" for ResNet-D's projection (`downsample.1` the conv)."""
+        """False, True (a 1x1), "3x3" (SENet-154's), or "avg" for ResNet-D's projection
+        (`downsample.1` the conv)."""
         name = f"{prefix}.downsample" if self.preact else f"{prefix}.downsample.0"
         avg = f"{prefix}.downsample.1"
         if not k.has(f"{name}.weight") and len(k.shapes.get(f"{avg}.weight", ())) == 4:
@@ -250,10 +272,10 @@ class _PostAct:
         if not k.has(f"{name}.weight"):
             _refuse_other_shortcut(k, prefix, f"{name}.weight")
             return False
-        _check_projection(k, name, channels, out, prefix)
+        kernel = _check_projection(k, name, channels, out, prefix, wide=not self.preact)
         if not self.preact:  # a pre-activation projection is the conv alone
             k.norm(f"{prefix}.downsample.1", out, f"after {name} ({out} filters)")
-        return True
+        return "3x3" if kernel == 3 else True
 
     def head(self, k: _Keys, channels: int, last: str) -> int | None:
         return k.fc(channels, last)
@@ -277,13 +299,20 @@ class _PreAct(_PostAct):
         return k.fc(channels, "final_bn")
 
 
-def _check_projection(k: _Keys, name: str, channels: int, out: int, prefix: str) -> None:
+def _check_projection(
+    k: _Keys, name: str, channels: int, out: int, prefix: str, wide: bool = False
+) -> int:
+    """The projection conv's kernel: 1, or with `wide` (conv + norm, no pool) 1 or 3."""
     row = k.conv(name, channels, f"at {prefix}'s input")
-    if row.kernel != 1 or row.groups != 1 or row.filters != out:
+    kernels = (1, 3) if wide else (1,)
+    if row.kernel not in kernels or row.groups != 1 or row.filters != out:
+        also = f" (or a 3x3, [{out}, {channels}, 3, 3]: SENet-154's)" if wide else ""
         raise Mismatch(
             f"{name}.weight has shape {dims(k.shapes[name + '.weight'])}: a projection shortcut"
             f" from {channels} to {out} channels is a 1x1 conv of shape [{out}, {channels}, 1, 1]"
+            + also
         )
+    return row.kernel
 
 
 def _refuse_other_shortcut(k: _Keys, prefix: str, expected: str) -> None:
@@ -358,6 +387,7 @@ def _walk(k: _Keys, progress: list[str]) -> Found:
         len(k.used),
         deep,
         pool_conv,
+        k.norm_kind is not None and k.norm_kind[1] == "GroupNorm",
     )
 
 
@@ -367,7 +397,7 @@ def _pool_conv(k: _Keys, channels: int) -> Row | None:
     if not k.has("maxpool.0.weight"):
         return None
     row = k.conv("maxpool.0", channels, "after the stem")
-    norm = next((f"maxpool.{i}" for i in (1, 2) if k.has(f"maxpool.{i}.running_mean")), "maxpool.1")
+    norm = next((f"maxpool.{i}" for i in (1, 2) if k.has(f"maxpool.{i}.weight")), "maxpool.1")
     k.norm(norm, row.filters, f"after maxpool.0 ({row.filters} filters)")
     return Row(kernel=row.kernel, filters=row.filters, groups=row.groups)
 
@@ -441,10 +471,18 @@ def _stage_sizes(shapes: dict[str, tuple[int, ...]]) -> list[int]:
 def _stage(k: _Keys, layout: _PostAct, attr: str, repeats: int, channels: int, last: str):
     rows, out, projects, attention = _block(k, layout, f"{attr}.0", channels, last)
     projections = [0] if projects else []
-    kinds = {projects} - {False}
+    kernel = 3 if projects == "3x3" else 1
+    kinds = {_family(projects)} - {None}
     for i in range(1, repeats):
         prefix = f"{attr}.{i}"
         again, _, projects, seen = _block(k, layout, prefix, out, f"{attr}.{i - 1}")
+        if projects == "3x3":
+            raise Mismatch(
+                f"{prefix}.downsample.0.weight has shape"
+                f" {dims(k.shapes[prefix + '.downsample.0.weight'])}: {prefix} keeps its map size,"
+                " and a 3x3 projection (SENet-154's, timm's down_kernel_size) is only where a"
+                " block strides; one that keeps the map size is 1x1"
+            )
         _same_rows(k, prefix, again, f"{attr}.0", rows)
         if seen != attention:
             raise Mismatch(
@@ -453,14 +491,19 @@ def _stage(k: _Keys, layout: _PostAct, attr: str, repeats: int, channels: int, l
             )
         if projects:
             projections.append(i)
-            kinds.add(projects)
+            kinds.add(_family(projects))
     if len(kinds) > 1:
         raise Mismatch(
             f"{attr}'s projections mix ResNet-D's average-pool shortcut (downsample.1/.2) with"
             " the strided 1x1 (downsample.0/.1); one stage has one kind"
         )
     avg = kinds == {"avg"}
-    return FoundStage(attr, channels, rows, repeats, tuple(projections), attention, avg)
+    return FoundStage(attr, channels, rows, repeats, tuple(projections), attention, avg, kernel)
+
+
+def _family(projects: bool | str) -> str | None:
+    """A block's projection, as the stage's kinds are compared: none, ResNet-D's, or a conv."""
+    return None if projects is False else ("avg" if projects == "avg" else "conv")
 
 
 def _block(k: _Keys, layout: _PostAct, prefix: str, channels: int, last: str):

@@ -33,6 +33,7 @@ class Choices:
     anti_alias: str | None = None
     drop_path: float | None = None
     strides: tuple[int, ...] | None = None
+    norm_groups: int | None = None
     seen: tuple[str, ...] = ()
     """What a live module showed that its weights cannot (`anti_alias`, `drop_path`, `strides`,
     ...): those lines say 'from the module' rather than 'from --flag'."""
@@ -410,6 +411,17 @@ def _options(w: _Writer, found: Found, choices: Choices, plan: Shortcuts) -> Non
         )
         w.entry("downsample_at", at, why, 2)
     w.entry("shortcut", plan.option, f"from the weights: {plan.why}", 2)
+    kernel = projection_kernel(found, plan, choices)
+    if kernel != 1:
+        first = next(st.attr for st in found.stages if st.projection_kernel != 1)
+        why = (
+            f"from the weights: {first}.0.downsample.0 is a {kernel}x{kernel} conv, as is every"
+            " projection that strides (SENet-154's, timm's down_kernel_size=3); one that keeps"
+            " the map size is 1x1"
+        )
+        w.entry("shortcut_kernel", notation.kernel_text(kernel), why, 2)
+    if found.group_norm:
+        _group_norm(w, choices)
     _unseen(w, found, choices)
     if found.preact:
         why = (
@@ -417,6 +429,65 @@ def _options(w: _Writer, found: Found, choices: Choices, plan: Shortcuts) -> Non
             " (pre-activation, He et al. 2016)"
         )
         w.entry("preact", "true", why, 2)
+
+
+def _group_norm(w: _Writer, choices: Choices) -> None:
+    """`norm: GN, G=...`: the weights show GroupNorms, never how many groups they have."""
+    w.comment(
+        "from the weights: every norm has a weight and a bias but no running statistics, so it"
+        " is a GroupNorm (timm's resnet50_gn)",
+        2,
+    )
+    if choices.norm_groups is not None:
+        why = f"{_from(choices, 'norm_groups', '--norm-groups')}: {choices.norm_groups} groups"
+    else:
+        why = w.assume(
+            "32 groups, timm's default: the group count leaves no trace in the weights, so the"
+            " checkpoint cannot show it",
+            "--norm-groups G changes it (options: norm)",
+            "GroupNorm of 32 groups",
+            "--norm-groups G",
+        )
+    w.entry("norm", notation.norm_text(choices.norm_groups or 32), why, 2)
+
+
+def projection_kernel(found: Found, plan: Shortcuts, choices: Choices) -> int:
+    """The kernel of the projections that stride, 1 or 3; a 3x3 one where the stage keeps its
+    map size, or a 1x1 one where another strided stage's is 3x3, fits no spec."""
+    if all(st.projection_kernel == 1 for st in found.stages):
+        return 1
+    strided: dict[int, list[FoundStage]] = {1: [], 3: []}
+    for s, stage in enumerate(found.stages):
+        if 0 not in stage.projections:
+            continue
+        if choices.strides is not None and s < len(choices.strides):
+            stride = choices.strides[s]
+        else:
+            stride = plan.strides.get(s, (2 if s else 1, ""))[0]
+        if stride != 1:
+            strided[stage.projection_kernel].append(stage)
+        elif stage.projection_kernel != 1:
+            raise Mismatch(
+                f"{_projection_weight(stage)}: a 3x3 projection where the block keeps its map"
+                " size (stride 1); with shortcut_kernel 3x3 (SENet-154's, timm's"
+                " down_kernel_size) a projection is 3x3 where it strides and 1x1 where it does"
+                " not",
+                "if the stage's stride differs, say so with --strides S,S,...",
+            )
+    if strided[1] and strided[3]:
+        wide, narrow = strided[3][0], strided[1][0]
+        raise Mismatch(
+            f"{_projection_weight(wide)}, but {_projection_weight(narrow)}: both blocks stride,"
+            " and resnetc's shortcut_kernel is one kernel for every projection that strides"
+        )
+    return 3
+
+
+def _projection_weight(stage: FoundStage) -> str:
+    """`layer2.0.downsample.0.weight has shape [512, 256, 3, 3]`."""
+    k = stage.projection_kernel
+    shape = f"[{stage.out_channels}, {stage.in_channels}, {k}, {k}]"
+    return f"{stage.attr}.0.downsample.0.weight has shape {shape}"
 
 
 def _stride_row_matters(found: Found, plan: Shortcuts) -> bool:
@@ -443,6 +514,8 @@ def default_name(found: Found) -> str:
     attention = found.stages[0].attention
     if attention is not None and not found.preact and found.pool_conv is None:
         base = ("se" if attention.kind == "se" else "eca") + base
+    if found.group_norm:
+        base += "_gn"
     if not found.deep or found.preact or found.pool_conv is not None:
         return base
     avg = any(s.avg_down for s in found.stages)

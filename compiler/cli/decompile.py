@@ -115,6 +115,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="stochastic depth rate (timm's drop_path_rate; training only, no weights)",
     )
     parser.add_argument(
+        "--norm-groups",
+        type=positive_number,
+        metavar="G",
+        help="the groups of a GroupNorm checkpoint's norms, which weights cannot show (default:"
+        " timm's 32)",
+    )
+    parser.add_argument(
         "--strides",
         type=_strides,
         metavar="S,S,...",
@@ -295,6 +302,7 @@ def _decompile(args: argparse.Namespace):
         classes=args.classes,
         anti_alias=args.anti_alias,
         drop_path=args.drop_path,
+        norm_groups=args.norm_groups,
         strides=args.strides,
         avg_down=True if args.avg_down else None,
         filename="<stdout>" if args.output == "-" else args.output,

@@ -75,6 +75,12 @@ def _linear_cost(fc: ir.Linear, out: ir.Shape) -> tuple[int, int]:
     return fc.in_features * fc.out_features + fc.out_features, fc.in_features * fc.out_features
 
 
+def norm_op(norm: ir.Norm) -> str:
+    """`bn`, or `gn G=32` for a GroupNorm (both a weight and a bias per channel: 2C parameters;
+    a BatchNorm's running statistics are buffers, not parameters)."""
+    return "bn" if norm.groups is None else f"gn G={norm.groups}"
+
+
 class _Rule(NamedTuple):
     kind: str
     op: Callable[[Any], str]
@@ -99,7 +105,7 @@ def _blur_cost(blur: ir.Blur, out: ir.Shape) -> tuple[int, int]:
 
 _RULES: dict[type, _Rule] = {
     ir.Conv: _Rule("conv", _conv_op, _conv_cost),
-    ir.Norm: _Rule("bn", lambda norm: "bn", lambda norm, out: (2 * norm.channels, 0)),
+    ir.Norm: _Rule("bn", lambda norm: norm_op(norm), lambda norm, out: (2 * norm.channels, 0)),
     ir.Pool: _Rule(
         "pool",
         lambda pool: f"{pool.kind}pool {pool.kernel}x{pool.kernel}/{pool.stride}",

@@ -74,12 +74,14 @@ class Conv(BaseModel):
 
 
 class Norm(BaseModel):
-    """A BatchNorm2d over `channels`."""
+    """A BatchNorm2d over `channels`, or with `groups` a GroupNorm of that many groups (Wu and
+    He 2018; a weight and a bias per channel, no running statistics)."""
 
     model_config = _NODE
 
     name: str
     channels: int
+    groups: int | None = None
     span: Span | None = None
     output: Shape | None = None
 
@@ -181,8 +183,8 @@ class Shortcut(BaseModel):
     """The residual branch of a block.
 
     `identity`: x itself. `projection`: 1x1 conv + BN (`downsample.0`, `downsample.1`), the paper's
-    options B and C. `zeropad`: option A, parameter free: every `stride`-th pixel, new channels
-    zero.
+    options B and C (a 3x3 conv where it strides with `shortcut_kernel: 3x3`, SENet-154's).
+    `zeropad`: option A, parameter free: every `stride`-th pixel, new channels zero.
     """
 
     model_config = _NODE
@@ -201,6 +203,11 @@ class Shortcut(BaseModel):
         return self.kind == "projection" and any(
             layer.name.endswith(".1") and isinstance(layer, Conv) for layer in self.layers
         )
+
+    @property
+    def kernel(self) -> int:
+        """The kernel of the projection's conv (1 where there is none)."""
+        return next((layer.kernel for layer in self.layers if isinstance(layer, Conv)), 1)
 
 
 class Param(NamedTuple):
@@ -263,6 +270,8 @@ class BlockKind(BaseModel):
     expansion: int | None = None
     attention: KindAttention | None = None
     anti_alias: Literal["blur", "avg"] | None = None
+    norm_groups: int | None = None
+    """With GroupNorm (`norm: GN`), its groups: the class's norms are nn.GroupNorm."""
     drop_path: bool = False
     """Whether the class takes a `drop_path` rate (stochastic depth on its residual branch)."""
 
@@ -476,6 +485,10 @@ class Options(BaseModel):
 
     downsample_at: Literal["3x3", "1x1"] = "3x3"
     shortcut: Literal["A", "B", "C", "D"] = "B"
+    shortcut_kernel: int = 1
+    """The kernel of a projection that strides (3: SENet-154's, timm's down_kernel_size=3)."""
+    norm_groups: int | None = None
+    """None: BatchNorm2d everywhere; G: GroupNorm of G groups everywhere (`norm: GN, G=32`)."""
     zero_init_residual: bool = False
     preact: bool = False
     anti_alias: Literal["none", "blur", "avg"] = "none"
@@ -483,6 +496,8 @@ class Options(BaseModel):
     shortcut_span: Span | None = None
     anti_alias_span: Span | None = None
     drop_path_span: Span | None = None
+    shortcut_kernel_span: Span | None = None
+    norm_groups_span: Span | None = None
     allow: tuple[str, ...] = ()
     """The lints silenced for this spec (`options: allow: [...]`, names from front.lintnames)."""
 

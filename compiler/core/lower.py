@@ -16,7 +16,10 @@ The rules, from the paper and torchvision:
 - the zoo's tweaks keep timm's state_dict names: a deep stem is `conv1.0` ... `conv1.6` (conv, BN,
   ReLU, ...) then `bn1`; ResNet-RS's pool conv is `maxpool.0`/`.1`; option D's shortcut is
   `downsample.0` (the 2x2 average pool, or nothing where it does not stride), `.1` (the 1x1 conv)
-  and `.2` (its BN); an attention row is the block's `se`; an anti-aliasing layer is its `aa`.
+  and `.2` (its BN); an attention row is the block's `se`; an anti-aliasing layer is its `aa`;
+- `shortcut_kernel: 3x3` (SENet-154, timm's down_kernel_size=3) makes a projection that strides a
+  3x3 conv with padding 1 (one that keeps the map size stays 1x1, as in timm); `norm: GN, G=32`
+  makes every norm layer a GroupNorm of that many groups, under the same names.
 
 Which block kind a cell becomes, how its layers are built and what class implements it is each
 kind's own definition (`core.blocks`).
@@ -54,6 +57,7 @@ _RESERVED_CLASSES = frozenset(
 )
 
 _SPECIAL_WORDS = {  # longest first: the first word a name starts with is spelled
+    "senet": "SENet",
     "seresnext": "SEResNeXt",
     "seresnet": "SEResNet",
     "ecaresnext": "ECAResNeXt",
@@ -103,8 +107,13 @@ def lower(spec: Spec) -> ir.Network:
         allow=tuple(name.value for name in spec.options.allow),
         anti_alias_span=spec.options.anti_alias.span,
         drop_path_span=spec.options.drop_path.span,
+        shortcut_kernel=spec.options.shortcut_kernel.value,
+        shortcut_kernel_span=spec.options.shortcut_kernel.span,
+        norm_groups=spec.options.norm.groups,
+        norm_groups_span=spec.options.norm.span,
     )
     _check_preact(spec, options)
+    _check_shortcut_kernel(options)
     stem = _stem(spec, options)
     channels = stem.conv.out_channels
     stages: list[ir.Stage] = []
@@ -120,7 +129,12 @@ def lower(spec: Spec) -> ir.Network:
             spec.name.span,
         )
     head = ir.Head(
-        norm=ir.Norm(name="final_bn", channels=channels, span=spec.options.preact.span)
+        norm=ir.Norm(
+            name="final_bn",
+            channels=channels,
+            groups=options.norm_groups,
+            span=spec.options.preact.span,
+        )
         if options.preact
         else None,
         fc=ir.Linear(
@@ -177,6 +191,25 @@ def _check_preact(spec: Spec, options: ir.Options) -> None:
         )
 
 
+def _check_shortcut_kernel(options: ir.Options) -> None:
+    """A projection's kernel other than 1x1 needs projections written as conv and norm: options
+    B and C, post-activation (timm's down_kernel_size, which ResNet-D's avg_down ignores)."""
+    if options.shortcut_kernel == 1:
+        return
+    k = options.shortcut_kernel
+    if options.shortcut in ("A", "D") or options.preact:
+        what = "preact: true" if options.preact else f"shortcut {options.shortcut}"
+        why = {
+            "A": "option A has no projection",
+            "D": "option D's projection is an unstrided 1x1 after the average pool",
+        }.get(options.shortcut, "a pre-activation projection is a lone 1x1 conv")
+        raise fail(
+            f"shortcut_kernel {k}x{k} is not available with {what}",
+            options.shortcut_kernel_span,
+            help=f"{why}; a {k}x{k} projection (SENet-154's) is written with shortcut B or C",
+        )
+
+
 def _stem(spec: Spec, options: ir.Options) -> ir.Stem:
     """conv1 (deep stems named as timm's `conv1.0`, `conv1.1`, ...), bn1, and the pool."""
     first = spec.stem.conv1
@@ -195,10 +228,10 @@ def _stem(spec: Spec, options: ir.Options) -> ir.Stem:
         )
         channels = c.filters
         if j < len(convs) - 1:
-            deep += [conv, ir.Norm(name=f"conv1.{3 * j + 1}", channels=c.filters, span=c.span)]
+            deep += [conv, _norm(f"conv1.{3 * j + 1}", c.filters, options, c.span)]
     last = convs[-1]
-    norm = None if options.preact else ir.Norm(name="bn1", channels=last.filters, span=last.span)
-    pool, layers = _stem_pool(spec.stem.pool, channels, options.anti_alias)
+    norm = None if options.preact else _norm("bn1", last.filters, options, last.span)
+    pool, layers = _stem_pool(spec.stem.pool, channels, options)
     return ir.Stem(
         conv=conv,
         norm=norm,
@@ -209,9 +242,15 @@ def _stem(spec: Spec, options: ir.Options) -> ir.Stem:
     )
 
 
-def _stem_pool(p, channels: int, aa: str) -> tuple[ir.Pool | None, tuple]:
+def _norm(name: str, channels: int, options: ir.Options, span: Span | None) -> ir.Norm:
+    """A BatchNorm, or the GroupNorm `norm: GN` asks for, over `channels`."""
+    return ir.Norm(name=name, channels=channels, groups=options.norm_groups, span=span)
+
+
+def _stem_pool(p, channels: int, options: ir.Options) -> tuple[ir.Pool | None, tuple]:
     """The stem's pool, or the layers that replace it: ResNet-RS's strided conv and BN
     (`maxpool.0`, `maxpool.1`), and with anti-aliasing timm's `aa_layer` in the stem."""
+    aa = options.anti_alias
     if p is None:
         return None, ()
     if isinstance(p, StemConv):  # ResNet-RS: conv, [aa,] BN, ReLU
@@ -227,7 +266,7 @@ def _stem_pool(p, channels: int, aa: str) -> tuple[ir.Pool | None, tuple]:
         layers: list = [conv]
         if conv.stride != p.stride:
             layers.append(_aa("maxpool.1", aa, p.filters, p.stride, p.span))
-        layers.append(ir.Norm(name=f"maxpool.{len(layers)}", channels=p.filters, span=p.span))
+        layers.append(_norm(f"maxpool.{len(layers)}", p.filters, options, p.span))
         return None, tuple(layers)
     if aa == "avg" and p.kind == "max" and p.stride != 1:  # timm: the max pool becomes aa_layer(2)
         return ir.Pool(name="pool", kind="avg", kernel=2, stride=2, padding=0, span=p.span), ()
@@ -319,6 +358,7 @@ def _layout(options: ir.Options) -> blocks.Layout:
         downsample_at=options.downsample_at,
         anti_alias=options.anti_alias,
         drop_path=options.drop_path > 0,
+        norm_groups=options.norm_groups,
     )
 
 
@@ -354,21 +394,24 @@ def _shortcut(
 ) -> ir.Shortcut:
     changes = stride != 1 or in_channels != out_channels
     if changes and options.shortcut == "D":
-        return _avg_down(in_channels, out_channels, stride, options.preact, span)
+        return _avg_down(in_channels, out_channels, stride, options, span)
     if options.shortcut == "C" or (changes and options.shortcut == "B"):
         # Pre-activation projects the already normalised input with a lone conv (`downsample`);
         # otherwise the projection is conv + BN (`downsample.0`, `downsample.1`), as torchvision.
+        # `shortcut_kernel` widens a projection that strides (timm: 1x1 where it does not).
+        kernel = options.shortcut_kernel if stride != 1 else 1
         conv = ir.Conv(
             name="downsample" if options.preact else "downsample.0",
             in_channels=in_channels,
             out_channels=out_channels,
-            kernel=1,
+            kernel=kernel,
             stride=stride,
-            span=span,
+            padding=padding(kernel),
+            span=options.shortcut_kernel_span if kernel != 1 else span,
         )
         layers: tuple[ir.Conv | ir.Norm, ...] = (conv,)
         if not options.preact:
-            layers += (ir.Norm(name="downsample.1", channels=out_channels, span=span),)
+            layers += (_norm("downsample.1", out_channels, options, span),)
         return ir.Shortcut(
             kind="projection",
             in_channels=in_channels,
@@ -386,7 +429,8 @@ def _shortcut(
     return ir.Shortcut(kind="identity", in_channels=in_channels, out_channels=out_channels)
 
 
-def _avg_down(in_channels: int, out_channels: int, stride: int, preact: bool, span) -> ir.Shortcut:
+def _avg_down(in_channels: int, out_channels: int, stride: int, options: ir.Options,
+              span) -> ir.Shortcut:  # fmt: skip
     """Option D ("Bag of Tricks" ResNet-D, timm's avg_down): a 2x2 average pool /stride (ceil
     mode, padding left out; `downsample.0`, an identity where the block keeps its map size), an
     unstrided 1x1 conv (`.1`) and, unless pre-activation, its BatchNorm (`.2`)."""
@@ -400,8 +444,8 @@ def _avg_down(in_channels: int, out_channels: int, stride: int, preact: bool, sp
         ir.Conv(name="downsample.1", in_channels=in_channels, out_channels=out_channels, kernel=1,
                 span=span)
     )  # fmt: skip
-    if not preact:
-        layers.append(ir.Norm(name="downsample.2", channels=out_channels, span=span))
+    if not options.preact:
+        layers.append(_norm("downsample.2", out_channels, options, span))
     return ir.Shortcut(
         kind="projection",
         in_channels=in_channels,

@@ -70,7 +70,7 @@ def annotate(net: ir.Network) -> tuple[ir.Network, list[Diagnostic]]:
         stages.append(stage)
         if broken is None and p.broken:
             broken = stage.name
-    head = _head(net.head, x)
+    head = _head(p, net.head, x)
     annotated = net.model_copy(update={"stem": stem, "stages": tuple(stages), "head": head})
     _check_expect(p, annotated, broken)
     if not errors_of(p.diagnostics):
@@ -113,6 +113,16 @@ def _conv(p: _Pass, conv: ir.Conv, x: ir.Shape, where: str) -> tuple[ir.Conv, ir
 
 
 def _norm(p: _Pass, norm: ir.Norm, x: ir.Shape, where: str) -> tuple[ir.Norm, ir.Shape]:
+    """A norm keeps the shape; a GroupNorm's groups must divide its channels (a stage's blocks
+    repeat the error of its first: `_block` reports it once)."""
+    g = norm.groups
+    if g is not None and norm.channels % g:
+        p.error(
+            f"{where}: GroupNorm's G={g} groups do not divide its {norm.channels} channels",
+            norm.span,
+            help=f"`norm: GN, G={g}` needs G to divide the channels of every norm layer (G=32,"
+            " timm's, divides the ResNets' 64, 128, 256, ...); change G or the filters",
+        )
     return norm.model_copy(update={"output": x}), x
 
 
@@ -270,8 +280,8 @@ def _shortcut(
     return sc.model_copy(update={"output": out}), out
 
 
-def _head(head: ir.Head, x: ir.Shape) -> ir.Head:
-    norm = head.norm.model_copy(update={"output": x}) if head.norm is not None else None
+def _head(p: _Pass, head: ir.Head, x: ir.Shape) -> ir.Head:
+    norm = _norm(p, head.norm, x, "final_bn")[0] if head.norm is not None else None
     out = ir.Shape(head.fc.out_features, 1, 1)
     fc = head.fc.model_copy(update={"output": out})
     return head.model_copy(update={"norm": norm, "fc": fc, "output": out})

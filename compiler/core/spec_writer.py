@@ -91,15 +91,26 @@ def network_spec(net: ir.Network, header: str | None = None, stated: tuple[str, 
     return w.text()
 
 
+def _option(key: str, value: object) -> tuple[str, str]:
+    """One option as the spec writes it: `shortcut_kernel: 3x3`, `norm: GN, G=32`, `preact:
+    true`."""
+    if key == "shortcut_kernel":
+        return key, notation.kernel_text(int(str(value)))
+    if key == "norm_groups":
+        return "norm", notation.norm_text(value if isinstance(value, int) else None)
+    return key, str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def _options(options: ir.Options, stated: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """The options that differ from their defaults or are `stated`, as the spec writes them."""
     defaults = ir.Options()
     out = []
-    keys = ("downsample_at", "shortcut", "zero_init_residual", "preact", "anti_alias", "drop_path")
+    keys: tuple[str, ...] = ("downsample_at", "shortcut", "shortcut_kernel", "norm_groups")
+    keys += ("zero_init_residual", "preact", "anti_alias", "drop_path")
     for key in keys:
         value = getattr(options, key)
         if value != getattr(defaults, key) or key in stated:
-            out.append((key, str(value).lower() if isinstance(value, bool) else str(value)))
+            out.append(_option(key, value))
     if options.allow or "allow" in stated:
         out.append(("allow", f"[{', '.join(options.allow)}]"))
     return out

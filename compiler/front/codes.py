@@ -159,6 +159,16 @@ CODES: tuple[Code, ...] = (
         "a drop_path rate outside 0 up to 1",
     ),
     Code(
+        "shortcut-kernel",
+        r"^a projection shortcut's kernel is|^shortcut_kernel \d+x\d+ is not available",
+        "a projection kernel resnetc does not write, or one its shortcut option cannot have",
+    ),
+    Code(
+        "norm-groups",
+        r"^a BatchNorm has no groups",
+        "a group count given to BatchNorm (only GN has groups)",
+    ),
+    Code(
         "option-conflict",
         r"is not available with preact",
         "an option or row that pre-activation blocks do not have",
@@ -266,7 +276,7 @@ CODES: tuple[Code, ...] = (
     ),
     Code(
         "checkpoint-option",
-        r"^--input asks for|^--classes \d+, but|^fc\.weight is missing: the checkpoint has no classifier",
+        r"^--input asks for|^--classes \d+, but|^--norm-groups \d+, but|^fc\.weight is missing: the checkpoint has no classifier",
         "an option the weights contradict",
     ),
     Code(

@@ -151,6 +151,11 @@ def stem_convs_text(convs: Iterable[tuple[int, int, int]]) -> str:
     return "; ".join(stem_text(*conv) for conv in convs)
 
 
+def norm_text(groups: int | None) -> str:
+    """`BN`, or `GN, G=32` for a GroupNorm of 32 groups (the `norm:` option)."""
+    return "BN" if groups is None else f"GN, G={groups}"
+
+
 def rate_text(rate: float) -> str:
     """A rate as the spec writes it: `0.05`, `0.1`, `0.0`."""
     return repr(float(rate))

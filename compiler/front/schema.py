@@ -17,7 +17,7 @@ from typing import Any, get_args
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 
-from . import limits, spec
+from . import limits, notation, spec
 from .notation import BY, NUMBER
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -43,6 +43,10 @@ def _plain(value: Any) -> Any:
     """A default with every spanned value (`Choice("3x3", None)`) replaced by what it holds."""
     if isinstance(value, (spec.Choice, spec.Flag, spec.Value, spec.Name, spec.Rate)):
         return value.value
+    if isinstance(value, spec.Kernel):
+        return notation.kernel_text(value.value)
+    if isinstance(value, spec.NormChoice):
+        return notation.norm_text(value.groups)
     if isinstance(value, BaseModel):
         return {name: _plain(getattr(value, name)) for name in type(value).model_fields}
     return value

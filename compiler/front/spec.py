@@ -31,7 +31,9 @@ from .specvalues import (
     Choice,
     Flag,
     InputShape,
+    Kernel,
     Name,
+    NormChoice,
     Rate,
     Size,
     SpanDict,
@@ -45,7 +47,9 @@ from .specvalues import (
     parse_flag,
     parse_input,
     parse_name,
+    parse_norm,
     parse_rate,
+    parse_shortcut_kernel,
     parse_size,
     parse_stage_name,
     parse_stem_conv,
@@ -130,6 +134,16 @@ ShortcutT = Annotated[
     Choice,
     BeforeValidator(choice_parser("B", "A", "C", "D")),
     WithJsonSchema({"enum": ["A", "B", "C", "D"]}),
+]
+ShortcutKernelT = Annotated[
+    Kernel,
+    BeforeValidator(parse_shortcut_kernel),
+    WithJsonSchema({**_STR, "examples": ["3x3", "1x1"]}),
+]
+NormT = Annotated[
+    NormChoice,
+    BeforeValidator(parse_norm),
+    WithJsonSchema({**_STR, "examples": ["BN", "GN, G=32"]}),
 ]
 AntiAliasT = Annotated[
     Choice,
@@ -261,6 +275,19 @@ class Options(BaseModel):
         ' (no parameters); `C` projects in every block; `D` ("Bag of Tricks" ResNet-D, timm\'s'
         " avg_down) projects where B does, after a 2x2 average pool /2 that takes the stride"
         " off the 1x1 conv.",
+    )
+    shortcut_kernel: ShortcutKernelT = Field(
+        default=Kernel(1, None),  # type: ignore[arg-type]
+        description="The kernel of a projection shortcut that strides: `1x1` (the default, the"
+        " paper's) or `3x3` (SENet-154, timm's down_kernel_size=3), padding k//2; a projection"
+        " that keeps the map size stays 1x1, as in timm. With shortcut B or C.",
+    )
+    norm: NormT = Field(
+        default=NormChoice(None, None),  # type: ignore[arg-type]
+        description="The normalization after (or, with `preact`, before) every convolution:"
+        " `BN` (BatchNorm2d, the default) or `GN, G=32` (GroupNorm of G groups, Wu and He 2018,"
+        " timm's resnet50_gn; `GN` alone is 32 groups): a weight and a bias per channel, no"
+        " running statistics.",
     )
     zero_init_residual: FlagT = Field(
         default=Flag(False, None),  # type: ignore[arg-type]

@@ -99,6 +99,20 @@ class Flag(NamedTuple):
     span: Span
 
 
+class Kernel(NamedTuple):
+    """A square kernel the user wrote (`shortcut_kernel: 3x3`), with where they wrote it."""
+
+    value: int
+    span: Span
+
+
+class NormChoice(NamedTuple):
+    """`norm: BN` (None groups: BatchNorm) or `norm: GN, G=32` (GroupNorm of 32 groups)."""
+
+    groups: int | None
+    span: Span
+
+
 class Rate(NamedTuple):
     """A probability the user wrote (`drop_path: 0.05`), with where they wrote it."""
 
@@ -194,7 +208,8 @@ def _offset(scalar: Scalar) -> int:
 
 _RESERVED = frozenset(
     {"torch", "nn", "Tensor", "F", "functional", "BasicBlock", "Bottleneck", "conv1x1", "conv3x3",
-     "projection", "self", "super", "object", "main", "compiler", "resnetc", "typing"}
+     "projection", "projection3x3", "self", "super", "object", "main", "compiler", "resnetc",
+     "typing"}
 )  # fmt: skip
 
 
@@ -491,6 +506,40 @@ def parse_allow(raw: Any) -> tuple[Name, ...]:
             )
         out.append(Name(name, scalar.span))
     return tuple(out)
+
+
+def parse_shortcut_kernel(raw: Any) -> Kernel:
+    """`shortcut_kernel: 3x3`: the kernel of a projection that strides (1x1 or 3x3)."""
+    m, s = _match(KERNEL, raw, "the shortcut kernel", "3x3")
+    k = _kernel(m, s, 1, 2)
+    if k not in (1, 3):
+        raise refuse(
+            f"a projection shortcut's kernel is 1x1 or 3x3, not {k}x{k}",
+            s.span,
+            help="the paper's projections are 1x1; SENet-154's are 3x3 where they stride"
+            " (timm's down_kernel_size=3)",
+        )
+    return Kernel(k, s.span)
+
+
+_NORM = r"(BN|batch|GN|group)(?:\s*,?\s*G\s*=\s*([0-9]+))?"
+
+
+def parse_norm(raw: Any) -> NormChoice:
+    """`norm: BN` (BatchNorm, the default) or `norm: GN, G=32` (GroupNorm; `GN` alone is 32
+    groups, Wu and He's and timm's default)."""
+    m, s = _match(_NORM, raw, "the norm", "GN, G=32")
+    group = m.group(1).lower() in ("gn", "group")
+    if m.group(2) is None:
+        return NormChoice(32 if group else None, s.span)
+    o = _offset(s)
+    if not group:
+        raise refuse(
+            "a BatchNorm has no groups: G= belongs to GN",
+            s.sub(o + m.start(2), o + m.end(2)),
+            help="write `norm: GN, G=32` for GroupNorm, or `norm: BN` alone",
+        )
+    return NormChoice(_int(m.group(2), s, o + m.start(2), "groups", limits.MAX_WIDTH), s.span)
 
 
 def parse_rate(raw: Any) -> Rate:

@@ -134,9 +134,17 @@ WORDS: Mapping[tuple[str, str], str] = {
     ("BlockKind", "drop_path"): "a block class with stochastic depth (drop_path)",
     ("Options", "anti_alias"): "anti-aliased downsampling (`anti_alias`)",
     ("Options", "drop_path"): "stochastic depth (`drop_path`)",
+    ("Options", "shortcut_kernel"): "a 3x3 projection shortcut",
+    ("Options", "norm_groups"): "GroupNorm (`norm: GN`) in place of BatchNorm",
+    ("Norm", "groups"): "a GroupNorm",
+    ("BlockKind", "norm_groups"): "a block class with GroupNorm",
 }
 """Plain words for the fields added after the first Keras and Flax targets; any other field is
 named as `Class.field`."""
+
+ONCE: frozenset[str] = frozenset({"a GroupNorm"})
+"""Words said once per network, at their first place (every norm layer of a `norm: GN` network
+is a GroupNorm: one refusal says it, beside the option's own)."""
 
 
 @dataclass(frozen=True)
@@ -153,8 +161,13 @@ class Knows:
 def refusals(net: ir.Network, knows: Knows) -> list[Diagnostic]:
     """One error for each construct of `net` that the target cannot write (none if it can)."""
     found: dict[tuple[str, Span | None], Diagnostic] = {}
+    said: set[str] = set()
     for what, span in _unknown(net, knows):
         span = span or net.span
+        if what in said:
+            continue
+        if any(what.startswith(words + " (") for words in ONCE):
+            said.add(what)
         found.setdefault((what, span), _refusal(knows.target, what, span))
     return list(found.values())
 
@@ -211,10 +224,11 @@ def _fields(node: BaseModel, knows: Knows, near: Span | None) -> Iterator[tuple[
         default = None if info.is_required() else info.get_default(call_default_factory=True)
         if name not in known and (info.is_required() or value != default):
             words = WORDS.get((cls.__name__, name))
+            at = getattr(node, f"{name}_span", None) or here  # an option: where it was written
             if words is not None:
-                yield f"{words} (`{cls.__name__}.{name}`)", here
+                yield f"{words} (`{cls.__name__}.{name}`)", at
             else:
-                yield f"`{cls.__name__}.{name}` ({_short(value)})", here
+                yield f"`{cls.__name__}.{name}` ({_short(value)})", at
             continue
         for child in value if isinstance(value, tuple) else (value,):
             if isinstance(child, BaseModel):

@@ -65,6 +65,8 @@ SHORTCUT_WORDS = {
     "zeropad": "option A: zero-padding shortcut",
 }
 
+WIDE_PROJECTION_WORDS = "projection shortcut (3×3 conv where it strides, else 1×1)"
+"""The projections' words with `shortcut_kernel: 3x3` (SENet-154's)."""
 
 AVG_DOWN_WORDS = "projection shortcut (ResNet-D: 2×2 avg pool where the map halves, 1×1 conv)"
 
@@ -319,9 +321,12 @@ def _legend(net: ir.Network, scale: Scale, top: float) -> tuple[list[Arc], list[
     arcs, labels = [], []
     x, y = MARGIN, top + 3.2
     avg_down = any(b.shortcut.avg_down for s in net.stages for b in s.blocks)
+    wide = any(b.shortcut.kernel != 1 for s in net.stages for b in s.blocks)
     for kind in kinds:
         arcs.append(Arc(x, x + 7.0, y, y - 3.6, kind))
-        words = AVG_DOWN_WORDS if kind == "projection" and avg_down else SHORTCUT_WORDS[kind]
+        words = SHORTCUT_WORDS[kind]
+        if kind == "projection" and (avg_down or wide):
+            words = AVG_DOWN_WORDS if avg_down else WIDE_PROJECTION_WORDS
         labels.append(Label(x + 8.5, y, words, anchor="start"))
         x += 8.5 + text_width(words) + 5.0
     right = x - 5.0

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ..core import costs, ir
-from ..front import limits
+from ..front import limits, notation
 from ..front.columns import render_table
 from ..front.diagnostics import fail
 from ..front.source import printable
@@ -194,6 +194,10 @@ def _count(value: int) -> str:
 
 def _options_text(options: ir.Options) -> str:
     text = f"options: downsample_at {options.downsample_at}, shortcut {options.shortcut}"
+    if options.shortcut_kernel != 1:
+        text += f", shortcut_kernel {notation.kernel_text(options.shortcut_kernel)}"
+    if options.norm_groups is not None:
+        text += f", norm {notation.norm_text(options.norm_groups)}"
     return text + (", preact" if options.preact else "")
 
 

@@ -62,7 +62,7 @@ def stem_words(net: ir.Network) -> list[str]:
         " and gives one output channel.",
     ]
     if net.stem.norm is not None:
-        out.append("BatchNorm and ReLU follow it (`bn1`, `relu`).")
+        out.append(f"{norm_name(net)} and ReLU follow it (`bn1`, `relu`).")
     else:
         out.append(
             "Pre-activation: no BatchNorm or ReLU follows it; each block normalizes its own input."
@@ -88,11 +88,12 @@ def _deep_stem_words(net: ir.Network) -> list[str]:
         f'{len(convs)} convolutions in place of one (the deep stem of "Bag of Tricks"\' ResNet-C;'
         f" {kind}): {listed}, each padded by kernel // 2: {net.input} -> {net.stem.conv.output}."
         " Stacked 3x3s see as far as one larger kernel at a fraction of its cost.",
-        "Inside `self.conv1` (an `nn.Sequential`) BatchNorm and ReLU follow every conv but the"
-        " last; timm's names for them, `conv1.1`, `conv1.4`, are kept, so its weights load.",
+        f"Inside `self.conv1` (an `nn.Sequential`) {norm_name(net)} and ReLU follow every conv"
+        " but the last; timm's names for them, `conv1.1`, `conv1.4`, are kept, so its weights"
+        " load.",
     ]
     if net.stem.norm is not None:
-        out.append("BatchNorm and ReLU follow the last one (`bn1`, `relu`).")
+        out.append(f"{norm_name(net)} and ReLU follow the last one (`bn1`, `relu`).")
     else:
         out.append(
             "Pre-activation: no BatchNorm or ReLU follows the last one; each block normalizes"
@@ -117,7 +118,8 @@ def pool_words(net: ir.Network) -> list[str]:
         )
         return [
             f"A {conv.kernel}x{conv.kernel} convolution of {conv.out_channels} filters in place of"
-            f" the max pool (ResNet-RS, timm's `replace_stem_pool`): {how} then BatchNorm and ReLU:"
+            f" the max pool (ResNet-RS, timm's `replace_stem_pool`): {how} then {norm_name(net)}"
+            " and ReLU:"
             f" {before} -> {stem.pool_output}. Unlike a pool it has weights:"
             f" {costs.layer_cost(conv).params:,}.",
         ]
@@ -155,8 +157,8 @@ def head_words(net: ir.Network) -> list[str]:
     out = []
     if net.head.norm is not None:
         out.append(
-            f"Pre-activation: `{net.head.norm.name}` (BatchNorm) and ReLU first, since the last"
-            " block ends with an addition."
+            f"Pre-activation: `{net.head.norm.name}` ({norm_name(net)}) and ReLU first, since the"
+            " last block ends with an addition."
         )
     out += [
         f"`nn.AdaptiveAvgPool2d((1, 1))` averages each of the {last.c:,} channels over its"
@@ -173,7 +175,7 @@ def head_words(net: ir.Network) -> list[str]:
 # ---------------------------------------------------------------- stages
 
 
-def _attention_words(stage: ir.Stage) -> list[str]:
+def _attention_words(net: ir.Network, stage: ir.Stage) -> list[str]:
     """The attention row: squeeze-and-excitation (SENet's fc row) or ECA."""
     att = stage.attention
     if att is None:
@@ -184,7 +186,7 @@ def _attention_words(stage: ir.Stage) -> list[str]:
     if att.kind == "se":
         return [
             f"The row `{notation.attention_words(att)}` is squeeze-and-excitation (Hu et al.,"
-            f" SENet's Table 1 writes it so): after the last BatchNorm, each of the"
+            f" SENet's Table 1 writes it so): after the last {norm_name(net)}, each of the"
             f" {att.channels:,} channels is averaged over the map, an fc (a 1x1 conv with bias,"
             f" `se.fc1`) reduces them to {att.width:,} (ratio 1/{att.channels // att.width}"
             f" here), ReLU, an fc (`se.fc2`) restores {att.channels:,}, and a sigmoid of each"
@@ -193,8 +195,8 @@ def _attention_words(stage: ir.Stage) -> list[str]:
         ]
     return [
         f"The row `{notation.attention_words(att)}` is efficient channel attention (Wang et al.,"
-        f" ECA-Net): after the last BatchNorm, each channel is averaged over the map, one 1-d"
-        f" convolution of {att.kernel} taps slides along the {node.channels:,} averages"
+        f" ECA-Net): after the last {norm_name(net)}, each channel is averaged over the map, one"
+        f" 1-d convolution of {att.kernel} taps slides along the {node.channels:,} averages"
         f" (`se.conv`, no bias), and a sigmoid of each scales that channel: {cost.params}"
         f" parameters, {cost.macs:,} multiply-adds per block.",
     ]
@@ -289,15 +291,30 @@ def _groups_words(stage: ir.Stage) -> list[str]:
     return out
 
 
+def norm_name(net: ir.Network) -> str:
+    """What every norm layer of `net` is, in words: BatchNorm, or GroupNorm (`norm: GN`)."""
+    return "BatchNorm" if net.options.norm_groups is None else "GroupNorm"
+
+
 def _norm_words(net: ir.Network) -> str:
+    norm = norm_name(net)
+    groups = net.options.norm_groups
+    gn = (
+        f" Each norm is a GroupNorm of {groups} groups (`norm: GN, G={groups}`; Wu and He 2018,"
+        " timm's resnet50_gn): it normalizes each sample's channels in groups of C/G, with a"
+        " learned weight and bias per channel, so it keeps no running statistics and behaves"
+        " alike in training and eval, at any batch size."
+        if groups is not None
+        else ""
+    )
     if net.options.preact:
         return (
-            "Pre-activation: BatchNorm and ReLU come before each convolution, and nothing"
-            " follows the addition, so the identity path stays clean."
+            f"Pre-activation: {norm} and ReLU come before each convolution, and nothing"
+            " follows the addition, so the identity path stays clean." + gn
         )
     return (
-        "BatchNorm follows every convolution; ReLU follows each but the last, which comes after"
-        " the shortcut has been added."
+        f"{norm} follows every convolution; ReLU follows each but the last, which comes after"
+        " the shortcut has been added." + gn
     )
 
 
@@ -321,19 +338,23 @@ def _shortcut_words(net: ir.Network, block: ir.Block) -> str:
     norm = any(isinstance(x, ir.Norm) for x in sc.layers)
     if sc.avg_down and sc.stride != 1:
         what = f"2x2 average pool /{sc.stride}, then conv 1x1"
-        what += (" + BatchNorm" if norm else ", pre-activated input") + "; ResNet-D, `shortcut: D`"
+        what += f" + {norm_name(net)}" if norm else ", pre-activated input"
+        what += "; ResNet-D, `shortcut: D`"
         return f"has an average-pool projection shortcut (`downsample`: {what}){because}"
     if sc.avg_down:
-        what = "conv 1x1" + (" + BatchNorm" if norm else ", pre-activated input")
+        what = "conv 1x1" + (f" + {norm_name(net)}" if norm else ", pre-activated input")
         what += "; `shortcut: D` pools only where the map shrinks, and this block keeps it"
         return f"has a 1x1 projection shortcut (`downsample`: {what}){because}"
-    what = "conv 1x1" + stride + (" + BatchNorm" if norm else ", pre-activated input")
+    k = sc.kernel
+    what = f"conv {k}x{k}" + stride + (f" + {norm_name(net)}" if norm else ", pre-activated input")
+    if k != 1:
+        what += f" padding {k // 2}; SENet-154's, `shortcut_kernel: {k}x{k}`"
     if not why:
         return (
-            f"keeps the shape but still has a 1x1 projection shortcut ({what}):"
+            f"keeps the shape but still has a {k}x{k} projection shortcut ({what}):"
             f" `shortcut: {net.options.shortcut}` projects in every block"
         )
-    return f"has a 1x1 projection shortcut (`downsample`: {what}){because}"
+    return f"has a {k}x{k} projection shortcut (`downsample`: {what}){because}"
 
 
 def _entry_words(net: ir.Network, stage: ir.Stage, block: ir.Block, first: bool) -> str:
@@ -415,7 +436,7 @@ def stage_words(net: ir.Network, stage: ir.Stage, index: int) -> list[str]:
     convs = len(stage.blocks[-1].convs)
     first, last = stage.blocks[0], stage.blocks[-1]
     span = f"`{stage.attr}.0`" if n == 1 else f"`{stage.attr}.0` to `{stage.attr}.{n - 1}`"
-    out = [_block_kind_words(net, stage), *_groups_words(stage), *_attention_words(stage)]
+    out = [_block_kind_words(net, stage), *_groups_words(stage), *_attention_words(net, stage)]
     out += [_norm_words(net), *_extras_words(net, stage)]
     out.append(
         f"`x {n:,}` means {plural(n, 'block')}, {span}: {n:,} x {convs} ="

@@ -42,6 +42,8 @@ class Layout:
     anti_alias: str = "none"
     drop_path: bool = False
     attention: Literal["se", "eca"] | None = None
+    norm_groups: int | None = None
+    """GroupNorm's groups (`norm: GN, G=32`); None: BatchNorm."""
 
 
 class BlockDef(ABC):
@@ -85,10 +87,10 @@ class BlockDef(ABC):
                 span=row.span,
                 groups_span=row.groups_span,
             )
-            if layout.preact:  # bnJ normalises convJ's input
-                layers += [ir.Norm(name=f"bn{j + 1}", channels=channels, span=row.span), conv]
-            else:
-                layers += [conv, ir.Norm(name=f"bn{j + 1}", channels=row.filters, span=row.span)]
+            width = channels if layout.preact else row.filters  # bnJ: convJ's input or output
+            norm = ir.Norm(name=f"bn{j + 1}", channels=width, groups=layout.norm_groups,
+                           span=row.span)  # fmt: skip
+            layers += [norm, conv] if layout.preact else [conv, norm]
             channels = row.filters
         return tuple(layers)
 

@@ -4,7 +4,8 @@
   ECA-Net's 1-d convolution), the block's `se`, as timm names it for both;
 - anti-aliased downsampling (Zhang 2019, timm's `aa_layer`): the strided row keeps stride 1 and
   its BatchNorm (and ReLU) is followed by `aa`, a blur /2 or a 2x2 average pool /2;
-- stochastic depth: the class takes a `drop_path` rate.
+- stochastic depth: the class takes a `drop_path` rate;
+- GroupNorm in place of every BatchNorm (`norm: GN, G=32`).
 
 A definition (basic, bottleneck, generic) builds the rows; `with_extras` adds these layers to a
 block and `described` adds them to its class, so every kind gets them the same way.
@@ -36,6 +37,11 @@ _AA_NOTE = {
     "avg": "The strided convolution keeps stride 1; `aa`, a 2x2 average pool with the stride"
     " (anti-aliasing as timm's resnetaa), follows its ReLU.",
 }
+
+_GN_NOTE = (
+    "Every norm is a GroupNorm of {groups} groups (Wu and He 2018; timm's resnet50_gn): a weight"
+    " and a bias per channel, statistics of each sample's own groups, no running statistics."
+)
 
 _DROP_NOTE = (
     "`drop_path` is the rate at which training drops the residual branch of a sample (stochastic"
@@ -86,7 +92,8 @@ def group_layout(layout: Layout, attention: ir.Attention | None) -> Layout:
 
 def described(kind: ir.BlockKind, layout: Layout) -> ir.BlockKind:
     """`kind` with the class's attention module, anti-aliasing and drop path, if any."""
-    if layout.attention is None and layout.anti_alias == "none" and not layout.drop_path:
+    plain = layout.anti_alias == "none" and not layout.drop_path and layout.norm_groups is None
+    if layout.attention is None and plain:
         return kind
     params = list(kind.params)
     notes = list(kind.notes)
@@ -105,6 +112,9 @@ def described(kind: ir.BlockKind, layout: Layout) -> ir.BlockKind:
     if layout.anti_alias != "none":
         notes.append(_AA_NOTE[layout.anti_alias])
         update["anti_alias"] = layout.anti_alias
+    if layout.norm_groups is not None:
+        notes.append(_GN_NOTE.format(groups=layout.norm_groups))
+        update["norm_groups"] = layout.norm_groups
     if layout.drop_path:
         params.append(ir.Param("drop_path", "float", "0.0"))
         notes.append(_DROP_NOTE)

@@ -28,6 +28,11 @@ class BlockView:
     steps: list[list[str]]
 
 
+def norm_expr(width: str, groups: int | None = None) -> str:
+    """`nn.BatchNorm2d(width)`, or with `groups` `nn.GroupNorm(groups, width)` (`norm: GN`)."""
+    return f"nn.BatchNorm2d({width})" if groups is None else f"nn.GroupNorm({groups}, {width})"
+
+
 def conv_expr(row: ir.KindRow, stride: str | None = None) -> Call:
     """`conv3x3(a, b, stride)`, `conv1x1(a, b)` or an explicit `nn.Conv2d(...)` for one row."""
     in_ch, out_ch, groups = row.in_width, row.out_width, row.groups
@@ -102,10 +107,9 @@ def _init(kind: ir.BlockKind) -> list[str]:
     init = list(kind.setup)
     for row in kind.rows:
         conv = assign(f"self.{row.conv}", _row_conv(row, kind), 8)
-        if kind.preact:  # bnJ normalises convJ's input
-            init += [f"self.{row.norm} = nn.BatchNorm2d({row.in_width})", *conv]
-        else:
-            init += [*conv, f"self.{row.norm} = nn.BatchNorm2d({row.out_width})"]
+        width = row.in_width if kind.preact else row.out_width  # bnJ: convJ's input, or output
+        norm = f"self.{row.norm} = {norm_expr(width, kind.norm_groups)}"
+        init += [norm, *conv] if kind.preact else [*conv, norm]
         init += _extras_init(kind, row)
     return init
 
@@ -190,10 +194,13 @@ def shortcut_expr(sc: ir.Shortcut) -> Call | None:
 
 def shortcut_helper(sc: ir.Shortcut) -> str:
     """The helper that builds a projection shortcut: `projection` (conv + BN), `conv1x1` (a lone
-    conv, pre-activation), or with ResNet-D's pool first `avg_projection` / `avg_conv1x1`."""
+    conv, pre-activation), with ResNet-D's pool first `avg_projection` / `avg_conv1x1`, or
+    `projection3x3` (a 3x3 conv + BN: SENet-154's, `shortcut_kernel: 3x3`)."""
     norm = any(isinstance(layer, ir.Norm) for layer in sc.layers)
     if sc.avg_down:
         return "avg_projection" if norm else "avg_conv1x1"
+    if sc.kernel == 3:
+        return "projection3x3"
     return "projection" if norm else "conv1x1"
 
 

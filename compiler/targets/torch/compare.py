@@ -320,6 +320,8 @@ def describe(module: Any) -> str | None:
         return op + (f" C={module.groups}" if module.groups != 1 else "")
     if isinstance(module, nn.modules.batchnorm._BatchNorm):
         return "bn"
+    if isinstance(module, nn.GroupNorm):
+        return f"gn G={module.num_groups}"
     if isinstance(module, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
         return "avgpool" if isinstance(module, nn.AdaptiveAvgPool2d) else "adaptive maxpool"
     if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):

@@ -19,7 +19,14 @@ from ..pylayout import WIDTH, Call, Expr, Repeat, assign, comment, docstring
 from ..sourcemap import CodeRange, mark, mark_text, strip
 from ..target import Rendered
 from ..templating import environment
-from .blocks import block_call, block_view, groups_used, helpers_used, shortcut_helper
+from .blocks import (
+    block_call,
+    block_view,
+    groups_used,
+    helpers_used,
+    norm_expr,
+    shortcut_helper,
+)
 from .modcheck import check_module
 
 # ---------------------------------------------------------------- views the templates render
@@ -44,6 +51,20 @@ class FactoryView:
     signature: list[str]
     summary: str
     body: list[str]
+
+
+@dataclass
+class NormView:
+    """The norm of the shortcut helpers' templates: its call over `out_channels`, its class in
+    words (`BatchNorm`) and with an article (`a BatchNorm`)."""
+
+    call: str
+    name: str
+
+    @property
+    def words(self) -> str:
+        """`a BatchNorm`, `a GroupNorm`."""
+        return f"a {self.name}"
 
 
 @dataclass
@@ -84,7 +105,7 @@ def _stem_call(layers: tuple) -> Call:
         if isinstance(layer, ir.Conv):
             entries.append(_conv_call(layer))
         elif isinstance(layer, ir.Norm):
-            entries += [f"nn.BatchNorm2d({layer.channels})", "nn.ReLU(inplace=True)"]
+            entries += [norm_expr(str(layer.channels), layer.groups), "nn.ReLU(inplace=True)"]
         elif isinstance(layer, ir.Blur):
             entries.append(Call("BlurPool", [str(layer.channels), f"stride={layer.stride}"]))
         else:
@@ -99,7 +120,8 @@ def _stem_lines(net: ir.Network) -> list[list[str]]:
     first = [*comment(f"conv1: {stem.conv_text} -> {stem.conv.output}", 8)]
     first += assign("self.conv1", _stem_call((*stem.deep, stem.conv)), 8)
     if net.stem.norm is not None:  # pre-activation nets normalise at each block's start instead
-        first.append(f"self.{net.stem.norm.name} = nn.BatchNorm2d({net.stem.norm.channels})")
+        norm = net.stem.norm
+        first.append(f"self.{norm.name} = {norm_expr(str(norm.channels), norm.groups)}")
         first.append("self.relu = nn.ReLU(inplace=True)")
     sections = [mark("conv1", first)]
     if stem.pooled:
@@ -209,7 +231,8 @@ def _head_lines(net: ir.Network) -> list[str]:
     head = comment(f"{net.head.cell_text} -> num_classes", 8)
     if net.head.norm is not None:
         head += [
-            f"self.{net.head.norm.name} = nn.BatchNorm2d({net.head.norm.channels})",
+            f"self.{net.head.norm.name} = "
+            + norm_expr(str(net.head.norm.channels), net.head.norm.groups),
             "self.relu = nn.ReLU(inplace=True)",
         ]
     head += [
@@ -303,9 +326,11 @@ def _helpers(net: ir.Network) -> list[tuple[str, str]]:
     projections = {shortcut_helper(b.shortcut) for b in blocks if b.shortcut.kind == "projection"}
     stem = (*net.stem.deep, net.stem.pool, *net.stem.pool_layers)
     used = {
-        ("conv3x3", "conv3x3_grouped.py.j2" if grouped else "conv3x3.py.j2"): "conv3x3" in calls,
-        ("conv1x1", "conv1x1.py.j2"): bool(projections) or "conv1x1" in calls,
+        ("conv3x3", "conv3x3_grouped.py.j2" if grouped else "conv3x3.py.j2"): "conv3x3" in calls
+        or "projection3x3" in projections,
+        ("conv1x1", "conv1x1.py.j2"): bool(projections - {"projection3x3"}) or "conv1x1" in calls,
         ("projection", "projection.py.j2"): "projection" in projections,
+        ("projection3x3", "projection3x3.py.j2"): "projection3x3" in projections,
         ("avg_projection", "avg_projection.py.j2"): "avg_projection" in projections,
         ("avg_conv1x1", "avg_conv1x1.py.j2"): "avg_conv1x1" in projections,
         ("ZeroPadShortcut", "zeropad.py.j2"): any(b.shortcut.kind == "zeropad" for b in blocks),
@@ -340,7 +365,8 @@ def _definitions(net: ir.Network, label: str) -> list[str]:
     out = []
     for name, template in _helpers(net):
         keyword = "class" if name[0].isupper() else "def"
-        out.append(mark_text(f"{keyword} {name}", env.get_template(template).render().rstrip("\n")))
+        text = env.get_template(template).render(norm=_helper_norm(net)).rstrip("\n")
+        out.append(mark_text(f"{keyword} {name}", text))
     for kind in net.block_kinds:
         view = block_view(kind)
         text = env.get_template(view.template).render(block=view).rstrip("\n")
@@ -349,6 +375,14 @@ def _definitions(net: ir.Network, label: str) -> list[str]:
     out.append(network.rstrip("\n"))
     out.append(env.get_template("factory.py.j2").render(factory=_factory(net)).rstrip("\n"))
     return out
+
+
+def _helper_norm(net: ir.Network) -> NormView:
+    """How the shortcut helpers write their norm: BatchNorm2d, or the GroupNorm of `norm: GN`."""
+    groups = net.options.norm_groups
+    return NormView(
+        norm_expr("out_channels", groups), "BatchNorm" if groups is None else "GroupNorm"
+    )
 
 
 def build_view(net: ir.Network, spec_label: str) -> ModuleView:
