@@ -146,6 +146,7 @@ def test_what_a_killed_run_left_is_reported_by_check_and_removed_by_the_next(tmp
     assert run(capsys, "compile", R18, "-o", str(tmp_path))[0] == 0
     left = tmp_path / f"{staging.PREFIX}a1b2c3d4"
     left.mkdir()
+    (left / staging.MARK).write_text("")  # as the killed run marked it
     (left / "resnet18.py").write_text("half a file")
     old_style = tmp_path / ".resnet18.py.k3j2h1g0.tmp"
     old_style.write_text("half a file")
@@ -157,6 +158,25 @@ def test_what_a_killed_run_left_is_reported_by_check_and_removed_by_the_next(tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["resnet18.py"]
     code, _, err = run(capsys, "compile", R18, "-o", str(tmp_path), "--check")
     assert code == 0 and err == "resnetc: 1 file up to date\n"
+
+
+def test_a_directory_named_like_a_staging_one_but_not_resnetcs_is_left_alone(tmp_path, capsys):
+    """Only a directory that holds resnetc's mark (or nothing: killed before marking it) is a
+    staging directory; someone's `.resnetc-staging-my-notes/`, or one named exactly like
+    resnetc's that holds other things, is neither swept nor reported."""
+    notes = tmp_path / f"{staging.PREFIX}my-notes"
+    exact = tmp_path / f"{staging.PREFIX}abcdefgh"
+    for folder in (notes, exact):
+        folder.mkdir()
+        (folder / "todo.txt").write_text("my notes\n")
+    empty = tmp_path / f"{staging.PREFIX}emptyone"
+    empty.mkdir()
+    assert run(capsys, "compile", R18, "-o", str(tmp_path))[0] == 0
+    code, _, err = run(capsys, "compile", R18, "-o", str(tmp_path), "--check")
+    assert code == 0 and "left over" not in err
+    for folder in (notes, exact):
+        assert (folder / "todo.txt").read_text() == "my notes\n"
+    assert not empty.exists()  # an empty one is what a run killed before marking it leaves
 
 
 def test_a_staging_directory_a_live_run_holds_is_left_alone(tmp_path, capsys) -> None:

@@ -2,12 +2,14 @@
 
 Each run that writes into a directory first writes its files, in full, into a hidden directory of
 its own there, `DIR/.resnetc-staging-XXXXXXXX/` (same file system, so the final move is a rename),
-and holds an exclusive `flock` on it for as long as the run lives. When the run ends, the staging
-directory goes with it; if the run is killed (`kill -9`, a power cut), the lock goes with the
-process and the directory stays. The next run that writes into `DIR` finds every staging directory
-whose lock it can take, which can only be one whose run is over, and removes it; one that a
-running resnetc still holds is left alone. `compile --check` reports them (`leftovers`). So files
-left by an interrupted run are found and removed by the next one, and never mistaken for output.
+marked by a `.resnetc-run` file, and holds an exclusive `flock` on it for as long as the run
+lives. When the run ends, the staging directory goes with it; if the run is killed (`kill -9`, a
+power cut), the lock goes with the process and the directory stays. The next run that writes
+into `DIR` finds every staging directory whose lock it can take, which can only be one whose run
+is over, and removes it; one that a running resnetc still holds is left alone, and so is a
+directory of that name that holds anything but resnetc's mark (someone else's). `compile --check`
+reports them (`leftovers`). So files left by an interrupted run are found and removed by the next
+one, and never mistaken for output.
 
 Temporary files of the form `.NAME.py.XXXXXXXX.tmp`, which resnetc wrote beside its targets before
 it had staging directories, are removed the same way, for the targets a run writes.
@@ -34,6 +36,13 @@ except ImportError:  # pragma: no cover - Windows
 PREFIX = ".resnetc-staging-"
 """The name of every staging directory begins so."""
 
+_NAME = re.compile(r"^\.resnetc-staging-[a-z0-9_]{8}$")
+"""A staging directory's whole name (`tempfile.mkdtemp`'s 8 characters after `PREFIX`)."""
+
+MARK = ".resnetc-run"
+"""The file each staging directory holds from the moment it is locked: a directory by that name
+that holds anything but resnetc's mark is someone else's, and is never swept or reported."""
+
 _OLD_TEMP = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{8}\.tmp$")
 """A temporary file of resnetc before staging directories (`tempfile.mkstemp`'s 8 characters)."""
 
@@ -52,6 +61,7 @@ class Staging:
                 fcntl.flock(fd, fcntl.LOCK_EX)  # a sweeping run may hold it for a moment
             if _same(path, fd):
                 self.path, self._fd = path, fd
+                _mark(path)
                 return
             os.close(fd)  # another run swept it between its creation and the lock: again
         raise OSError(f"cannot create a staging directory in {parent}")
@@ -64,6 +74,23 @@ class Staging:
         """Remove the staging directory and what is left in it; release the lock."""
         _remove(self.path)
         os.close(self._fd)
+
+
+def _mark(path: Path) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path / MARK, flags, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("a staging directory of resnetc; the next resnetc run here removes it\n")
+
+
+def _ours(path: Path) -> bool:
+    """Whether the directory at `path` is a staging directory: it holds resnetc's mark, or
+    nothing at all (a run killed between creating it and marking it)."""
+    try:
+        names = os.listdir(path)
+        return not names or stat.S_ISREG(os.lstat(path / MARK).st_mode)
+    except OSError:
+        return False
 
 
 def _same(path: Path, fd: int) -> bool:
@@ -90,9 +117,10 @@ def _staging_dirs(parent: Path) -> Iterator[Path]:
     except OSError:
         return
     for entry in entries:
-        if entry.name.startswith(PREFIX) and entry.is_dir(follow_symlinks=False):
+        if _NAME.match(entry.name) and entry.is_dir(follow_symlinks=False):
             info = entry.stat(follow_symlinks=False)
-            if not hasattr(os, "getuid") or info.st_uid == os.getuid():
+            mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+            if mine and _ours(Path(entry.path)):
                 yield Path(entry.path)
 
 
