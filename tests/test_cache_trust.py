@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -90,6 +91,21 @@ def test_an_edited_entry_cannot_put_code_into_the_output(cache, capsys, tmp_path
     code, _, err = _compile(capsys, out)
     assert code == 0 and err == ""
     assert (out / "resnet18.py").read_text() == fresh and "os.system" not in fresh
+
+
+@pytest.mark.parametrize("name", ["torch", "__init__", "print", "nul"])
+def test_an_entry_naming_what_no_spec_may_name_is_compiled_afresh(cache, capsys, tmp_path, name):
+    """The cached name names the file written: `torch` would write `torch.py` (which shadows
+    torch for every script beside it), `__init__` an `__init__.py`; as for a spec's name, no."""
+    out = tmp_path / "out"
+    _compile(capsys, out)
+    entry = _entry(cache, out)
+    stored = json.loads(entry.read_text())
+    entry.write_text(json.dumps({**stored, "name": name}))
+    shutil.rmtree(out)
+    code, _, err = _compile(capsys, out)
+    assert code == 0 and err == ""
+    assert sorted(p.name for p in out.iterdir()) == ["resnet18.py"]
 
 
 @pytest.mark.parametrize(

@@ -21,9 +21,9 @@ from ..core import costs, ir
 from ..front import limits
 from ..front.columns import render_table
 from ..front.diagnostics import CompileError, Diagnostic, note
+from ..front.names import bad_identifier
 from ..front.notation import BY
 from ..front.source import Source, printable
-from ..front.specvalues import bad_identifier
 from ..pipeline import Analysis, analyze
 from .foreign import Mismatch, dims, leftover_groups
 from .layouts import Renamed, module_renamer, translate

@@ -211,12 +211,14 @@ def _render(analysis: Analysis, label: str, name: str) -> str:
 
 
 def _checked(result, name: str):
-    """A cached result whose module passes the check every module of target `name` passes, else
-    None (compiled afresh): an entry edited on disk cannot put code into the output."""
+    """A cached result whose network name is one a spec may have and whose module passes the
+    check every module of target `name` passes, else None (compiled afresh): an entry edited on
+    disk cannot put code into the output, nor write `torch.py` or `__init__.py`."""
+    from ..front.names import bad_identifier
     from ..pipeline import target
     from ..targets.pycheck import InternalError
 
-    if result is None:
+    if result is None or bad_identifier(result.name) is not None:  # it names the file written
         return None
     try:
         target(name).check(result.text)

@@ -22,9 +22,10 @@ may write to it (`cachedir.trusted`). An entry is a JSON file of three strings, 
 following a link and without blocking (`O_NOFOLLOW | O_NONBLOCK`: a FIFO put in its place cannot
 hang the run), read only if it is a regular file of at most `MAX_ENTRY_BYTES`, and used only if it
 is what resnetc writes: a network name that is an ASCII identifier, warnings without a control
-character. The caller (`resnetc compile`) then puts the module text through the same module check
-as a freshly emitted one before anything is written. Nothing in the cache is ever executed,
-unpickled or unmarshalled.
+character. The caller (`resnetc compile`) then checks the name as a spec's name is checked (it
+names the file written: never `torch.py` or `__init__.py`) and puts the module text through the
+same module check as a freshly emitted one before anything is written. Nothing in the cache is
+ever executed, unpickled or unmarshalled.
 """
 
 from __future__ import annotations

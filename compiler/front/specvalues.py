@@ -7,11 +7,9 @@ error that carries the exact span and a help line, which spec.py turns into a di
 
 from __future__ import annotations
 
-import builtins
 import difflib
 import keyword
 import re
-import unicodedata
 from typing import Any, Literal, NamedTuple
 
 from pydantic_core import PydanticCustomError
@@ -20,8 +18,9 @@ from . import limits
 from .cells import Cell, parse_cell
 from .diagnostics import CompileError
 from .lintnames import LINTS
+from .names import SOFT_KEYWORDS, bad_identifier
 from .notation import BY, KERNEL, NUMBER, RATE, STRIDE, digit_message, nonascii_digit
-from .source import Source, Span, describe, shorten
+from .source import Source, Span, shorten
 from .yamlsrc import Node, Scalar, Sequence
 
 
@@ -206,48 +205,6 @@ def _offset(scalar: Scalar) -> int:
 
 # ---------------------------------------------------------------- field validators
 
-_RESERVED = frozenset(
-    {"torch", "nn", "Tensor", "F", "functional", "BasicBlock", "Bottleneck", "conv1x1", "conv3x3",
-     "projection", "projection3x3", "self", "super", "object", "main", "compiler", "resnetc",
-     "typing"}
-)  # fmt: skip
-
-
-_SOFT_KEYWORDS = frozenset({"match", "case", "type", "_"})
-"""Python's soft keywords (3.12's list, fixed here so that every Python version agrees)."""
-
-_DEVICE = re.compile(r"(?i)(con|prn|aux|nul|com[0-9]|lpt[0-9])")
-"""Names Windows reserves for devices: `nul.py` there is not a file."""
-
-
-def bad_identifier(text: str) -> str | None:
-    """Why `text` cannot name a generated module, class and function (None if it can)."""
-    if not text:
-        return "is empty"
-    if len(text) > limits.MAX_NAME_CHARS:
-        return f"is longer than {limits.MAX_NAME_CHARS} characters"
-    for ch in text:
-        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") or ch in "/\\":
-            return f"contains {describe(ch)}"
-    if not text.isascii():
-        return "must be ASCII (letters, digits and underscores)"
-    if not text.isidentifier():
-        return (
-            "must be a Python identifier"
-            " (letters, digits and underscores, not starting with a digit)"
-        )
-    if keyword.iskeyword(text) or text in _SOFT_KEYWORDS:
-        return "is a Python keyword"
-    if text in vars(builtins):
-        return "would shadow a Python builtin"
-    if text.startswith("__"):
-        return "starts with __, which Python reserves for its own names"
-    if text in _RESERVED:
-        return "is a name the generated module already uses"
-    if _DEVICE.fullmatch(text):
-        return "is a device name on Windows, where the file would not be written"
-    return None
-
 
 def parse_name(raw: Any) -> Name:
     """`name: resnet50`: a safe Python identifier (module, factory and class are named after it)."""
@@ -276,7 +233,7 @@ def parse_stage_name(raw: Any) -> Name:
             f"stage name {shorten(text)!r} must be letters, digits and underscores, like conv2_x",
             scalar.span,
         )
-    if keyword.iskeyword(text) or text in _SOFT_KEYWORDS:
+    if keyword.iskeyword(text) or text in SOFT_KEYWORDS:
         raise refuse(
             f"stage name {text!r} is a Python keyword",
             scalar.span,
