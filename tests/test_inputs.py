@@ -155,6 +155,27 @@ def test_a_closed_stdout_ends_quietly() -> None:
     assert done.returncode == 141 and done.stderr == ""
 
 
+def test_a_reader_that_leaves_in_the_middle_of_a_long_output_is_a_closed_stdout(tmp_path) -> None:
+    """The reader takes 1,000 bytes of a JSON summary far longer than a pipe holds and goes away:
+    the kernel reports the first 64 KiB written, and Python's buffered writer dropped the error
+    of the rest, so resnetc ended with exit 0 and a cut document. Exit 141, as `cat` gives."""
+    spec = tmp_path / "long.yaml"
+    stages = "".join(f'  s{i}: "[[3x3,64],[3x3,64]] x 2"\n' for i in range(60))
+    spec.write_text(f"name: long\ninput: 224x224x3\nclasses: 10\nstem:\n  conv1: 3x3, 64\n"
+                    f"stages:\n{stages}")  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "resnetc", "summary", "--format", "json", "--expand", str(spec)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert len(proc.stdout.read(1000)) == 1000
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141 and b"internal error" not in err
+
+
 # ---------------------------------------------------------------- text from inputs, escaped
 
 

@@ -105,6 +105,10 @@ class OutputClosed(Exception):  # noqa: N818 (a verdict on where the output goes
         self.error = error
 
 
+_DIRECT = 8192
+"""A text this long or longer is written to standard output's descriptor directly (`_Stdout`)."""
+
+
 class _Stdout:
     """Standard output, with a failed write turned into `OutputClosed`, which no command's
     handling of its own files' `OSError`s can mistake for one of theirs."""
@@ -114,9 +118,26 @@ class _Stdout:
 
     def write(self, text: str) -> int:
         try:
-            return self._stream.write(text)
+            fd = self._fd() if len(text) >= _DIRECT else None
+            if fd is None:
+                return self._stream.write(text)
+            # A large text goes to the descriptor itself: when the reader goes away in the middle
+            # of it (`| head -c1` after the pipe's 64 KiB), the kernel reports the part written,
+            # and io's buffered writer then drops the error of the rest; os.write raises it.
+            self._stream.flush()
+            data = memoryview(text.encode(self._stream.encoding, self._stream.errors or "strict"))
+            while data:
+                data = data[os.write(fd, data) :]
+            return len(text)
         except OSError as exc:
             raise OutputClosed(exc) from None
+
+    def _fd(self) -> int | None:
+        """The descriptor under the stream, None if it has none (a test's captured stdout)."""
+        try:
+            return self._stream.fileno()
+        except (OSError, ValueError, AttributeError):
+            return None
 
     def flush(self) -> None:
         try:
