@@ -90,3 +90,59 @@ def test_a_weights_file_that_cannot_be_written_leaves_no_spec(
     assert f"resnetc: error: cannot write {weights}:" in err, err
     assert "resnetc: nothing written" in err and "Traceback" not in err
     assert _files(tmp_path) == ["file"]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_even_force_replaces_only_a_regular_file(
+    kind: str, v2_checkpoint: Path, tmp_path: Path, capsys
+) -> None:
+    import os
+    import stat
+
+    spec, weights = tmp_path / "net.yaml", tmp_path / "net.pth"
+    if kind == "fifo":
+        os.mkfifo(weights)
+    else:
+        try:
+            os.mknod(weights, 0o644 | stat.S_IFCHR, os.makedev(1, 3))  # what /dev/null is
+        except PermissionError:
+            pytest.skip("making a device needs root")
+    assert _decompile(v2_checkpoint, spec, weights, "--force") == 1
+    err = capsys.readouterr().err
+    assert f"{weights}: error: this file is not a regular file; refusing to replace it" in err
+    assert not stat.S_ISREG(os.lstat(weights).st_mode) and not spec.exists()
+
+
+def test_a_replaced_file_keeps_its_mode_and_a_new_one_gets_the_umasks(
+    v2_checkpoint: Path, tmp_path: Path, capsys
+) -> None:
+    import os
+
+    old, new = tmp_path / "old.pth", tmp_path / "new.pth"
+    old.write_bytes(b"mine")
+    old.chmod(0o640)
+    assert _decompile(v2_checkpoint, tmp_path / "a.yaml", old, "--force") == 0
+    assert _decompile(v2_checkpoint, tmp_path / "b.yaml", new) == 0
+    capsys.readouterr()
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert old.stat().st_mode & 0o777 == 0o640
+    assert new.stat().st_mode & 0o777 == 0o666 & ~mask
+    assert _files(tmp_path) == ["a.yaml", "b.yaml", "new.pth", "old.pth"]
+
+
+def test_a_spec_that_cannot_be_written_leaves_the_weights_file_as_it_was(
+    v2_checkpoint: Path, tmp_path: Path, capsys
+) -> None:
+    """Written first, the weights are taken back when the spec fails: a replaced file comes back
+    (it once stayed replaced while the run said "nothing written"), a new one goes."""
+    (tmp_path / "file").write_text("not a directory")
+    spec = tmp_path / "file" / "net.yaml"
+    old, new = tmp_path / "old.pth", tmp_path / "new.pth"
+    old.write_bytes(b"mine")
+    assert _decompile(v2_checkpoint, spec, old, "--force") == 1
+    assert _decompile(v2_checkpoint, spec, new) == 1
+    err = capsys.readouterr().err
+    assert err.count("resnetc: nothing written") == 2 and "Traceback" not in err
+    assert old.read_bytes() == b"mine"
+    assert _files(tmp_path) == ["file", "old.pth"]

@@ -4,18 +4,20 @@ Where a layout's names differ from the generated module's (HF transformers', tim
 `checkpoint.layouts`), the same tensors are written again under resnetc's names, so that the file
 loads into the compiled module with `strict=True`. Nothing is computed: each tensor is the
 original, renamed (ResNetV2's 1x1-conv head is reshaped to the fc's [classes, features]).
-`.safetensors` files are written with safetensors, anything else with `torch.save`, each
-atomically.
+`.safetensors` files are written with safetensors, anything else with `torch.save`, each in
+full to a temporary file first, then put in place (`StagedWeights`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..files.output import make_directories, remove_directories
 from .layouts import Renamed
 from .read import WRAPPERS
 
@@ -80,28 +82,96 @@ def renamed_state_dict(state: Mapping, renamed: Renamed) -> dict:
     return out
 
 
-def write_weights(checkpoint: object, renamed: Renamed, path: str | os.PathLike) -> int:
-    """Write the checkpoint's tensors under the generated module's names to `path`, atomically
-    (a temporary file beside it, then renamed over it: never a half-written file); return how
-    many were written."""
+class StagedWeights:
+    """The renamed tensors, in full, in a temporary file beside `target`: `put_in_place` moves
+    them there, `undo` takes that back (the file replaced comes back) if what was written with
+    them failed, `done` forgets the old file, `discard` drops the temporary one. So a run whose
+    spec cannot be written leaves the weights file as it was, and the new one has the mode the
+    old one had (a new one `0666 & ~umask`), as every file resnetc writes (files.output)."""
+
+    def __init__(self, tmp: Path, target: Path, count: int, created: list[Path]) -> None:
+        self.tmp, self.target, self.count, self.created = tmp, target, count, created
+        self.backup: Path | None = None
+        self.placed = False
+
+    def put_in_place(self, force: bool) -> None:
+        """Link the file into place where nothing is, else (only with `force`) rename it over the
+        regular file or link there, keeping the old one aside; `OSError` says why not."""
+        try:
+            info: os.stat_result | None = os.lstat(self.target)
+        except FileNotFoundError:
+            info = None
+        if info is None:
+            os.chmod(self.tmp, 0o666 & ~_umask())
+            try:
+                os.link(self.tmp, self.target)  # never over a file that appeared meanwhile
+            except FileExistsError:
+                raise OSError("the file appeared while resnetc was writing; it was kept") from None
+            os.unlink(self.tmp)
+        elif not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
+            raise OSError("it is not a regular file; it was kept")
+        elif not force:
+            raise OSError("the file appeared while resnetc was writing; it was kept")
+        else:
+            if stat.S_ISREG(info.st_mode):
+                os.chmod(self.tmp, stat.S_IMODE(info.st_mode))
+            self.backup = self.tmp.with_name(self.tmp.name + ".old")
+            os.link(self.target, self.backup, follow_symlinks=False)
+            os.replace(self.tmp, self.target)
+        self.placed = True
+
+    def undo(self) -> None:
+        """Put back what was at the target before `put_in_place` (nothing, or the old file)."""
+        with contextlib.suppress(OSError):
+            if self.backup is not None:
+                os.replace(self.backup, self.target)
+            elif self.placed:
+                os.unlink(self.target)
+        self.discard()
+
+    def done(self) -> None:
+        """The run succeeded: the old file, kept aside, goes."""
+        if self.backup is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.backup)
+
+    def discard(self) -> None:
+        """Remove the temporary file (if still there) and the directories made for it."""
+        with contextlib.suppress(OSError):
+            os.unlink(self.tmp)
+        remove_directories(self.created)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def stage_weights(checkpoint: object, renamed: Renamed, path: str | os.PathLike) -> StagedWeights:
+    """Write the checkpoint's tensors under the generated module's names, in full, to a
+    temporary file beside `path` (never a half-written file at `path`); the staged file."""
     tensors = renamed_state_dict(load_tensors(checkpoint), renamed)
     tensors = {k: v.contiguous() for k, v in tensors.items()}
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    created = make_directories(target.parent)
+    try:
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except BaseException:
+        remove_directories(created)
+        raise
     os.close(fd)
+    staged = StagedWeights(Path(name), target, len(tensors), created)
     try:
         if target.name.endswith(".safetensors"):
             from safetensors.torch import save_file
 
-            save_file(tensors, tmp)
+            save_file(tensors, name)
         else:
             import torch
 
-            torch.save(tensors, tmp)
-        os.replace(tmp, target)
+            torch.save(tensors, name)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        staged.discard()
         raise
-    return len(tensors)
+    return staged

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import reporting
 from ._common import positive_number
 from .writing import add_force, blocked, exists, is_directory, output_name, write_file
+
+if TYPE_CHECKING:
+    from ..checkpoint.weights import StagedWeights
 
 HELP = "read a ResNet checkpoint (.pt, .pth, .safetensors) back into a spec"
 DESCRIPTION = """\
@@ -178,15 +181,24 @@ def run(args: argparse.Namespace) -> int:
     weights = _weights_out(args, result) if args.weights_out is not None else None
     if weights is not None and weights.code:
         return weights.code
-    if to_stdout:
-        sys.stdout.write(result.spec)
-    else:
-        code = write_file(
-            result.spec, args.output, "yaml", "decompile", args.checkpoint, args.force, quiet=True
-        )
-        if code:
-            _undo_weights(args, weights)
-            return code
+    staged = weights.staged if weights is not None else None
+    try:
+        if to_stdout:
+            sys.stdout.write(result.spec)
+        else:
+            code = write_file(
+                result.spec, args.output, "yaml", "decompile", args.checkpoint, args.force, True
+            )
+            if code:
+                if staged is not None:
+                    staged.undo()  # the weights file is as it was: nothing written
+                return code
+    except BaseException:
+        if staged is not None:
+            staged.undo()
+        raise
+    if staged is not None:
+        staged.done()
     print("\n".join(printable(line) for line in result.summary()), file=report)
     if weights is not None:
         print(weights.said, file=report)
@@ -220,6 +232,17 @@ def _weights_obstacle(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from ..files.output import obstacle
+
+    why = obstacle(path, force=True)  # even --force replaces only a regular file (or a link)
+    if why is not None:
+        print(
+            f"{shown}: error: this file {why}; refusing to replace it with the weights of"
+            f" {printable(args.checkpoint)}\n  = help: choose another --weights-out file\n"
+            "resnetc: nothing written",
+            file=sys.stderr,
+        )
+        return 1
     if exists(path) and not args.force:
         print(
             f"{shown}: error: this file exists; refusing to replace it with the weights of"
@@ -232,36 +255,18 @@ def _weights_obstacle(args: argparse.Namespace) -> int:
 
 
 class _Weights(NamedTuple):
-    """What `--weights-out` did: the exit code so far, whether a file was written (and whether
-    it replaced one, under --force), the report."""
+    """What `--weights-out` did: the exit code so far, the weights put in place (to be taken
+    back if the spec cannot be written), the report."""
 
     code: int
-    written: bool
+    staged: StagedWeights | None
     said: str
-    replaced: bool = False
-
-
-def _undo_weights(args: argparse.Namespace, weights: _Weights | None) -> None:
-    """The spec could not be written: take back the weights written for it where they replaced
-    nothing, else say that they stand."""
-    from ..front.source import printable
-
-    if weights is None or not weights.written:
-        return
-    if not weights.replaced:
-        Path(args.weights_out).unlink(missing_ok=True)
-        return
-    print(
-        f"resnetc: but {printable(args.weights_out)} was replaced (--force) before the spec"
-        " could not be written",
-        file=sys.stderr,
-    )
 
 
 def _weights_out(args: argparse.Namespace, result) -> _Weights:
-    """The checkpoint's tensors under the generated module's names (written before the spec, so
-    that a failure leaves neither), or why none are needed."""
-    from ..checkpoint.weights import write_weights
+    """The checkpoint's tensors under the generated module's names, in place before the spec is
+    written (and taken back if it cannot be), or why none are needed."""
+    from ..checkpoint.weights import stage_weights
     from ..front.source import printable
 
     renamed = result.renamed
@@ -270,23 +275,26 @@ def _weights_out(args: argparse.Namespace, result) -> _Weights:
             f"--weights-out: {printable(args.checkpoint)} already has the generated module's"
             " names; it loads as it is, nothing written"
         )
-        return _Weights(0, False, said)
-    replaced = exists(args.weights_out)
+        return _Weights(0, None, said)
+    staged = None
     try:
-        count = write_weights(args.checkpoint, renamed, args.weights_out)
+        staged = stage_weights(args.checkpoint, renamed, args.weights_out)
+        staged.put_in_place(args.force)
     except OSError as exc:
+        if staged is not None:
+            staged.undo()
         why = exc.strerror or str(exc)
         print(
             f"resnetc: error: cannot write {printable(args.weights_out)}: {printable(why)}\n"
             "resnetc: nothing written",
             file=sys.stderr,
         )
-        return _Weights(1, False, "")
+        return _Weights(1, None, "")
     said = (
-        f"wrote {printable(args.weights_out)}: {count} tensors under the generated module's"
-        " names (load it with strict=True)"
+        f"wrote {printable(args.weights_out)}: {staged.count} tensors under the generated"
+        " module's names (load it with strict=True)"
     )
-    return _Weights(0, True, said, replaced)
+    return _Weights(0, staged, said)
 
 
 def _decompile(args: argparse.Namespace):

@@ -220,7 +220,7 @@ def write_all(targets: list[Target], force: bool = False) -> list[Target]:
         try:
             for parent, names in _by_directory(targets).items():
                 at = next(t for t in targets if t.path.parent == parent)
-                created += _make_directory(parent)
+                created += make_directories(parent)
                 staging.sweep(parent, names)
             plans = []
             for at in changed:
@@ -234,7 +234,7 @@ def write_all(targets: list[Target], force: bool = False) -> list[Target]:
         except BaseException as exc:
             _close(areas)
             if not replaced:
-                _remove_created(created)
+                remove_directories(created)
             if isinstance(exc, OSError) and at is not None:
                 why = exc.strerror if exc.strerror else str(exc)
                 raise OutputError(f"cannot write {at.path}: {why}", replaced) from None
@@ -253,8 +253,9 @@ def _close(areas: dict[Path, staging.Staging]) -> None:
         _active.pop(parent, None)
 
 
-def _make_directory(parent: Path) -> list[Path]:
-    """Create `parent` and any missing directory above it; the ones created, deepest first."""
+def make_directories(parent: Path) -> list[Path]:
+    """Create `parent` and any missing directory above it; the ones created, deepest first
+    (none are left if this fails part way)."""
     missing = []
     here = parent
     while not os.path.lexists(here) and here != here.parent:
@@ -266,12 +267,14 @@ def _make_directory(parent: Path) -> list[Path]:
             path.mkdir()
             made.insert(0, path)
     except BaseException:
-        _remove_created(made)  # a failed run leaves no new directory, even half a chain
+        remove_directories(made)  # a failed run leaves no new directory, even half a chain
         raise
     return missing
 
 
-def _remove_created(created: list[Path]) -> None:
+def remove_directories(created: list[Path]) -> None:
+    """Remove the directories `make_directories` created, deepest first, as long as each is
+    empty."""
     for path in created:  # deepest first; only what is still empty
         try:
             path.rmdir()
