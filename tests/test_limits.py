@@ -343,6 +343,34 @@ def test_legacy_checkpoint_bytes(tmp_path: Path) -> None:
     assert seconds < SECOND
 
 
+def test_a_legacy_checkpoint_is_counted_before_it_is_built(tmp_path: Path, monkeypatch) -> None:
+    """A legacy file is one pickle, built whole by torch.load: its opcodes are scanned first
+    (nothing built or run), so a file naming more tensors than the limit, or whose pickle is
+    longer than an index may be, is refused before torch.load (once 20 s and 1 GB for 300,000
+    entries; the scan of 50,000 takes about 1 s)."""
+    torch = pytest.importorskip("torch")
+    from resnetc.checkpoint import read
+
+    path = tmp_path / "legacy.pt"
+    many = {f"layer1.{i}.conv1.weight": torch.zeros(1) for i in range(80)}
+    torch.save(many, path, _use_new_zipfile_serialization=False)
+
+    def never(*args, **kwargs):
+        raise AssertionError("torch.load was called")
+
+    monkeypatch.setattr(read, "_torch_load", never)
+    monkeypatch.setattr(limits, "MAX_CHECKPOINT_TENSORS", 10)
+    assert _refusal_of_checkpoint(path) == (
+        f"{path}: error: refusing to read this checkpoint: its pickle names more than 10 tensors,"
+        " the most a state_dict may hold (MAX_CHECKPOINT_TENSORS)"
+    )
+    monkeypatch.setattr(limits, "MAX_CHECKPOINT_TENSORS", 50_000)
+    monkeypatch.setattr(limits, "MAX_CHECKPOINT_INDEX_BYTES", 1_000)
+    assert _refusal_of_checkpoint(path).endswith(
+        "its pickle, which names the tensors, is more than 1,000 bytes (MAX_CHECKPOINT_INDEX_BYTES)"
+    )
+
+
 LIMIT_TESTS = {
     "MAX_SPEC_BYTES": test_spec_bytes,
     "MAX_YAML_DEPTH": test_yaml_depth,

@@ -5,7 +5,8 @@ A `.pt` file written by `torch.save` since PyTorch 1.6 is a zip archive: one rec
 storage, and a pickle (`data.pkl`) naming every tensor. The number of records is read from the
 archive's end record (a few bytes, whatever the archive holds), and only then the archive's
 directory, for the pickle's size; neither is parsed past its limit. A safetensors file begins with
-its header's length. A legacy `.pt` (a bare pickle) is loaded whole, so its size is what counts.
+its header's length. A legacy `.pt` (a bare pickle) is loaded whole, so its size counts, and its
+pickles are scanned (opcodes only, nothing run) within the index's limit, counting the tensors.
 After reading, the state_dict's entries are counted too (a live mapping has no file to look at).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+from typing import IO, cast
 
 from ..front import limits
 
@@ -48,7 +50,9 @@ def check_safetensors(head: bytes) -> None:
 
 
 def check_legacy(path: str) -> None:
-    """Refuse a legacy (bare pickle) checkpoint larger than the limit: it is read whole."""
+    """Refuse a legacy (bare pickle) checkpoint larger than the limit (it is read whole), or
+    whose pickles, which name the tensors, are longer than an index may be or name more tensors
+    than a state_dict may hold: they are scanned, never run, before torch.load builds them."""
     size = os.path.getsize(path)
     if size > limits.MAX_LEGACY_CHECKPOINT_BYTES:
         raise TooLarge(
@@ -56,6 +60,61 @@ def check_legacy(path: str) -> None:
             f" {size:,} bytes, more than the limit of {limits.MAX_LEGACY_CHECKPOINT_BYTES:,}"
             " (MAX_LEGACY_CHECKPOINT_BYTES)"
         )
+    with open(path, "rb") as f:
+        _scan_legacy(_Budget(f, limits.MAX_CHECKPOINT_INDEX_BYTES))
+
+
+_LEGACY_PICKLES = 4
+"""A legacy file's pickles before its raw storages: the magic number, the protocol version, the
+system's description and the state_dict, each ending in STOP; then the storages' keys and data."""
+
+
+def _scan_legacy(budget: _Budget) -> None:
+    """Walk the opcodes of the legacy pickles (pickletools.genops: parsed, nothing built or
+    called), counting the storages they name (one persistent id each time a tensor names one)."""
+    import pickletools
+
+    named = 0
+    try:
+        for _ in range(_LEGACY_PICKLES):
+            for op, _arg, _pos in pickletools.genops(cast("IO[bytes]", budget)):
+                if op.name in ("BINPERSID", "PERSID"):
+                    named += 1
+                    if named > limits.MAX_CHECKPOINT_TENSORS:
+                        raise TooLarge(
+                            f"its pickle names more than {limits.MAX_CHECKPOINT_TENSORS:,} tensors,"
+                            " the most a state_dict may hold (MAX_CHECKPOINT_TENSORS)"
+                        )
+    except (ValueError, EOFError, TypeError, UnicodeDecodeError):
+        return  # not the pickles torch.save writes: torch.load says what is wrong with it
+
+
+class _Budget:
+    """A file read through at most `limit` bytes; past them, `TooLarge` (pickletools reads the
+    length an opcode declares, so a lie cannot make it allocate past the budget either)."""
+
+    def __init__(self, f, limit: int) -> None:
+        self._f, self._left = f, limit
+
+    def _take(self, n: int) -> None:
+        if n > self._left:
+            raise TooLarge(
+                "its pickle, which names the tensors, is more than"
+                f" {limits.MAX_CHECKPOINT_INDEX_BYTES:,} bytes (MAX_CHECKPOINT_INDEX_BYTES)"
+            )
+        self._left -= n
+
+    def read(self, n: int = -1) -> bytes:
+        self._take(self._left + 1 if n < 0 else n)
+        return self._f.read(n)
+
+    def readline(self) -> bytes:
+        line = self._f.readline(self._left + 1)
+        self._take(len(line))
+        return line
+
+    def tell(self) -> int:
+        return self._f.tell()
 
 
 def check_entries(count: int) -> None:
