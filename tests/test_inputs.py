@@ -121,6 +121,32 @@ def test_a_checkpoint_that_holds_itself_is_refused(tmp_path, capsys) -> None:
         decompile(deep)
 
 
+@pytest.mark.parametrize(
+    "breaks",
+    ["\n", "\r\n", "\x85", "\x85\x85", "\u2028", "\u2029", "\x85 "],
+    ids=["LF", "CRLF", "NEL", "two NELs", "LS", "PS", "NEL and a space"],
+)
+def test_a_line_break_inside_a_quoted_cell_keeps_the_caret_on_its_character(
+    breaks: str, tmp_path, capsys
+) -> None:
+    """A quoted cell broken over lines: YAML folds the break (NEL as LF) or keeps it (LS, PS);
+    either way the diagnostic names the line and column of the bad digit (NEL alone once put
+    the caret under the whole cell, on the line before)."""
+    spec = tmp_path / "s.yaml"
+    cell = f'"[[3x3,64],{breaks}[3x3,6\u09ea]] x 2"'
+    spec.write_text(
+        "name: r\ninput: 224x224x3\nclasses: 10\nstem:\n  conv1: 7x7, 64, /2\nstages:\n"
+        f"  conv2_x: {cell}\n",
+        encoding="utf-8",
+        newline="",
+    )
+    assert main(["check", str(spec)]) == 1
+    err = capsys.readouterr().err
+    line = 7 + Source("s", breaks).line_count - 1
+    column = 7 + len(breaks) - len(breaks.rstrip(" "))
+    assert err.startswith(f"{spec}:{line}:{column}: error: U+09EA BENGALI DIGIT FOUR is not"), err
+
+
 # ---------------------------------------------------------------- a full or closed stdout
 
 

@@ -320,6 +320,11 @@ class _Composer:
 
 _ESCAPE_LENGTHS = {"x": 4, "u": 6, "U": 10}
 
+_BREAKS = "\r\n\x85\u2028\u2029"
+"""Every character YAML counts as a line break (as `Source` does)."""
+_FOLDED = "\r\n\x85"
+"""The breaks PyYAML folds into a space or a newline (it keeps U+2028 and U+2029 as they are)."""
+
 
 def _align(value: str, raw: str, base: int, style: str | None) -> tuple[int, ...] | None:
     """Map each character of a scalar's decoded `value` to its index in the source.
@@ -337,7 +342,7 @@ def _align(value: str, raw: str, base: int, style: str | None) -> tuple[int, ...
             if style == '"' and r == "\\" and p + 1 < n:
                 code = raw[p + 1]
                 length = _ESCAPE_LENGTHS.get(code, 2)
-                if code in "\r\n":  # an escaped line break: decodes to nothing
+                if code in _BREAKS:  # an escaped line break: decodes to nothing
                     p += length
                     continue
                 decoded = _decode_escape(raw[p : p + length])
@@ -345,7 +350,7 @@ def _align(value: str, raw: str, base: int, style: str | None) -> tuple[int, ...
                     break
                 p += length
                 continue
-            if r == ch or (ch == " " and r in "\r\n") or (ch == "\n" and r == "\n"):
+            if r == ch or (ch in " \n" and r in _FOLDED):
                 break
             p += 1
         else:
