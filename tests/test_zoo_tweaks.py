@@ -100,6 +100,7 @@ def test_the_3x3_projection_is_written_back_explained_and_refused_by_keras_and_f
 def test_decompile_reads_senet154s_3x3_projections_from_the_shapes() -> None:
     result = decompile(_theirs("senet154").state_dict())
     assert "  shortcut_kernel: 3x3\n" in result.spec
+    assert result.network.name == "senet154"  # as Hu et al. count it: the deep stem's 3 convs
     assert "layer2.0.downsample.0 is a 3x3 conv" in " ".join(result.spec.split())
     assert costs.totals(result.network)[0] == PARAMS["senet154"]
     assert result.network.stages[0].blocks[0].shortcut.kernel == 1

@@ -510,8 +510,10 @@ def article(number: int) -> str:
 def default_name(found: Found) -> str:
     """`resnet50`, `resnext50_32x4d`, `wide_resnet50_2`, `preact_resnet18`, and timm's names for
     its variants (`seresnet50`, `resnet50d`, `resnet26t`, `resnetrs50`): from the table."""
-    base = _base_name(found)
     attention = found.stages[0].attention
+    if attention is not None and attention.kind == "se" and _senet(found):
+        return f"senet{found.depth + len(found.deep)}"  # SENet-154 counts its stem's 3 convs
+    base = _base_name(found)
     if attention is not None and not found.preact and found.pool_conv is None:
         base = ("se" if attention.kind == "se" else "eca") + base
     if found.group_norm:
@@ -523,6 +525,16 @@ def default_name(found: Found) -> str:
     letter = "t" if tiered else ("d" if avg else ("s" if found.deep[0].filters >= 64 else "c"))
     head, digits, tail = _split_depth(base)
     return f"{head}{digits}{letter}{tail}"
+
+
+def _senet(found: Found) -> bool:
+    """SENet-154's table (Hu et al.'s own network, timm's `senet154`): a deep stem, grouped
+    bottlenecks whose first 1x1 is narrower than their 3x3, 3x3 projections."""
+    rows = found.stages[0].rows
+    kernels = tuple(row.kernel for row in rows)
+    narrower = kernels == (1, 3, 1) and rows[0].filters < rows[1].filters and rows[1].groups > 1
+    wide = any(s.projection_kernel != 1 for s in found.stages)
+    return bool(found.deep) and narrower and wide
 
 
 def _split_depth(name: str) -> tuple[str, str, str]:
