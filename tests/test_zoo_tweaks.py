@@ -18,6 +18,7 @@ from resnetc.core import costs  # noqa: E402
 from resnetc.core.spec_writer import network_spec  # noqa: E402
 from resnetc.pipeline import analyze, target  # noqa: E402
 from resnetc.teach.markdown import markdown  # noqa: E402
+from resnetc.teach.variants import toggles  # noqa: E402
 from tests.conftest import SPEC_DIR  # noqa: E402
 from tests.zoo import timm  # noqa: E402
 from tests.zoo_roundtrip import compiled  # noqa: E402
@@ -88,8 +89,15 @@ def test_the_3x3_projection_is_written_back_explained_and_refused_by_keras_and_f
     assert [s.cell_text for s in again.stages] == [s.cell_text for s in net.stages]
     assert again.options.shortcut_kernel == 3 and costs.totals(again) == costs.totals(net)
     words = _words(analysis)
-    assert "has a 3x3 projection shortcut (`downsample`: conv 3x3/2 + BatchNorm padding 1" in words
+    assert (
+        "has a 3x3 projection shortcut (`downsample`: conv 3x3/2, padding 1, + BatchNorm;" in words
+    )
     assert "`shortcut_kernel: 3x3`" in words
+    hints = [o.hint for o in toggles(net)[1].options]  # the page's shortcut toggle says so too
+    assert hints[1:] == [
+        "a projection (3x3 where it strides, else 1x1) where the shape changes",
+        "a projection (3x3 where it strides, else 1x1) in every block",
+    ]
     for name in ("keras", "flax"):
         found = target(name).refusals(net)
         option = [d for d in found if "a 3x3 projection shortcut" in d.message]

@@ -346,9 +346,10 @@ def _shortcut_words(net: ir.Network, block: ir.Block) -> str:
         what += "; `shortcut: D` pools only where the map shrinks, and this block keeps it"
         return f"has a 1x1 projection shortcut (`downsample`: {what}){because}"
     k = sc.kernel
-    what = f"conv {k}x{k}" + stride + (f" + {norm_name(net)}" if norm else ", pre-activated input")
+    what = f"conv {k}x{k}" + stride + (f", padding {k // 2}," if k != 1 else "")
+    what += f" + {norm_name(net)}" if norm else ", pre-activated input"
     if k != 1:
-        what += f" padding {k // 2}; SENet-154's, `shortcut_kernel: {k}x{k}`"
+        what += f"; SENet-154's, `shortcut_kernel: {k}x{k}`"
     if not why:
         return (
             f"keeps the shape but still has a {k}x{k} projection shortcut ({what}):"

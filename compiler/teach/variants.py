@@ -173,9 +173,20 @@ def toggles(net: ir.Network) -> tuple[Toggle, ...]:
     )
     return (
         Toggle("downsample_at", "Stride placement", STRIDES, key.downsample_at),
-        Toggle("shortcut", "Shortcut option", SHORTCUTS, key.shortcut),
+        Toggle("shortcut", "Shortcut option", shortcuts(net), key.shortcut),
         Toggle("input", "Input size", inputs, key.input),
     )
+
+
+def shortcuts(net: ir.Network) -> tuple[Option, ...]:
+    """The shortcut toggle's choices, their hints in the projections' kernel of `net`
+    (`shortcut_kernel: 3x3`, SENet-154's: a 3x3 conv where the projection strides)."""
+    k = net.options.shortcut_kernel
+    if k == 1:
+        return SHORTCUTS
+    conv = f"a projection ({k}x{k} where it strides, else 1x1)"
+    return (SHORTCUTS[0], Option("B", "B", f"{conv} where the shape changes"),
+            Option("C", "C", f"{conv} in every block"))  # fmt: skip
 
 
 def keys(net: ir.Network) -> tuple[Key, ...]:
