@@ -271,6 +271,7 @@ OPTION_CASES = {
     "names_duplicate": ["tests/tables/table1.tex", "--names", "r18,r34,r50,r18,r152"],
     "names_keyword": ["tests/tables/table1.tex", "--names", "r18,r34,r50,r101,class"],
     "input_too_small": ["tests/tables/table1_mathjax.tsv", "--input", "32x32x3"],
+    "bind_nonascii_digit": ["tests/tables/wrn.tex", "--bind", "k=10,N=\u0664"],
 }
 
 

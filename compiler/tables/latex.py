@@ -13,7 +13,7 @@ import re
 from ..front import limits
 from ..front.diagnostics import fail
 from ..front.source import Source
-from .text import Cell, Row, Text, checked_cell, checked_split
+from .text import Cell, Row, Text, ascii_digits, checked_cell, checked_split
 
 MAX_MACROS = 100
 """Most `\\newcommand`s in one table (Table 1 as the paper typesets it has 2)."""
@@ -46,7 +46,7 @@ def read_rows(source: Source) -> list[Row]:
     """The rows of the (first) tabular in `source`, comments removed and macros expanded."""
     text = Text.of(source.text, 0, len(source.text)).edit(_COMMENT, lambda m: "")
     text, macros = _definitions(source, text)
-    body = _tabular_body(source, text)
+    body = ascii_digits(source, _tabular_body(source, text))  # macro bodies: `_definitions`
     body = _expand(source, body, macros)
     rows = []
     for row_text in _split(source, body, "row"):
@@ -127,7 +127,7 @@ def _group_end(source: Source, text: Text, pos: int) -> int:
 
 _DEFINE = re.compile(
     r"\\(?:re|provide)?newcommand\*?\s*(?:\{\s*\\([A-Za-z]+)\s*\}|\\([A-Za-z]+))"
-    r"\s*(?:\[\s*(\d)\s*\])?\s*"
+    r"\s*(?:\[\s*([^\]\s]*)\s*\])?\s*"
 )
 
 
@@ -143,11 +143,25 @@ def _definitions(source: Source, text: Text) -> tuple[Text, dict[str, tuple[int,
                 text.slice(m.start(), m.end()).span(source),
             )
         end = _group_end(source, text, m.end())
-        macros[m.group(1) or m.group(2)] = (int(m.group(3) or 0), text.slice(m.end() + 1, end - 1))
+        body = ascii_digits(source, text.slice(m.end() + 1, end - 1))
+        macros[m.group(1) or m.group(2)] = (_arity(source, text, m), body)
         kept.append(text.slice(pos, m.start()))
         pos = end
     kept.append(text.slice(pos))
     return Text.join(kept, text.at), macros
+
+
+def _arity(source: Source, text: Text, m: re.Match[str]) -> int:
+    """How many arguments a `\\newcommand` takes: its `[n]`, 0 to 9 (0 if it has none)."""
+    if m.group(3) is None:
+        return 0
+    at = ascii_digits(source, text.slice(m.start(3), m.end(3)))
+    if not re.fullmatch("[0-9]", at.text):
+        raise fail(
+            "a macro takes 0 to 9 arguments: write [1] to [9] after its name",
+            (at if at.text else text.slice(m.start(), m.end())).span(source),
+        )
+    return int(at.text)
 
 
 def _expand(source: Source, text: Text, macros: dict[str, tuple[int, Text]]) -> Text:
@@ -260,7 +274,7 @@ def _split(source: Source, text: Text, what: str) -> list[Text]:
     return checked_split(source, text, cuts, what)
 
 
-_MULTICOLUMN = re.compile(r"\\multicolumn\s*\{\s*(\d+)\s*\}\s*")
+_MULTICOLUMN = re.compile(r"\\multicolumn\s*\{\s*([0-9]+)\s*\}\s*")
 
 
 def _cell(source: Source, text: Text) -> Cell:
