@@ -118,3 +118,25 @@ def test_the_catalogue_names_each_code_once() -> None:
     codes = [code for code, _, _ in catalogue()]
     assert len(codes) == len(set(codes))
     assert set(LINTS) <= set(codes) and {c.code for c in CODES} <= set(codes)
+
+
+def test_json_escapes_what_the_text_form_escapes(tmp_path, capsys, monkeypatch) -> None:
+    """A file name carrying a bidi override, a zero-width space, U+2028 and DEL: `\\uXXXX` in the
+    JSON, never raw on the terminal, and the same name once decoded."""
+    monkeypatch.chdir(tmp_path)
+    name = "bidi\u202egpj.exe\u200b\u2028\x7f.yaml"
+    (tmp_path / name).write_bytes((CASES / "bad_nonascii_digit" / "spec.yaml").read_bytes())
+    assert main(["check", name, "--diagnostics-format", "json"]) == 1
+    err = capsys.readouterr().err
+    assert not set("\u202e\u200b\u2028\x7f") & set(err)
+    assert '"file": "bidi\\u202egpj.exe\\u200b\\u2028\\u007f.yaml"' in err
+    assert json.loads(err)["diagnostics"][0]["file"] == name
+
+
+def test_json_keeps_readable_text_and_escapes_the_rest() -> None:
+    from resnetc.cli.reporting import json_text
+
+    value = {"m": "3×3 ৭ \U000e0041 \udcff"}  # a tag character (Cf) and a lone surrogate
+    text = json_text(value)
+    assert "3×3 ৭ " in text and "\\udb40\\udc41" in text and "\\udcff" in text
+    assert json.loads(text) == value

@@ -249,6 +249,38 @@ LIMITS = {
 }  # fmt: skip
 
 
+def _macros(definitions: str, conv1: str) -> str:
+    rows = f"layer name & 18-layer \\\\\nconv1 & {conv1} \\\\\n"
+    return f"{definitions}\\begin{{tabular}}{{ll}}\n{rows}\\end{{tabular}}\n"
+
+
+ITSELF = ": \\a uses itself, so it expands without end"
+MACROS = {
+    "many uses": (_macros("\\newcommand{\\m}{x}\n", "\\m" * 10_001),
+                  "expand more than 10,000 times (MAX_EXPANSIONS)"),
+    "a finite chain": (_macros("".join(f"\\newcommand{{\\m{'i' * i}}}{{\\m{'i' * (i + 1)}}}\n"
+                                       for i in range(1, 20)), "\\mi"),
+                       "nest more than 16 deep (MAX_MACRO_DEPTH)"),
+    "itself": (_macros("\\newcommand{\\a}{\\a}\n", "\\a"),
+               "nest more than 16 deep (MAX_MACRO_DEPTH)" + ITSELF),
+    "through another": (_macros("\\newcommand{\\a}{x\\b}\n\\newcommand{\\b}{\\a}\n", "\\a"),
+                        "nest more than 16 deep (MAX_MACRO_DEPTH)" + ITSELF),
+    "many uses of itself": (_macros("\\newcommand{\\a}{\\a\\a}\n\\newcommand{\\b}{x}\n",
+                                    "\\b" * 9_990 + "\\a"),
+                            "expand more than 10,000 times (MAX_EXPANSIONS)" + ITSELF),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(MACROS))
+def test_a_macro_limit_is_named_and_recursion_only_where_it_is(case, tmp_path, capsys) -> None:
+    text, message = MACROS[case]
+    table = tmp_path / "t.tex"
+    table.write_text(text)
+    code, _, err = resnetc(capsys, "import-table", str(table), "-o", str(tmp_path / "o"))
+    assert code == 1
+    assert err.splitlines()[0].endswith(f": error: the table's macros {message}")
+
+
 @pytest.mark.parametrize("limit", sorted(LIMITS))
 def test_limits(limit, tmp_path, capsys) -> None:
     text, message = LIMITS[limit]
@@ -271,6 +303,7 @@ OPTION_CASES = {
     "names_duplicate": ["tests/tables/table1.tex", "--names", "r18,r34,r50,r18,r152"],
     "names_keyword": ["tests/tables/table1.tex", "--names", "r18,r34,r50,r101,class"],
     "input_too_small": ["tests/tables/table1_mathjax.tsv", "--input", "32x32x3"],
+    "bind_nonascii_digit": ["tests/tables/wrn.tex", "--bind", "k=10,N=\u0664"],
 }
 
 

@@ -252,6 +252,19 @@ def test_number_digits(parts: dict, message: str) -> None:
     assert message in first and len(first) < 200, first
 
 
+def test_number_digits_leading_zeros_count_for_nothing() -> None:
+    """`0000000032` is 32, not ten digits over every limit; zeros hide no number over its limit."""
+    parts = {"input": "0000000032x32x3", "stages": ["[[3x3,0000000064]] x 0000000002"]}
+    net = analyze(spec(**parts), "z.yaml").network
+    assert str(net.input) == "3x32x32"
+    assert (net.stages[0].rows[0].filters, net.stages[0].repeats) == (64, 2)
+    assert refusal(spec(input="0000070000x224x3"))[0] == (
+        "big.yaml:2:8: error: input height 0000070000 is larger than the limit of 65,536"
+    )
+    first, _ = refusal(spec(stages=["[[3x3," + "0" * 20 + "1234567890]] x 1"]))
+    assert "number of filters 000000000000000000001234567890 is larger" in first
+
+
 def test_name_chars() -> None:
     first, _ = refusal(spec(name="n" * (limits.MAX_NAME_CHARS + 1)))
     assert first == (

@@ -14,7 +14,7 @@ LAYOUT_HELP = (
     " share: conv1, bn1, layerN.i.convJ / bnJ, layerN.i.downsample.0 / .1, fc"
 )
 
-BLOCK_KEY = re.compile(r"layer([1-9]\d{0,5})\.(0|[1-9]\d{0,6})\.")
+BLOCK_KEY = re.compile(r"layer([1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,6})\.")
 
 
 def dims(shape: tuple[int, ...]) -> str:

@@ -47,13 +47,13 @@ class Renamed:
 
 
 _HF_BLOCK = re.compile(
-    r"(?:resnet\.)?encoder\.stages\.(\d+)\.layers\.(\d+)\."
-    r"(?:layer\.(\d+)|shortcut)\.(convolution|normalization)\.(\w+)$"
+    r"(?:resnet\.)?encoder\.stages\.([0-9]+)\.layers\.([0-9]+)\."
+    r"(?:layer\.([0-9]+)|shortcut)\.(convolution|normalization)\.(\w+)$"
 )
 _HF_STEM = re.compile(r"(?:resnet\.)?embedder\.embedder\.(convolution|normalization)\.(\w+)$")
 
-_V2_BLOCK = re.compile(r"stages\.(\d+)\.blocks\.(\d+)\.(norm|conv)(\d+)\.(\w+)$")
-_V2_DOWN = re.compile(r"stages\.(\d+)\.blocks\.(\d+)\.downsample\.conv\.(\w+)$")
+_V2_BLOCK = re.compile(r"stages\.([0-9]+)\.blocks\.([0-9]+)\.(norm|conv)([0-9]+)\.(\w+)$")
+_V2_DOWN = re.compile(r"stages\.([0-9]+)\.blocks\.([0-9]+)\.downsample\.conv\.(\w+)$")
 _V2_STEM = {
     "conv": "conv1",
     "conv1": "conv1.0",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import TYPE_CHECKING
 
 from ..files.inputs import NotAFile
 from ..front import limits
 from ..front.diagnostics import CompileError, error
+from ..front.notation import digit_message, nonascii_digit
 from ..front.source import Source
 
 if TYPE_CHECKING:
@@ -66,8 +68,18 @@ def summary_line(refused: int, total: int, verb: str) -> str:
     return f"resnetc: {refused} of {total} {noun} {verb}"
 
 
+def ascii_digits(text: str) -> str:
+    """An option's `text`, if its digits are ASCII 0-9; a digit of another script (`--classes
+    1৭`, which `int` reads as 17) is a usage error naming it, as in a spec."""
+    i = nonascii_digit(text)
+    if i is not None:
+        raise argparse.ArgumentTypeError(digit_message(text[i], "an option"))
+    return text
+
+
 def positive_number(text: str) -> int:
-    """An argument that is a positive number below 2**20 (`--classes 10`)."""
-    if not text.isdigit() or not 0 < int(text) < 1 << 20:
+    """An argument that is a positive number below 2**20 (`--classes 10`), in ASCII digits."""
+    digits = ascii_digits(text).lstrip("0")
+    if not re.fullmatch("[0-9]{1,7}", digits) or not int(digits) < 1 << 20:
         raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}")
-    return int(text)
+    return int(digits)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from . import reporting
-from ._common import positive_number
+from ._common import ascii_digits, positive_number
 from .writing import add_force, blocked, exists, is_directory, output_name, write_file
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ def _size(text: str) -> tuple[int, ...]:
     from ..front import limits
 
     try:
-        size = parse_input(text)
+        size = parse_input(ascii_digits(text))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     if not all(1 <= v <= limits.MAX_INPUT_SIZE for v in size):
@@ -52,7 +53,7 @@ def _name(text: str) -> str:
 
 def _rate(text: str) -> float:
     try:
-        value = float(text)
+        value = float(ascii_digits(text))
     except ValueError:
         value = -1.0
     if not 0.0 <= value < 1.0:
@@ -61,8 +62,8 @@ def _rate(text: str) -> float:
 
 
 def _strides(text: str) -> tuple[int, ...]:
-    parts = text.split(",")
-    if not all(p.strip().isdigit() and 0 < int(p) <= 16 for p in parts):
+    parts = ascii_digits(text).split(",")
+    if not all(re.fullmatch("[0-9]{1,2}", p.strip()) and 0 < int(p) <= 16 for p in parts):
         raise argparse.ArgumentTypeError(f"expected strides like 1,2,2,2, not {text!r}")
     return tuple(int(p) for p in parts)
 

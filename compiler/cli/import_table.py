@@ -12,7 +12,7 @@ from ..front.diagnostics import CompileError
 from ..front.notation import BY
 from ..front.source import printable
 from . import reporting
-from ._common import positive_number, read_bytes
+from ._common import ascii_digits, positive_number, read_bytes
 from .writing import add_force, exists, is_directory, output_name, write
 
 HELP = "turn a pasted Table 1 (LaTeX or a web copy) into one spec per model column"
@@ -28,7 +28,7 @@ unless --force is given. FILE may be '-' for stdin."""
 
 def _input_size(text: str) -> str:
     number, by = r"[0-9]{1,9}", rf"\s*{BY}\s*"
-    if not re.fullmatch(rf"\s*{number}{by}{number}{by}{number}\s*", text):
+    if not re.fullmatch(rf"\s*{number}{by}{number}{by}{number}\s*", ascii_digits(text)):
         raise argparse.ArgumentTypeError(f"{text!r} is not a size like 224x224x3 (H x W x C)")
     return text
 

@@ -10,8 +10,11 @@ standard error carries exactly one JSON document when the command ends:
 each diagnostic an object with `file`, `line`, `column`, `end_line`, `end_column` (1-based,
 end exclusive; null where a diagnostic has no position), `severity`, `code` (its stable name,
 listed in docs/diagnostics.md), `message`, `help` and `notes` (the same objects). This is what an
-editor plugin or a CI annotation step reads. What the command prints on standard output is the
-same in both formats; usage errors (exit 2) stay plain text.
+editor plugin or a CI annotation step reads. Text from the inputs (a file name, a quoted value)
+is in it as it is, except the characters the text form escapes (control, bidi, zero-width and
+line-separator characters), which are `\\uXXXX` escapes: the same string once decoded. What the
+command prints on standard output is the same in both formats; usage errors (exit 2) stay plain
+text.
 
 `--werror` makes every warning an error: the spec is refused, nothing is written, exit 1.
 """
@@ -20,13 +23,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from ..front.codes import code_of
 from ..front.diagnostics import CompileError, Diagnostic
-from ..front.source import Source
+from ..front.source import UNSAFE_CATEGORIES, Source
 
 FORMATS = ("text", "json")
 
@@ -97,7 +102,23 @@ class Reporter:
             "diagnostics": self.collected,
             "summary": "\n".join(self.lines) if self.lines else None,
         }
-        sys.stderr.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        sys.stderr.write(json_text(document) + "\n")
+
+
+def _escape(m: re.Match[str]) -> str:
+    ch = m.group()
+    if unicodedata.category(ch) not in UNSAFE_CATEGORIES:
+        return ch
+    return json.dumps(ch, ensure_ascii=True)[1:-1]  # `\u202e`; a surrogate pair above U+FFFF
+
+
+def json_text(document: object) -> str:
+    """`document` as JSON that is safe to print in a terminal: readable text (`×`, `৭`) stays as
+    it is, but every character that the text form prints escaped (a bidi override U+202E, a
+    zero-width space U+200B, U+2028 in a file name: `UNSAFE_CATEGORIES`) is a `\\uXXXX` escape,
+    so that a JSON reader decodes the same values and a terminal never gets the raw character."""
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    return re.sub("[^\x00-\x7e]", _escape, text)
 
 
 def _sources(sources: Source | Mapping[str, Source] | None) -> dict[str, Source]:

@@ -129,9 +129,9 @@ def _series(names: list[str]) -> str:
 # ---------------------------------------------------------------- the name's depth
 
 _DEPTH_NAME = re.compile(
-    r"^(?:preact_|pre_act_|se_?|eca_?)?(?:res(?:net|next))(\d+)(?:_|$|[a-z])", re.IGNORECASE
+    r"^(?:preact_|pre_act_|se_?|eca_?)?(?:res(?:net|next))([0-9]+)(?:_|$|[a-z])", re.IGNORECASE
 )
-_WRN_NAME = re.compile(r"^(?:wrn|wide_?resnet)_?(\d+)_(\d+)$", re.IGNORECASE)
+_WRN_NAME = re.compile(r"^(?:wrn|wide_?resnet)_?([0-9]+)_([0-9]+)$", re.IGNORECASE)
 
 
 def depth(net: ir.Network) -> int:

@@ -210,12 +210,13 @@ class _Parser:
 
     def number(self, what: str, tok: _Tok | None = None) -> tuple[int, _Tok]:
         tok = tok or self.take("num", what)
-        if len(tok.text) > limits.MAX_NUMBER_DIGITS:
+        digits = tok.text.lstrip("0") or "0"  # leading zeros count for nothing: 0064 is 64
+        if len(digits) > limits.MAX_NUMBER_DIGITS:
             raise fail(
                 f"{what} {shorten(tok.text)} is larger than the limit of {_LIMITS[what]:,}",
                 self.span(tok.start, tok.end),
             )
-        value = int(tok.text)
+        value = int(digits)
         if value <= 0:
             raise fail(f"{what} must be at least 1, not {value}", self.span(tok.start, tok.end))
         return value, tok

@@ -255,7 +255,7 @@ CODES: tuple[Code, ...] = (
     ),
     Code(
         "table-latex",
-        r"never closed by \\end|^expected '\{' here|closes nothing|is never closed|macros expand|\\multicolumn must span",
+        r"never closed by \\end|^expected '\{' here|closes nothing|is never closed|macros (expand|nest)|^a macro takes|\\multicolumn must span",
         "LaTeX that cannot be read",
     ),
     # checkpoints

@@ -6,7 +6,8 @@ accepted in one place is accepted in all of them:
 
 - "by" is any of `x`, `X`, `×`, `✕`, `✖`, `⨯`, `*`, `·`, `\\times`, `\\cdot` (`BY`);
 - a number is ASCII digits (`NUMBER`); a digit of another script (`1৭`, which Python's `int`
-  would read as 17) is refused by name, as `nonascii_digit` finds it;
+  would read as 17) is refused by name, as `nonascii_digit` finds it and `digit_message` says,
+  wherever it is written (a spec, a pasted table, a command-line option);
 - a kernel is two numbers joined by "by" (`KERNEL`), a stride `/2` or `stride 2` after an
   optional comma (`STRIDE`), a repeat "by" and a number after a cell's closing bracket.
 
@@ -58,11 +59,12 @@ def nonascii_digit(text: str) -> int | None:
     return None
 
 
-def digit_message(ch: str) -> str:
-    """Why a digit of another script is refused, naming it: `U+09ED BENGALI DIGIT SEVEN`."""
+def digit_message(ch: str, where: str = "a spec") -> str:
+    """Why a digit of another script is refused, naming it: `U+09ED BENGALI DIGIT SEVEN`;
+    `where` says what the number is in (`a spec`, `a table`, `an option`)."""
     name = unicodedata.name(ch, "a decimal digit")
     return (
-        f"U+{ord(ch):04X} {name} is not an ASCII digit: numbers in a spec are written with 0-9"
+        f"U+{ord(ch):04X} {name} is not an ASCII digit: numbers in {where} are written with 0-9"
         f" (this one would read as {unicodedata.decimal(ch)})"
     )
 

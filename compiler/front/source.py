@@ -82,13 +82,18 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+UNSAFE_CATEGORIES = frozenset(("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"))
+"""The Unicode categories never printed raw: control, format (bidi overrides, zero-width),
+surrogate, private-use and unassigned characters, line and paragraph separators."""
+
+
 def printable(text: str) -> str:
     """`text` with control and bidi characters shown as escapes, safe to print in a terminal."""
     out = []
     for ch in text:
         if ch == "\t":
             out.append("    ")
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+        elif unicodedata.category(ch) in UNSAFE_CATEGORIES:
             out.append(f"\\u{ord(ch):04x}" if ord(ch) > 0xFF else f"\\x{ord(ch):02x}")
         else:
             out.append(ch)

@@ -178,9 +178,10 @@ _BY = rf"\s*{BY}\s*"
 def _int(text: str, scalar: Scalar, start: int, what: str, maximum: int) -> int:
     """A positive number within `maximum`, refused at its own characters otherwise."""
     span = scalar.sub(start, start + len(text))
-    if len(text) > limits.MAX_NUMBER_DIGITS or int(text) > maximum:
+    digits = text.lstrip("0") or "0"  # leading zeros count for nothing: 0032 is 32
+    if len(digits) > limits.MAX_NUMBER_DIGITS or int(digits) > maximum:
         raise refuse(f"{what} {shorten(text)} is larger than the limit of {maximum:,}", span)
-    value = int(text)
+    value = int(digits)
     if value < 1:
         raise refuse(f"{what} must be at least 1, not {value}", span)
     return value

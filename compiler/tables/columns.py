@@ -41,7 +41,7 @@ class Column:
 
 # ---------------------------------------------------------------- columns and their names
 
-_HEADER_DEPTH = re.compile(r"(\d+)[-\s]*layers?", re.I)
+_HEADER_DEPTH = re.compile(r"([0-9]+)[-\s]*layers?", re.I)
 
 
 def named_columns(source: Source, lay: Layout, names: list[Scalar] | None) -> list[Column]:
@@ -75,7 +75,7 @@ def _slug(source: Source, title: Text) -> Scalar:
     if m:
         slug = f"resnet{m.group(1)}"
     else:
-        slug = re.sub(r"([A-Za-z])[-\s]+(\d)", r"\1\2", re.sub(BY_SIGN, "x", text)).lower()
+        slug = re.sub(r"([A-Za-z])[-\s]+([0-9])", r"\1\2", re.sub(BY_SIGN, "x", text)).lower()
         slug = re.sub(r"[^a-z0-9]+", "_", slug).strip("_")
     if not slug.isidentifier() or not slug.isascii():
         raise fail(
@@ -96,7 +96,7 @@ _HEAD = re.compile(r"\bfc\b(?!\s*,?\s*\[)|softmax|fully[- ]connected", re.I)
 _POOL = re.compile(r"pool", re.I)
 _GLOBAL_POOL = re.compile(r"(?:global\s*)?(?:avg|average)[-\s]*pool(?:ing)?", re.I)
 """A row of its own for the head's global average pool (the Wide ResNet paper's `avg-pool`)."""
-_CLASSES = re.compile(r"(\d+)\s*-?\s*d\s*-?\s*fc\b|\bfc\s*[-,]?\s*(\d+)", re.I)
+_CLASSES = re.compile(r"([0-9]+)\s*-?\s*d\s*-?\s*fc\b|\bfc\s*[-,]?\s*([0-9]+)", re.I)
 
 
 class Found(NamedTuple):

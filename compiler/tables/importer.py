@@ -99,6 +99,8 @@ def import_table(
         found = read_columns(source, layers(source, data, lay), lay, columns)
         input_scalar = _input(input, found.input, source, sources, columns[0])
         options = _options(shortcut, sources)
+        if bind is not None:
+            sources["--bind"] = Source("--bind", bind)  # so that a refusal shows the option
         values = symbols.parse_bind(bind) if bind is not None else {}
     except CompileError as exc:
         raise CompileError(exc.diagnostics, sources.values()) from None
@@ -158,7 +160,7 @@ def _pool_hint(source: Source, col: Column) -> list[Diagnostic]:
     (key1, size1), (key2, size2) = col.sizes[:2]
     if key1.text != "conv1" or key2.text != col.stages[0][0].text:
         return []
-    before, after = re.findall(r"\d+", size1.text), re.findall(r"\d+", size2.text)
+    before, after = re.findall(r"[0-9]+", size1.text), re.findall(r"[0-9]+", size2.text)
     if not before or [int(n) for n in before] != [2 * int(n) for n in after]:
         return []
     return [
@@ -202,7 +204,7 @@ def _bind(source: Source, col: Column, values: dict[str, int]) -> None:
     written = set().union(*(symbols.used(cell.text) for _, cell in col.stages))
     if not written:
         return
-    rows = max(len(re.findall(rf"\d\s*{BY_SIGN}\s*\d", cell.text)) for _, cell in col.stages)
+    rows = max(len(re.findall(rf"[0-9]\s*{BY_SIGN}\s*[0-9]", cell.text)) for _, cell in col.stages)
     named = symbols.from_name(col.name.text, rows, len(col.stages))
     given = {**named, **values}
     col.stages = [
@@ -244,13 +246,13 @@ def _input(option: str | None, table: Text | None, source: Source, sources, col:
     if option is not None:
         return _option_scalar("--input", option, sources)
     if table is not None:
-        if len(re.findall(r"\d+", table.text)) == 2:
+        if len(re.findall(r"[0-9]+", table.text)) == 2:
             table = table + Text.synthetic("x3", table.end - 1)
         return table.scalar(source)
     size = {k.text: v for k, v in col.sizes}.get("conv1")
-    dims = [int(n) for n in re.findall(r"\d+", size.text)] if size is not None else []
+    dims = [int(n) for n in re.findall(r"[0-9]+", size.text)] if size is not None else []
     if col.stem is not None and size is not None and len(dims) in (1, 2) and max(dims) <= 4096:
-        m = re.search(r"(?:stride\s*|/\s*)(\d)", col.stem.text)
+        m = re.search(r"(?:stride\s*|/\s*)([0-9])", col.stem.text)
         stride = int(m.group(1)) if m else 1
         h, w = dims[0] * stride, dims[-1] * stride
         return Scalar(f"{h}x{w}x3", size.span(source), source, None, None)
@@ -308,8 +310,8 @@ def _downsample(input_text: str, col: Column) -> int | None:
     """Input size / the last stage's output size, where the table gives both and they divide."""
     if not col.sizes or not col.stages or col.sizes[-1][0].text != col.stages[-1][0].text:
         return None
-    given = re.findall(r"\d+", input_text)
-    last = re.findall(r"\d+", col.sizes[-1][1].text)
+    given = re.findall(r"[0-9]+", input_text)
+    last = re.findall(r"[0-9]+", col.sizes[-1][1].text)
     if len(given) < 2 or len(last) not in (1, 2):
         return None
     h, w = int(given[0]), int(given[1])

@@ -13,13 +13,17 @@ import re
 from ..front import limits
 from ..front.diagnostics import fail
 from ..front.source import Source
-from .text import Cell, Row, Text, checked_cell, checked_split
+from .text import Cell, Row, Text, ascii_digits, checked_cell, checked_split
 
 MAX_MACROS = 100
 """Most `\\newcommand`s in one table (Table 1 as the paper typesets it has 2)."""
 
 MAX_EXPANSIONS = 10_000
 """Most macro uses expanded in one table (Table 1 written with the paper's macros needs 20)."""
+
+MAX_MACRO_DEPTH = 16
+"""Deepest nesting of macro uses: a macro whose body uses a macro whose body uses another, ...
+(Table 1 written with the paper's macros nests 1 deep)."""
 
 
 _COMMENT = re.compile(r"(?<!\\)%[^\n]*")
@@ -46,7 +50,7 @@ def read_rows(source: Source) -> list[Row]:
     """The rows of the (first) tabular in `source`, comments removed and macros expanded."""
     text = Text.of(source.text, 0, len(source.text)).edit(_COMMENT, lambda m: "")
     text, macros = _definitions(source, text)
-    body = _tabular_body(source, text)
+    body = ascii_digits(source, _tabular_body(source, text))  # macro bodies: `_definitions`
     body = _expand(source, body, macros)
     rows = []
     for row_text in _split(source, body, "row"):
@@ -127,7 +131,7 @@ def _group_end(source: Source, text: Text, pos: int) -> int:
 
 _DEFINE = re.compile(
     r"\\(?:re|provide)?newcommand\*?\s*(?:\{\s*\\([A-Za-z]+)\s*\}|\\([A-Za-z]+))"
-    r"\s*(?:\[\s*(\d)\s*\])?\s*"
+    r"\s*(?:\[\s*([^\]\s]*)\s*\])?\s*"
 )
 
 
@@ -143,11 +147,25 @@ def _definitions(source: Source, text: Text) -> tuple[Text, dict[str, tuple[int,
                 text.slice(m.start(), m.end()).span(source),
             )
         end = _group_end(source, text, m.end())
-        macros[m.group(1) or m.group(2)] = (int(m.group(3) or 0), text.slice(m.end() + 1, end - 1))
+        body = ascii_digits(source, text.slice(m.end() + 1, end - 1))
+        macros[m.group(1) or m.group(2)] = (_arity(source, text, m), body)
         kept.append(text.slice(pos, m.start()))
         pos = end
     kept.append(text.slice(pos))
     return Text.join(kept, text.at), macros
+
+
+def _arity(source: Source, text: Text, m: re.Match[str]) -> int:
+    """How many arguments a `\\newcommand` takes: its `[n]`, 0 to 9 (0 if it has none)."""
+    if m.group(3) is None:
+        return 0
+    at = ascii_digits(source, text.slice(m.start(3), m.end(3)))
+    if not re.fullmatch("[0-9]", at.text):
+        raise fail(
+            "a macro takes 0 to 9 arguments: write [1] to [9] after its name",
+            (at if at.text else text.slice(m.start(), m.end())).span(source),
+        )
+    return int(at.text)
 
 
 def _expand(source: Source, text: Text, macros: dict[str, tuple[int, Text]]) -> Text:
@@ -157,17 +175,18 @@ def _expand(source: Source, text: Text, macros: dict[str, tuple[int, Text]]) -> 
     names = "|".join(sorted(map(re.escape, macros), key=len, reverse=True))
     use = re.compile(r"\\(" + names + r")(?![A-Za-z])")
     budget = [MAX_EXPANSIONS, 0]  # expansions left, characters produced
-    return _expand_in(source, text, macros, use, budget, 0)
+    return _expand_in(source, text, macros, use, budget, ())
 
 
-def _expand_in(source, text: Text, macros, use: re.Pattern[str], budget: list[int], depth: int):
+def _expand_in(source, text: Text, macros, use: re.Pattern[str], budget: list[int], chain):
+    """`text` expanded; `chain` names the macros whose expansion it is, outermost first."""
     pieces: list[Text] = []
     pos = 0
     while (m := use.search(text.text, pos)) is not None:
         budget[0] -= 1
         at = text.slice(m.start(), m.end())
-        if budget[0] < 0 or depth > 16:
-            raise _endless(source, at)
+        if budget[0] < 0 or len(chain) >= MAX_MACRO_DEPTH:
+            raise _endless(source, at, macros, use, (*chain, m.group(1)), budget[0] < 0)
         count, body = macros[m.group(1)]
         end = m.end()
         args = []
@@ -177,7 +196,7 @@ def _expand_in(source, text: Text, macros, use: re.Pattern[str], budget: list[in
             args.append(text.slice(start + 1, end - 1))
         pieces.append(text.slice(pos, m.start()))
         expansion = _substitute(source, at, body, args, budget)
-        pieces.append(_expand_in(source, expansion, macros, use, budget, depth + 1))
+        pieces.append(_expand_in(source, expansion, macros, use, budget, (*chain, m.group(1))))
         pos = end
     pieces.append(text.slice(pos))
     return Text.join(pieces, text.at)
@@ -187,10 +206,30 @@ MAX_EXPANDED_CHARS = limits.MAX_SPEC_BYTES
 """Most characters all macro expansions of a table may produce together (what a spec may hold)."""
 
 
-def _endless(source: Source, at: Text):
-    return fail(
-        "the table's macros expand without end (a macro that uses itself?)", at.span(source)
-    )
+def _endless(source: Source, at: Text, macros, use: re.Pattern[str], chain, count: bool):
+    """The refusal where expansion passes `MAX_EXPANSIONS` (`count`) or `MAX_MACRO_DEPTH`; it
+    says that a macro uses itself only where one of those being expanded does."""
+    if count:
+        said = f"the table's macros expand more than {MAX_EXPANSIONS:,} times (MAX_EXPANSIONS)"
+    else:
+        said = f"the table's macros nest more than {MAX_MACRO_DEPTH} deep (MAX_MACRO_DEPTH)"
+    itself = next((name for name in chain if _uses_itself(name, macros, use)), None)
+    if itself is not None:
+        said += f": \\{itself} uses itself, so it expands without end"
+    return fail(said, at.span(source))
+
+
+def _uses_itself(name: str, macros, use: re.Pattern[str]) -> bool:
+    """Whether the body of macro `name` uses `name` again, directly or through other bodies."""
+    seen, todo = {name}, [name]
+    while todo:
+        for m in use.finditer(macros[todo.pop()][1].text):
+            if m.group(1) == name:
+                return True
+            if m.group(1) not in seen:
+                seen.add(m.group(1))
+                todo.append(m.group(1))
+    return False
 
 
 def _substitute(source: Source, at: Text, body: Text, args: list[Text], budget: list[int]) -> Text:
@@ -260,7 +299,7 @@ def _split(source: Source, text: Text, what: str) -> list[Text]:
     return checked_split(source, text, cuts, what)
 
 
-_MULTICOLUMN = re.compile(r"\\multicolumn\s*\{\s*(\d+)\s*\}\s*")
+_MULTICOLUMN = re.compile(r"\\multicolumn\s*\{\s*([0-9]+)\s*\}\s*")
 
 
 def _cell(source: Source, text: Text) -> Cell:

@@ -55,7 +55,7 @@ class Layer:
     rows: list[tuple[Row, list[Cell | None]]] = field(default_factory=list)
 
 
-_DATA_NAME = re.compile(r"conv\s*\d+\w*|stem|input|image", re.I)
+_DATA_NAME = re.compile(r"conv\s*[0-9]+\w*|stem|input|image", re.I)
 
 
 def table_layout(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from ..front.diagnostics import fail
-from ..front.notation import BY
+from ..front.notation import BY, digit_message, nonascii_digit
 from ..front.source import Source
 from .text import Text
 
@@ -22,8 +22,8 @@ _SYMBOL = r"(?<![A-Za-z=_{\\])([A-WYZa-wyz])(?![A-Za-z_0-9}]|\s*=)"
 command or argument (`\\begin{array}{c}`)."""
 _PRODUCT = re.compile(rf"([0-9]{{1,9}})\s*{BY}\s*{_SYMBOL}")
 _LONE = re.compile(_SYMBOL)
-_WRN = re.compile(r"wrn_?(\d{1,4})_(\d{1,4})", re.I)
-_BIND = re.compile(r"\s*([A-Za-z])\s*=\s*(\d{1,6})\s*")
+_WRN = re.compile(r"wrn_?([0-9]{1,4})_([0-9]{1,4})", re.I)
+_BIND = re.compile(r"\s*([A-Za-z])\s*=\s*([0-9]{1,6})\s*")
 
 WIDE = frozenset({"k", "N"})
 """The Wide ResNet paper's symbols: a table written in them is that paper's, whose blocks are
@@ -36,6 +36,10 @@ def parse_bind(text: str) -> dict[str, int]:
     out: dict[str, int] = {}
     at = 0
     for piece in text.split(","):
+        digit = nonascii_digit(piece)
+        if digit is not None:
+            at += digit
+            raise fail(digit_message(piece[digit], "an option"), source.span(at, at + 1))
         m = _BIND.fullmatch(piece)
         if m is None or int(m.group(2)) < 1:
             raise fail(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..front import limits
 from ..front.diagnostics import fail
-from ..front.notation import BY_SIGN
+from ..front.notation import BY_SIGN, digit_message, nonascii_digit
 from ..front.source import Source, Span
 from ..front.yamlsrc import Scalar
 
@@ -157,6 +157,16 @@ def checked_cell(source: Source, text: Text) -> Text:
             f"a table cell may be at most {limits.MAX_CELL_CHARS:,} characters, not {len(text):,}",
             text.slice(0, 1).span(source),
         )
+    return text
+
+
+def ascii_digits(source: Source, text: Text) -> Text:
+    """`text`, if its decimal digits are all ASCII 0-9: a digit of another script (`২০-layer`,
+    `\\multicolumn{২}`), which Python's `int` and `\\d` would read, is refused at its own
+    character and named (`U+09E8 BENGALI DIGIT TWO`), as in a spec."""
+    i = nonascii_digit(text.text)
+    if i is not None:
+        raise fail(digit_message(text.text[i], "a table"), text.slice(i, i + 1).span(source))
     return text
 
 

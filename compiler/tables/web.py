@@ -14,7 +14,7 @@ import re
 
 from ..front.diagnostics import fail
 from ..front.source import Source
-from .text import MAX_COLUMNS, MAX_ROWS, Cell, Row, Text, checked_cell, checked_split
+from .text import MAX_COLUMNS, MAX_ROWS, Cell, Row, Text, ascii_digits, checked_cell, checked_split
 
 _DEPTH = re.compile(
     r"\\(?:begin|end)\s*\{\s*(?:[bBpvV]?matrix|array|smallmatrix|cases)\s*\}"
@@ -135,7 +135,7 @@ def read_rows(source: Source) -> list[Row]:
     sep = separator(source, lines[0])
     rows = []
     for line in lines:
-        line = line.strip()
+        line = ascii_digits(source, line.strip())
         if sep == "|":
             line = _unframe(line)
         pieces = checked_split(source, line, _cuts(line, sep), "cell")

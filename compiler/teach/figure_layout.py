@@ -81,7 +81,7 @@ FOLD_WORDS = (
 
 def figure_text(text: str) -> str:
     """The notation with a times sign: `7x7, 64, /2` -> `7×7, 64, /2`, `64x56x56` -> `64×56×56`."""
-    return re.sub(r"(?<=\d)x(?=\d)", "×", text)
+    return re.sub(r"(?<=[0-9])x(?=[0-9])", "×", text)
 
 
 def text_width(text: str, role: str = "text") -> float:
