@@ -334,7 +334,7 @@ def parse_stem_conv(raw: Any) -> StemConv:
         start += len(part) + 1
     if len(convs) > limits.MAX_ROWS:
         raise refuse(
-            f"a stem may have at most {limits.MAX_ROWS} convolutions, not {len(convs)}",
+            f"a stem may have at most {limits.MAX_ROWS} convolutions, not {len(convs)} (MAX_ROWS)",
             convs[limits.MAX_ROWS].span,
         )
     return convs[0]._replace(rest=tuple(convs[1:]))

@@ -15,7 +15,7 @@ from ..front.diagnostics import CompileError, Diagnostic, fail, note
 from ..front.notation import BY_SIGN
 from ..front.source import Source, Span
 from ..front.yamlsrc import Scalar
-from .text import MAX_COLUMNS, Cell, Row, Text, clean
+from .text import MAX_TABLE_CELLS, Cell, Row, Text, clean
 
 _NAME_HEADER = re.compile(
     r"(?:layers?|stages?|blocks?|groups?)?\s*names?|layers?|stages?|groups?", re.I
@@ -85,9 +85,10 @@ def layout(source: Source, header: Row) -> Layout:
     for cell in header.cells:
         titles.append((pos, clean(cell.text)))
         pos += cell.columns
-    if pos > MAX_COLUMNS:
+    if pos > MAX_TABLE_CELLS:
         raise fail(
-            f"the header has {pos} columns; a table may have at most {MAX_COLUMNS}",
+            f"the header has {pos} columns; a table may have at most {MAX_TABLE_CELLS}"
+            " (MAX_TABLE_CELLS)",
             header.cells[-1].text.span(source),
         )
     name, size = _roles(source, header, titles)

@@ -132,20 +132,24 @@ class Row:
     """Whether cell i stands in column i (LaTeX); a web copy drops the cells a rowspan covers."""
 
 
-MAX_COLUMNS = 64
+MAX_TABLE_CELLS = 64
 """Most cells in one row of a table (Table 1 has 7)."""
 
-MAX_ROWS = 1_000
+MAX_TABLE_ROWS = 1_000
 """Most rows in one table (Table 1 as the paper typesets it has 18)."""
 
 
 def checked_split(source: Source, text: Text, cuts: list[tuple[int, int]], what: str) -> list[Text]:
     """`text` cut at `cuts` into cells (`what` = "cell") or rows, refusing too many pieces."""
-    limit, noun = (MAX_COLUMNS, "cells in a row") if what == "cell" else (MAX_ROWS, "rows")
+    if what == "cell":
+        limit, noun, name = MAX_TABLE_CELLS, "cells in a row", "MAX_TABLE_CELLS"
+    else:
+        limit, noun, name = MAX_TABLE_ROWS, "rows", "MAX_TABLE_ROWS"
     if len(cuts) >= limit:
         at = cuts[limit - 1][0]
         raise fail(
-            f"a table may have at most {limit:,} {noun}", text.slice(at, at + 1).span(source)
+            f"a table may have at most {limit:,} {noun} ({name})",
+            text.slice(at, at + 1).span(source),
         )
     return text.split(cuts)
 

@@ -14,7 +14,16 @@ import re
 
 from ..front.diagnostics import fail
 from ..front.source import Source
-from .text import MAX_COLUMNS, MAX_ROWS, Cell, Row, Text, ascii_digits, checked_cell, checked_split
+from .text import (
+    MAX_TABLE_CELLS,
+    MAX_TABLE_ROWS,
+    Cell,
+    Row,
+    Text,
+    ascii_digits,
+    checked_cell,
+    checked_split,
+)
 
 _DEPTH = re.compile(
     r"\\(?:begin|end)\s*\{\s*(?:[bBpvV]?matrix|array|smallmatrix|cases)\s*\}"
@@ -53,7 +62,7 @@ def logical_lines(source: Source) -> list[Text]:
         if not stack:
             rows.append(Text.of(text, start, end))
             start = end + 1
-            if len(rows) > 2 * MAX_ROWS:  # blank lines count here; refused by the caller
+            if len(rows) > 2 * MAX_TABLE_ROWS:  # blank lines count here; refused by the caller
                 break
         pos = end + 1
     if stack:
@@ -114,12 +123,12 @@ def _cuts(line: Text, sep: str) -> list[tuple[int, int]]:
                 j += 1
             cuts.append((i, j))
             i = j
-            if len(cuts) > MAX_COLUMNS:
+            if len(cuts) > MAX_TABLE_CELLS:
                 break
             continue
         if depth == 0 and s[i] == sep:
             cuts.append((i, i + 1))
-            if len(cuts) > MAX_COLUMNS:
+            if len(cuts) > MAX_TABLE_CELLS:
                 break  # too many cells: refused by the caller
         i += 1
     return cuts
@@ -130,8 +139,11 @@ def read_rows(source: Source) -> list[Row]:
     lines = logical_lines(source)
     if not lines:
         return []
-    if len(lines) > MAX_ROWS:
-        raise fail(f"a table may have at most {MAX_ROWS:,} rows", lines[MAX_ROWS].span(source))
+    if len(lines) > MAX_TABLE_ROWS:
+        raise fail(
+            f"a table may have at most {MAX_TABLE_ROWS:,} rows (MAX_TABLE_ROWS)",
+            lines[MAX_TABLE_ROWS].span(source),
+        )
     sep = separator(source, lines[0])
     rows = []
     for line in lines:
