@@ -266,3 +266,33 @@ def test_the_console_script_is_the_early_entry_point() -> None:
         if line.strip() and not line.lstrip().startswith("#")
     ]
     assert first_code[0].startswith("try:") and "signal" in first_code[1]
+
+
+_SWALLOWED = """\
+import os, signal, sys, time
+from resnetc.files import interrupts
+
+class Dropped:
+    def __del__(self):  # an exception raised here is printed as "Exception ignored in", and lost
+        os.kill(os.getpid(), signal.SIGTERM)
+
+with interrupts.handled():
+    Dropped()
+    print("went on", flush=True)
+    time.sleep(60)
+sys.exit(0)
+"""
+
+
+def test_a_signal_whose_exception_is_swallowed_still_ends_the_run() -> None:
+    """JAX's gc callback swallowed the Terminated a Flax verify got, and the run went on: the
+    raised signal's watchdog ends the process GRACE seconds later, as the signal would have."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    start = time.monotonic()
+    run = subprocess.run(
+        [sys.executable, "-c", _SWALLOWED], capture_output=True, text=True, env=env, timeout=50
+    )
+    assert run.returncode == 128 + signal.SIGTERM, run.stderr
+    assert "Exception ignored" in run.stderr and run.stdout == "went on\n"
+    assert run.stderr.endswith("resnetc: terminated; no file was left half-written\n")
+    assert time.monotonic() - start < 40  # not the minute it sleeps

@@ -296,6 +296,28 @@ def test_expanded_rows(capsys) -> None:
     assert len(list(summarize(r110, expand=True).rows)) == expanded_rows(r110)
 
 
+def test_framework_verify_layers() -> None:
+    """verify --target keras|flax is refused before anything is built above the limit, at the
+    stage that takes the distinct blocks' layers over it; every shipped spec is under it."""
+    from resnetc.targets.verdict import check_bounded, distinct_layers
+
+    cells = [f"[[1x1,{64 + i}],[3x3,{64 + i}],[1x1,{256 + i}]] x 1000" for i in range(10)]
+    net = analyze(spec(cells), "deep.yaml").network
+    with pytest.raises(CompileError) as info:
+        check_bounded("flax", net)
+    first = info.value.render().splitlines()[0]
+    assert first == (
+        "deep.yaml:16:7: error: verify --target flax would build 140 layers by s9, more than the"
+        f" limit of {limits.MAX_FRAMEWORK_VERIFY_LAYERS:,} (MAX_FRAMEWORK_VERIFY_LAYERS)"
+    )
+    check_bounded("keras", net.model_copy(update={"stages": net.stages[:9]}))
+    for path in sorted((ROOT / "spec").glob("*.yaml")):
+        shipped = analyze(path.read_bytes(), path.name).network
+        layers = sum(distinct_layers(b) for stage in shipped.stages for b in stage.blocks)
+        assert layers <= 96, (path.name, layers)  # 67 at most, well under the limit
+        check_bounded("keras", shipped)
+
+
 class _Tensor:
     """Enough of a tensor for reading a state_dict: a shape and a dtype."""
 
@@ -399,6 +421,7 @@ LIMIT_TESTS = {
     "MAX_NUMBER_DIGITS": test_number_digits,
     "MAX_NAME_CHARS": test_name_chars,
     "MAX_EXPANDED_ROWS": test_expanded_rows,
+    "MAX_FRAMEWORK_VERIFY_LAYERS": test_framework_verify_layers,
     "MAX_CHECKPOINT_TENSORS": test_checkpoint_tensors,
     "MAX_CHECKPOINT_INDEX_BYTES": test_checkpoint_index_bytes,
     "MAX_LEGACY_CHECKPOINT_BYTES": test_legacy_checkpoint_bytes,

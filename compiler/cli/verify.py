@@ -111,13 +111,15 @@ def report(analysis, path: str, reporter, source: str | None = None, target: str
 def _report_other(analysis, path: str, reporter, source: str | None, target: str) -> bool:
     """`report` for the Keras or Flax module."""
     from ..pipeline import render
+    from ..targets.verdict import check_bounded
 
-    if source is None:
-        try:
+    try:
+        check_bounded(target, analysis.network)
+        if source is None:
             source = render(analysis, path, target).text
-        except CompileError as exc:
-            reporter.refused(exc)
-            return False
+    except CompileError as exc:
+        reporter.report(exc.diagnostics, exc.sources or analysis.source)
+        return False
     result = _verifier(target).verify(analysis.network, source)
     if not result.ok:
         reporter.report(result.diagnostics, analysis.source)

@@ -219,6 +219,11 @@ CODES: tuple[Code, ...] = (
     ),
     # commands
     Code("expand-too-large", r"^--expand would print", "summary --expand over its limit"),
+    Code(
+        "verify-too-large",
+        r"^verify --target \w+ would build",
+        "verify --target keras|flax over its limit of layers",
+    ),
     Code("names-mismatch", r"^--names gives", "--names naming a different number of columns"),
     Code(
         "verify-difference",

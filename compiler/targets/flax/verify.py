@@ -1,12 +1,13 @@
 """The compiler checking its Flax module against Flax: build it abstractly, trace it, compare.
 
 `verify(net)` renders the network's Flax module, executes it as a fresh module (no file), builds
-the model abstractly (`nnx.eval_shape`: shapes only, no memory, no random draws) and in eval mode
-traces conv1, the pool (a function call in `__call__`, traced with the module's arguments), every
-block and every stage in turn with `jax.eval_shape`, recording each output's shape, then the
-whole model; it counts the parameters (`nnx.Param`) of every stage and
-of the model. `targets.verdict.compare` checks all of it against the shape pass and the costs.
-jax and Flax are imported here only, lazily.
+the model abstractly (`nnx.eval_shape`: shapes only, no memory, no random draws) with each run
+of identical blocks built once (`verdict.sampled_loops`), and in eval mode traces conv1, the
+pool (a function call in `__call__`, traced with the module's arguments), the block of every run
+and every stage in turn with `jax.eval_shape`, recording each output's shape, then the whole
+model; it counts the parameters (`nnx.Param`) of every stage and of the model, a run's block as
+many times as the run has blocks. `targets.verdict.compare` checks all of it against the shape
+pass and the costs. jax and Flax are imported here only, lazily.
 """
 
 from __future__ import annotations
@@ -15,7 +16,17 @@ import math
 from typing import Any
 
 from ...core import ir
-from ..verdict import FrameworkMissing, Verified, compare, failed, load_module
+from ..verdict import (
+    FrameworkMissing,
+    Verified,
+    compare,
+    failed,
+    load_module,
+    run_name,
+    sampled_loops,
+    stage_runs,
+    structure,
+)
 
 
 def import_framework() -> tuple[Any, Any, Any]:
@@ -40,17 +51,19 @@ def verify(net: ir.Network, source: str | None = None) -> Verified:
 
         source = render_module(net, f"{net.name}.yaml").text
     try:
-        outputs, params, total = _run(frameworks, net, source)
+        outputs, params, total, found = _run(frameworks, net, source)
     except Exception as exc:  # the generated module itself failed: that is the finding
         return failed("flax", net, exc)
-    return compare("flax", net, outputs, params, total)
+    return compare("flax", net, outputs, params, total, found)
 
 
 def _run(frameworks: tuple[Any, Any, Any], net: ir.Network, source: str):
     jax, jnp, nnx = frameworks
     module = load_module(f"{net.name}_flax", source)
-    model = nnx.eval_shape(lambda: getattr(module, net.name)(rngs=nnx.Rngs(0)))
+    with sampled_loops(module) as lengths:
+        model = nnx.eval_shape(lambda: getattr(module, net.name)(rngs=nnx.Rngs(0)))
     model.eval()
+    found = structure("flax", net, lengths)
     outputs: dict[str, tuple[int, ...]] = {}
 
     def apply(fn: Any, part: Any, x: Any) -> Any:
@@ -70,16 +83,22 @@ def _run(frameworks: tuple[Any, Any, Any], net: ir.Network, source: str):
     if pool is not None:
         outputs["pool"] = _pool(jax, jnp, module, net, pool)
     params = {}
+    copies = 0  # the parameters of the blocks the sampled model stands for but did not build
     for stage in net.stages:
         layer = getattr(model, stage.attr)
         first = ir.annotated(stage.blocks[0].input)
         x = spec(first)
-        for i, block in enumerate(layer.layers):
-            x = step(f"{stage.attr}.{i}", block, x)
+        runs, wrong = stage_runs("flax", stage, list(layer.layers))
+        found += wrong
+        params[stage.attr] = 0
+        for run, block in runs:
+            x = step(run_name(stage, run), block, x)
+            weights = _count(nnx, block)
+            params[stage.attr] += weights * run.count
+            copies += weights * (run.count - 1)
         step(stage.attr, layer, spec(first))
-        params[stage.attr] = _count(nnx, layer)
     step("logits", model, spec(net.input))
-    return outputs, params, _count(nnx, model)
+    return outputs, params, _count(nnx, model) + copies, found
 
 
 def _pool(jax: Any, jnp: Any, module: Any, net: ir.Network, pool: ir.Pool) -> tuple[int, ...]:
