@@ -318,6 +318,30 @@ def test_framework_verify_layers() -> None:
         check_bounded("keras", shipped)
 
 
+def test_whatif_layers() -> None:
+    """Above the limit the explain page leaves its what-if variants out and says why (its other
+    toggles disabled, nothing compiled for them); at the limit it compiles them all, in time."""
+    from resnetc.teach.page import html, what_if_data
+    from resnetc.teach.variants import keys
+
+    over = [f"[[1x1,{64 + i}],[3x3,{64 + i}],[1x1,{256 + i}]] x 1000" for i in range(10)]
+    analysis = analyze(spec(over), "deep.yaml")
+    page, seconds = timed(html, analysis)
+    assert seconds < SECOND
+    assert (
+        "The other variants are left out: this table&#39;s distinct blocks have 140 layers, more"
+        f" than the {limits.MAX_WHATIF_LAYERS:,} (MAX_WHATIF_LAYERS)" in page
+    )
+    disabled = re.compile(r'<input type="radio"[^>]* disabled>')
+    assert len(disabled.findall(page)) == 4  # the other stride, 2 shortcuts, 1 input
+    assert what_if_data(analysis)["variants"] == {}
+    under = analyze(spec(over[:9]), "deep.yaml")  # 126 layers
+    page, seconds = timed(html, under)
+    assert "left out" not in page and not disabled.search(page)
+    assert len(what_if_data(under)["variants"]) == len(keys(under.network)) - 1 == 11
+    assert seconds < 2 * SECOND
+
+
 class _Tensor:
     """Enough of a tensor for reading a state_dict: a shape and a dtype."""
 
@@ -422,6 +446,7 @@ LIMIT_TESTS = {
     "MAX_NAME_CHARS": test_name_chars,
     "MAX_EXPANDED_ROWS": test_expanded_rows,
     "MAX_FRAMEWORK_VERIFY_LAYERS": test_framework_verify_layers,
+    "MAX_WHATIF_LAYERS": test_whatif_layers,
     "MAX_CHECKPOINT_TENSORS": test_checkpoint_tensors,
     "MAX_CHECKPOINT_INDEX_BYTES": test_checkpoint_index_bytes,
     "MAX_LEGACY_CHECKPOINT_BYTES": test_legacy_checkpoint_bytes,

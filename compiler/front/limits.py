@@ -56,6 +56,13 @@ included; ResNet-152 has 56, the shipped specs at most 67). Keras and Flax trace
 (Keras on torch, whose import is most of it) and 2.9 s (Flax) of CPU, 896 layers 18 s (Keras on
 jax) and 35 s (Flax)."""
 
+MAX_WHATIF_LAYERS = 128
+"""Most layers in the distinct blocks (as MAX_FRAMEWORK_VERIFY_LAYERS counts them) of a network
+whose `explain --html` page compiles its what-if variants: each (up to 17) is analysed, rendered
+and explained, and its module diffed against the spec's own, so a page costs 18 times the
+distinct blocks' code (ResNet-152 has 56 layers: 0.5 s). Above it the page is written without
+them, and says why."""
+
 MAX_CHECKPOINT_TENSORS = 50_000
 """Most entries a decompiled state_dict may have (ResNet-152 has 1,030; 4,000 basic blocks are
 48,000): reading a pickled checkpoint costs tens of microseconds per tensor."""

@@ -289,6 +289,7 @@ def html(analysis: Analysis, target: str = "torch") -> str:
             own_key=whatif.own.key.text,
             own_words=whatif.own.key.words,
             data=_json(_what_if_data(whatif, exp, view, target)),
+            limited=whatif.limited,
         ),
     )
 
@@ -305,6 +306,7 @@ class Choice:
     label: str
     hint: str
     own: bool
+    disabled: bool = False
 
 
 @dataclass
@@ -325,6 +327,7 @@ class WhatIfView:
     own_key: str
     own_words: str
     data: Markup
+    limited: str | None = None
 
 
 def _controls(whatif: variants.WhatIf) -> list[Control]:
@@ -333,7 +336,14 @@ def _controls(whatif: variants.WhatIf) -> list[Control]:
             t.name,
             t.legend,
             [
-                Choice(f"wi-{t.name}-{i}", o.value, o.label, o.hint, o.value == t.own)
+                Choice(
+                    f"wi-{t.name}-{i}",
+                    o.value,
+                    o.label,
+                    o.hint,
+                    o.value == t.own,
+                    disabled=whatif.limited is not None and o.value != t.own,
+                )
                 for i, o in enumerate(t.options)
             ],
         )

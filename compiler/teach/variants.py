@@ -31,8 +31,10 @@ from typing import NamedTuple
 
 from ..core import costs, ir
 from ..core.spec_writer import network_spec
+from ..front import limits
 from ..front.diagnostics import CompileError
 from ..pipeline import Analysis, analyze, render
+from ..targets.verdict import distinct_layers
 
 
 class Option(NamedTuple):
@@ -138,6 +140,8 @@ class WhatIf:
 
     toggles: tuple[Toggle, ...]
     variants: tuple[Variant, ...]
+    limited: str | None = None
+    """Why the variants other than the spec's own were not compiled (`MAX_WHATIF_LAYERS`)."""
 
     @property
     def own(self) -> Variant:
@@ -231,8 +235,16 @@ def what_if(analysis: Analysis) -> WhatIf:
     """Every variant of the analysed spec, each analysed by the compiler."""
     net = analysis.network
     own = own_key(net)
-    seen: dict[tuple[str, tuple[str, ...]], Key] = {_fingerprint(analysis): own}
     out = [Variant(own, filename(net, own), network_spec(net, stated=STATED), analysis, own=True)]
+    layers = sum(distinct_layers(block) for stage in net.stages for block in stage.blocks)
+    if layers > limits.MAX_WHATIF_LAYERS:
+        why = (
+            f"The other variants are left out: this table's distinct blocks have {layers:,}"
+            f" layers, more than the {limits.MAX_WHATIF_LAYERS:,} (MAX_WHATIF_LAYERS) for which"
+            " resnetc compiles every variant of a page."
+        )
+        return WhatIf(toggles(net), tuple(out), limited=why)
+    seen: dict[tuple[str, tuple[str, ...]], Key] = {_fingerprint(analysis): own}
     for key in keys(net)[1:]:
         name = filename(net, key)
         text = network_spec(variant_network(net, key), stated=STATED)
