@@ -76,6 +76,7 @@ ALLOWED_OPS = {
     "conv2d",
     "_native_batch_norm_legit_no_training",
     "batch_norm",
+    "group_norm",  # resnet50_gn (norm: GN, G=32)
     "relu",
     "relu_",
     "add",
@@ -153,8 +154,10 @@ def test_export_static_does_only_the_layers_work(spec) -> None:
     assert set(ops) <= ALLOWED_OPS, sorted(set(ops) - ALLOWED_OPS)
     convs = sum(isinstance(m, nn.Conv2d) for m in model.modules())
     norms = sum(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+    groups = sum(isinstance(m, nn.GroupNorm) for m in model.modules())
     assert ops.count("conv2d") == convs
     assert ops.count("_native_batch_norm_legit_no_training") + ops.count("batch_norm") == norms
+    assert ops.count("group_norm") == groups
     assert ops.count("linear") == 1
 
 
