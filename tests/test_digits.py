@@ -134,3 +134,19 @@ def test_a_checkpoint_key_with_another_scripts_digit_is_no_stage() -> None:
     assert BLOCK_KEY.match("layer12.0.conv1.weight")
     assert BLOCK_KEY.match(f"layer1{BENGALI_TWO}.0.conv1.weight") is None  # not layer 12
     assert BLOCK_KEY.match(f"layer1.{BENGALI_TWO}.conv1.weight") is None
+
+
+def test_a_checkpoint_key_with_another_scripts_digit_is_refused_naming_it() -> None:
+    """Refused before any layout reads it: the key and the character are named (the refusal
+    was once only that the stages did not follow on)."""
+    from resnetc import decompile
+    from resnetc.front.diagnostics import CompileError
+
+    class Shape:
+        shape, dtype = (64, 3, 7, 7), "float32"
+
+    key = f"resnet.encoder.stages.{ARABIC_ONE}.layers.0.layer.0.convolution.weight"
+    with pytest.raises(CompileError) as info:
+        decompile({"resnet.embedder.embedder.convolution.weight": Shape(), key: Shape()})
+    first = info.value.render().splitlines()[0]
+    assert f"in the key '{key}': U+0661 ARABIC-INDIC DIGIT ONE is not an ASCII digit" in first

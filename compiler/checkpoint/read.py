@@ -18,6 +18,7 @@ from typing import Protocol, SupportsInt, TypeGuard
 
 from ..files.inputs import NotAFile, open_regular
 from ..front.diagnostics import CompileError, fail
+from ..front.notation import digit_message, nonascii_digit
 from ..front.source import Source, printable
 from . import bounds
 
@@ -219,6 +220,13 @@ def from_object(obj: object, label: str, origin: tuple[str, ...]) -> Checkpoint:
     others: dict[str, str] = {}
     for key, value in found.items():
         if isinstance(key, str) and _is_tensor(value):
+            at = nonascii_digit(key)
+            if at is not None:  # `stages.١` would read as stage 1: a key is read, so refused
+                raise refusal(
+                    label,
+                    f"in the key {printable(repr(key))}: {digit_message(key[at], 'a key')}",
+                    "the layer indices of a state_dict's keys are ASCII digits 0-9",
+                )
             shapes[key] = tuple(int(d) for d in value.shape)
         else:
             others[str(key)] = _kind(value)
