@@ -315,6 +315,11 @@ class Block(BaseModel):
     output: Shape | None = None
 
     @property
+    def layer_count(self) -> int:
+        """The layers of one block of the run: its main path's and its shortcut's."""
+        return len(self.layers) + len(self.shortcut.layers)
+
+    @property
     def convs(self) -> tuple[Conv, ...]:
         """The main path's convolutions, in order."""
         return tuple(layer for layer in self.layers if isinstance(layer, Conv))

@@ -63,6 +63,22 @@ def hwc(shape: ir.Shape | None) -> tuple[int, int, int]:
 
 
 @contextmanager
+def module_range(module: types.ModuleType, sampled_range: Any) -> Iterator[None]:
+    """Within it, the name `range` in `module` is `sampled_range` (a sampled build's: each
+    target's verify runs the module's own constructor with it); afterwards, what it was."""
+    namespace = module.__dict__
+    had, old = "range" in namespace, namespace.get("range")
+    namespace["range"] = sampled_range
+    try:
+        yield
+    finally:
+        if had:
+            namespace["range"] = old
+        else:
+            del namespace["range"]
+
+
+@contextmanager
 def sampled_loops(module: types.ModuleType) -> Iterator[list[int]]:
     """Within it, `module`'s `range` yields only the first value of a range of several and
     records its length in the list given (in the order the loops ran); a range of 0 or 1 values
@@ -76,21 +92,8 @@ def sampled_loops(module: types.ModuleType) -> Iterator[list[int]]:
             return iter(values[:1])
         return iter(values)
 
-    namespace = module.__dict__
-    had, old = "range" in namespace, namespace.get("range")
-    namespace["range"] = sampled_range
-    try:
+    with module_range(module, sampled_range):
         yield lengths
-    finally:
-        if had:
-            namespace["range"] = old
-        else:
-            del namespace["range"]
-
-
-def distinct_layers(block: ir.Block) -> int:
-    """The layers a sampled build makes for a run: one block's, its shortcut's included."""
-    return len(block.layers) + len(block.shortcut.layers)
 
 
 def check_bounded(target: str, net: ir.Network) -> None:
@@ -98,7 +101,7 @@ def check_bounded(target: str, net: ir.Network) -> None:
     more layers than `limits.MAX_FRAMEWORK_VERIFY_LAYERS`, at the stage that takes it over."""
     total = 0
     for stage in net.stages:
-        total += sum(distinct_layers(block) for block in stage.blocks)
+        total += sum(block.layer_count for block in stage.blocks)  # one block a run
         if total > limits.MAX_FRAMEWORK_VERIFY_LAYERS:
             raise fail(
                 f"verify --target {target} would build {total:,} layers by {stage.name}, more"

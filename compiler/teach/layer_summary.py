@@ -123,7 +123,7 @@ def expanded_rows(net: ir.Network) -> int:
     rows = len(list(stem[1])) + len(list(head[1]))
     for stage in net.stages:
         for block in stage.blocks:
-            rows += block.count * (len(block.layers) + len(block.shortcut.layers))
+            rows += block.count * block.layer_count
     return rows
 
 

@@ -34,7 +34,6 @@ from ..core.spec_writer import network_spec
 from ..front import limits
 from ..front.diagnostics import CompileError
 from ..pipeline import Analysis, analyze, render
-from ..targets.verdict import distinct_layers
 
 
 class Option(NamedTuple):
@@ -236,7 +235,7 @@ def what_if(analysis: Analysis) -> WhatIf:
     net = analysis.network
     own = own_key(net)
     out = [Variant(own, filename(net, own), network_spec(net, stated=STATED), analysis, own=True)]
-    layers = sum(distinct_layers(block) for stage in net.stages for block in stage.blocks)
+    layers = sum(block.layer_count for stage in net.stages for block in stage.blocks)
     if layers > limits.MAX_WHATIF_LAYERS:
         why = (
             f"The other variants are left out: this table's distinct blocks have {layers:,}"

@@ -26,6 +26,8 @@ import builtins
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..verdict import module_range
+
 
 @dataclass(frozen=True)
 class Group:
@@ -83,20 +85,12 @@ def build(torch: Any, module: Any, name: str, stages: list[str]) -> tuple[Any, d
     from torch.nn.modules.module import register_module_module_registration_hook
 
     log = _Log()
-    namespace = module.__dict__
-    had_range = "range" in namespace
-    old_range = namespace.get("range")
-    namespace["range"] = log.sampled_range
     handle = register_module_module_registration_hook(log.registered)
     try:
-        with torch.device("meta"):
+        with module_range(module, log.sampled_range), torch.device("meta"):
             model = getattr(module, name)().eval()
     finally:
         handle.remove()
-        if had_range:
-            namespace["range"] = old_range
-        else:
-            del namespace["range"]
     groups = {attr: _groups(getattr(model, "_modules", {}).get(attr), log) for attr in stages}
     return model, groups
 
