@@ -80,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             finally:
                 args.reporter.finish()
             sys.stdout.flush()  # a full or closed stdout is found here, not at exit
+            signum = interrupts.received()
+            if signum is not None:  # its exception was swallowed, by a library or by Python
+                return _stopped(signum)
             return code
         except SystemExit:
             signum = interrupts.received()

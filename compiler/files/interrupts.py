@@ -8,17 +8,25 @@ file is left half-replaced and no temporary file is left behind. Handlers are in
 the main thread, never over a signal the process was started ignoring (`nohup`), and the
 previous ones are put back on the way out.
 
-The exception can be lost: raised inside a callback that Python calls for a library (JAX's
-garbage-collection callback, during a Flax verify), it is printed as "Exception ignored in" and
-the run goes on. So a raised signal has a second chance: if the run has not ended `GRACE`
-seconds later, the process prints the interrupt line and exits at once with 128 + the signal's
-number (`os._exit`). That cannot cut a write short: while `deferred()` holds signals none is
-raised, and the grace starts when the held one is; removing staged files after an interrupt
-takes milliseconds.
+The exception can be lost: raised where Python cannot pass an exception on (a `__del__`, JAX's
+garbage-collection callback during a Flax verify, an `isinstance` that pydantic-core makes while
+it serializes), Python hands it to `sys.unraisablehook` and the run goes on. Three things make
+sure the signal still stops the run:
+
+1. While `handled()` runs, `sys.unraisablehook` is `_on_unraisable`: our own exception is not
+   printed (no "Exception ignored in" traceback), and its signal is sent again, so that the
+   handler raises it at the next line Python runs, outside the place that swallowed it.
+2. A run that ends normally although a signal came is reported as stopped by the CLI
+   (`received()`), in case a library's `except BaseException` swallowed it.
+3. If the run has not ended `GRACE` seconds after a signal was raised, the process prints the
+   interrupt line and exits at once with 128 + the signal's number (`os._exit`). That cannot cut
+   a write short: while `deferred()` holds signals none is raised, and the grace starts when the
+   held one is; removing staged files after an interrupt takes milliseconds.
 """
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import os
 import signal
@@ -44,6 +52,11 @@ _received: list[int] = []
 _pending: list[int] = []
 _raised: list[threading.Timer] = []
 """The watchdog of the signal raised, while `handled()` runs (at most one)."""
+_timers: list[threading.Timer] = []
+"""Signals to be sent again, swallowed where they were raised (`_on_unraisable`)."""
+
+AGAIN = 0.01
+"""Seconds after an exception of ours was swallowed that its signal is sent again."""
 
 
 def _exception(signum: int) -> BaseException:
@@ -78,6 +91,34 @@ def _on_signal(signum: int, frame: object) -> None:
     raise _raise(signum)
 
 
+def _on_unraisable(unraisable: object) -> None:
+    """`sys.unraisablehook` inside `handled()`: an exception of ours that Python could not pass
+    on is not printed, and its signal is sent again (see the module docstring)."""
+    error = getattr(unraisable, "exc_value", None)
+    if isinstance(error, KeyboardInterrupt | Terminated) and _received:
+        # Sent from another thread a moment later: sent from here, the handler would run before
+        # this hook returned, and raise into the place that swallowed the first one.
+        again = threading.Timer(AGAIN, _send_again, (_received[0],))
+        again.daemon = True
+        _timers.append(again)
+        again.start()
+        return
+    _previous_hook[0](unraisable)
+
+
+_previous_hook: list = [sys.__unraisablehook__]
+"""The hook `handled()` put `_on_unraisable` in place of."""
+
+
+def _send_again(signum: int) -> None:
+    """Send `signum` to the main thread, so that a wait it is in (a sleep, a read) ends too."""
+    ident = threading.main_thread().ident
+    if hasattr(signal, "pthread_kill") and ident is not None:
+        signal.pthread_kill(ident, signum)
+    else:
+        _thread.interrupt_main(signum)
+
+
 def received() -> int | None:
     """The first signal that arrived inside `handled()`, or None."""
     return _received[0] if _received else None
@@ -102,10 +143,13 @@ def handled() -> Iterator[None]:
     for signum in SIGNALS:
         if signal.getsignal(signum) is not signal.SIG_IGN:
             previous[signum] = signal.signal(signum, _on_signal)
+    _previous_hook[0] = sys.unraisablehook
+    sys.unraisablehook = _on_unraisable
     try:
         yield
     finally:
         _state["quiet"] = True  # the run is over: a signal now is too late to raise anything
+        sys.unraisablehook = _previous_hook[0]
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         _cancel()
@@ -116,6 +160,8 @@ def _cancel() -> None:
     """Stop the watchdog, if a signal started one: the run has ended."""
     while _raised:
         _raised.pop().cancel()
+    while _timers:
+        _timers.pop().cancel()
 
 
 @contextlib.contextmanager
