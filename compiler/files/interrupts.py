@@ -116,7 +116,7 @@ def _send_again(signum: int) -> None:
     if hasattr(signal, "pthread_kill") and ident is not None:
         signal.pthread_kill(ident, signum)
     else:
-        _thread.interrupt_main(signum)
+        _thread.interrupt_main(signal.Signals(signum))
 
 
 def received() -> int | None:
