@@ -302,6 +302,8 @@ class Block(BaseModel):
 
     index: int
     count: int = 1
+    cell: int = 0
+    """Which of its stage's cells the run comes from (`Stage.cells`)."""
     kind: str
     args: tuple[str, ...] = ()
     in_channels: int
@@ -354,38 +356,93 @@ class Attention(BaseModel):
     span: Span | None = None
 
 
+class Cell(BaseModel):
+    """A table cell as the user wrote it: one block's rows (and attention row), `count` times."""
+
+    model_config = _NODE
+
+    rows: tuple[Row, ...]
+    attention: Attention | None = None
+    count: int
+    span: Span | None = None
+    repeats_span: Span | None = None
+
+    @property
+    def text(self) -> str:
+        """The cell in the canonical notation: `[[1x1,64],[3x3,64],[1x1,256]] x 3`."""
+        return notation.cell_text(self.rows, self.count, self.attention)
+
+
 class Stage(BaseModel):
     """One row of Table 1 (`conv3_x`), emitted as `layerN`.
 
-    `rows` is the table cell's block, the source of every width in `blocks`; the repeat count is
-    the sum of the blocks' counts, its only record (the cell's text is printed from both).
+    `cells` are the table's cell for the stage, the source of every width in `blocks`: one, or
+    for a stage whose blocks differ (a pruned network's) several, each a run of the stage's
+    blocks in order. Each block names the cell it comes from (`Block.cell`); a run of blocks
+    never spans two cells. The repeat count is the sum of the cells' counts and of the blocks'.
     """
 
     model_config = _NODE
 
     name: str
     attr: str
-    rows: tuple[Row, ...]
-    attention: Attention | None = None
+    cells: tuple[Cell, ...]
     stride: int
     stride_span: Span | None = None
     blocks: tuple[Block, ...]
     span: Span | None = None
-    cell_span: Span | None = None
-    repeats_span: Span | None = None
     output: Shape | None = None
 
     @model_validator(mode="after")
-    def _blocks_follow_the_rows(self) -> Stage:
+    def _blocks_follow_the_cells(self) -> Stage:
+        if not self.cells:
+            raise ValueError(f"{self.attr}: a stage has at least one cell")
         index = 0
+        ends = [sum(c.count for c in self.cells[: i + 1]) for i in range(len(self.cells))]
         for block in self.blocks:
             if block.index != index or block.count < 1:
                 raise ValueError(f"{self.attr}: block runs must start at 0 and follow each other")
+            if not 0 <= block.cell < len(self.cells):
+                raise ValueError(f"{self.attr}.{block.index}: its cell {block.cell} is not one")
+            start = ends[block.cell] - self.cells[block.cell].count
+            if not (start <= index and index + block.count <= ends[block.cell]):
+                raise ValueError(f"{self.attr}.{block.index}: the run is not inside its cell")
             index += block.count
             convs = [(c.kernel, c.out_channels, c.groups) for c in block.convs]
-            if convs != [(r.kernel, r.filters, r.groups) for r in self.rows]:
+            rows = self.cells[block.cell].rows
+            if convs != [(r.kernel, r.filters, r.groups) for r in rows]:
                 raise ValueError(f"{self.attr}.{block.index}: its convolutions are not the rows")
+        if index != ends[-1]:
+            raise ValueError(f"{self.attr}: the blocks are not the cells' {ends[-1]}")
         return self
+
+    @property
+    def rows(self) -> tuple[Row, ...]:
+        """The rows of the stage's first cell (its only one, unless the stage is pruned)."""
+        return self.cells[0].rows
+
+    @property
+    def attention(self) -> Attention | None:
+        """The attention row of the stage's first cell."""
+        return self.cells[0].attention
+
+    @property
+    def pruned(self) -> bool:
+        """Whether the stage's blocks come from more than one cell (their widths differ)."""
+        return len(self.cells) > 1
+
+    @property
+    def cell_span(self) -> Span | None:
+        """Where the stage's cell is written: from its first cell to its last."""
+        first, last = self.cells[0].span, self.cells[-1].span
+        if first is None or last is None or first is last:
+            return first
+        return first._replace(end_line=last.end_line, end_col=last.end_col)
+
+    @property
+    def repeats_span(self) -> Span | None:
+        """Where the first cell's repeat count is written."""
+        return self.cells[0].repeats_span
 
     @property
     def repeats(self) -> int:
@@ -394,8 +451,13 @@ class Stage(BaseModel):
 
     @property
     def cell_text(self) -> str:
-        """The table cell in the canonical notation: `[[1x1,64],[3x3,64],[1x1,256]] x 3`."""
-        return notation.cell_text(self.rows, self.repeats, self.attention)
+        """The table cell in the canonical notation: `[[1x1,64],[3x3,64],[1x1,256]] x 3`, the
+        cells of a pruned stage joined by ` + `."""
+        return " + ".join(cell.text for cell in self.cells)
+
+    def cell_of(self, block: Block) -> Cell:
+        """The cell `block` comes from."""
+        return self.cells[block.cell]
 
 
 class Stem(BaseModel):

@@ -136,7 +136,7 @@ _WRN_NAME = re.compile(r"^(?:wrn|wide_?resnet)_?([0-9]+)_([0-9]+)$", re.IGNORECA
 
 def depth(net: ir.Network) -> int:
     """Weighted layers as the ResNet paper counts them: conv1, every block's convs, the fc."""
-    return 2 + sum(stage.repeats * len(stage.rows) for stage in net.stages)
+    return 2 + sum(cell.count * len(cell.rows) for stage in net.stages for cell in stage.cells)
 
 
 def _name_depth(net: ir.Network) -> list[Diagnostic]:
@@ -163,11 +163,12 @@ def _name_depth(net: ir.Network) -> list[Diagnostic]:
     if said == has:
         return []
     blocks = sum(s.repeats for s in net.stages)
-    convs = {len(s.rows) for s in net.stages}
+    cells = [c for s in net.stages for c in s.cells]
+    convs = {len(c.rows) for c in cells}
     how = (
         f"1 + {convs.pop()} x {blocks} + 1"
         if len(convs) == 1
-        else " + ".join(["1", *(f"{len(s.rows)} x {s.repeats}" for s in net.stages), "1"])
+        else " + ".join(["1", *(f"{len(c.rows)} x {c.count}" for c in cells), "1"])
     )
     per_stage = {s.repeats for s in net.stages}
     counts = ""
@@ -226,7 +227,8 @@ def _size(net: ir.Network) -> list[Diagnostic]:
 
 
 def _design_rules(net: ir.Network) -> list[Diagnostic]:
-    """Filters double exactly where the map halves (by the sizes computed, not the strides)."""
+    """Filters double exactly where the map halves (by the sizes computed, not the strides). A
+    pruned stage's widths are what pruning left, not a design: they are not held to the rule."""
     out = []
     for prev, stage in zip(net.stages, net.stages[1:], strict=False):
         before = [r.filters for r in prev.rows]
@@ -244,7 +246,7 @@ def _design_rules(net: ir.Network) -> list[Diagnostic]:
                     code="stage-stride",
                 )
             )
-        if len(before) != len(after):
+        if prev.pruned or stage.pruned or len(before) != len(after):
             continue
         if stage.stride == 2 and shrinks and after != [2 * f for f in before]:
             out.append(

@@ -32,6 +32,7 @@ from typing import Literal, cast
 from ..front.diagnostics import fail
 from ..front.source import Span
 from ..front.spec import Spec
+from ..front.cells import Cell as CellSpec
 from ..front.spec import Stage as StageSpec
 from ..front.specvalues import StemConv
 from . import blocks, ir
@@ -175,11 +176,11 @@ def _check_preact(spec: Spec, options: ir.Options) -> None:
             help="anti-aliased downsampling (timm's aa_layer) is written for post-activation"
             " blocks; leave one of the two options out",
         )
-    for stage in spec.stages:
-        if stage.cell.attention is not None:
+    for cell in (c for stage in spec.stages for c in stage.cell):
+        if cell.attention is not None:
             raise fail(
                 "an attention row (fc or eca) is not available with preact: true",
-                stage.cell.attention.span,
+                cell.attention.span,
                 help="squeeze-and-excitation and ECA are written for post-activation blocks"
                 " (timm's SE-ResNets); leave the row or the option out",
             )
@@ -292,9 +293,9 @@ def _aa(name: str, aa: str, channels: int, stride: int, span: Span | None):
     return blocks.anti_alias_layer(name, aa, channels, stride, span)
 
 
-def _rows(spec: StageSpec) -> tuple[ir.Row, ...]:
-    """The cell's rows, as the IR keeps them."""
-    return tuple(
+def _cell(cell: CellSpec) -> ir.Cell:
+    """A cell as the IR keeps it; squeeze-and-excitation must come back to the block's width."""
+    rows = tuple(
         ir.Row(
             kernel=r.kernel,
             filters=r.filters,
@@ -302,54 +303,74 @@ def _rows(spec: StageSpec) -> tuple[ir.Row, ...]:
             span=r.span,
             groups_span=r.groups_span,
         )
-        for r in spec.cell.rows
+        for r in cell.rows
     )
-
-
-def _attention(spec: StageSpec, rows: tuple[ir.Row, ...]) -> ir.Attention | None:
-    """The cell's attention row; squeeze-and-excitation must come back to the block's width."""
-    a = spec.cell.attention
-    if a is None:
-        return None
-    out = rows[-1].filters
-    if a.kind == "se" and a.channels != out:
-        raise fail(
-            f"the fc row goes back to {a.channels} channels, but the block outputs {out}",
-            a.span,
-            help=f"squeeze-and-excitation reduces the block's width and restores it: write"
-            f" fc, [{a.width}, {out}] (SENet's Table 1: fc, [16, 256] after a 256-wide block)",
+    a = cell.attention
+    attention = None
+    if a is not None:
+        out = rows[-1].filters
+        if a.kind == "se" and a.channels != out:
+            raise fail(
+                f"the fc row goes back to {a.channels} channels, but the block outputs {out}",
+                a.span,
+                help=f"squeeze-and-excitation reduces the block's width and restores it: write"
+                f" fc, [{a.width}, {out}] (SENet's Table 1: fc, [16, 256] after a 256-wide block)",
+            )
+        attention = ir.Attention(
+            kind=a.kind, width=a.width, channels=a.channels, kernel=a.kernel, span=a.span
         )
-    return ir.Attention(
-        kind=a.kind, width=a.width, channels=a.channels, kernel=a.kernel, span=a.span
+    return ir.Cell(
+        rows=rows,
+        attention=attention,
+        count=cell.repeats,
+        span=cell.span,
+        repeats_span=cell.repeats_span,
     )
 
 
 def _stage(i: int, spec: StageSpec, in_channels: int, options: ir.Options) -> ir.Stage:
     stride = spec.stride.value if spec.stride is not None else (1 if i == 0 else 2)
-    rows = _rows(spec)
-    attention = _attention(spec, rows)
-    out_channels = rows[-1].filters
-    repeats = spec.cell.repeats
-    span = spec.cell.span
-    cell = (rows, attention)
-    if stride == 1 and in_channels == out_channels:  # the entry block is like the others
-        blocks = [_block(0, repeats, in_channels, 1, cell, options, span)]
-    else:
-        blocks = [_block(0, 1, in_channels, stride, cell, options, span)]
-        if repeats > 1:
-            blocks.append(_block(1, repeats - 1, out_channels, 1, cell, options, span))
+    cells = tuple(_cell(c) for c in spec.cell)
+    _check_cells_end_alike(cells)
+    blocks: list[ir.Block] = []
+    index, channels = 0, in_channels
+    for j, cell in enumerate(cells):
+        out_channels = cell.rows[-1].filters
+        first_stride = stride if index == 0 else 1
+        if first_stride == 1 and channels == out_channels:  # the cell's first block is like the rest
+            blocks.append(_block(index, cell.count, channels, 1, j, cell, options))
+        else:
+            blocks.append(_block(index, 1, channels, first_stride, j, cell, options))
+            if cell.count > 1:
+                blocks.append(_block(index + 1, cell.count - 1, out_channels, 1, j, cell, options))
+        index += cell.count
+        channels = out_channels
     return ir.Stage(
         name=spec.name.value,
         attr=f"layer{i + 1}",
-        rows=rows,
-        attention=attention,
+        cells=cells,
         stride=stride,
         stride_span=spec.stride.span if spec.stride is not None else None,
         blocks=tuple(blocks),
         span=spec.name.span,
-        cell_span=span,
-        repeats_span=spec.cell.repeats_span,
     )
+
+
+def _check_cells_end_alike(cells: tuple[ir.Cell, ...]) -> None:
+    """A pruned stage's cells end at one width: after its first block, each block adds its
+    output to its input through an identity shortcut (timm prunes every block of a stage to the
+    same output width for this reason)."""
+    width = cells[0].rows[-1].filters
+    for cell in cells[1:]:
+        last = cell.rows[-1]
+        if last.filters != width:
+            raise fail(
+                f"this cell ends at {last.filters} channels, the stage's first cell at {width}",
+                last.span,
+                help="every block of a stage after the first adds its output to its input, so"
+                f" the cells of one stage end at one width: write {width} here, or start a new"
+                " stage",
+            )
 
 
 def _layout(options: ir.Options) -> blocks.Layout:
@@ -367,17 +388,18 @@ def _block(
     count: int,
     in_channels: int,
     stride: int,
-    cell: tuple[tuple[ir.Row, ...], ir.Attention | None],
+    cell_index: int,
+    cell: ir.Cell,
     options: ir.Options,
-    span: Span,
 ) -> ir.Block:
-    rows, attention = cell
+    rows, attention, span = cell.rows, cell.attention, cell.span
     layers = blocks.choose(rows).layers(rows, in_channels, stride, _layout(options))
     layers = blocks.with_extras(layers, rows, stride, attention, _layout(options))
     out_channels = rows[-1].filters
     return ir.Block(
         index=index,
         count=count,
+        cell=cell_index,
         kind="",
         in_channels=in_channels,
         out_channels=out_channels,

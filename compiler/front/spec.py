@@ -43,7 +43,7 @@ from .specvalues import (
     choice_parser,
     count_parser,
     parse_allow,
-    parse_cell_value,
+    parse_cells_value,
     parse_flag,
     parse_input,
     parse_name,
@@ -121,9 +121,18 @@ _ROWS = {  # an unquoted flow list, `[[3x3,64],[3x3,64]]`: one block's rows, rep
     "items": {"type": "array", "minItems": 2, "items": {"type": ["string", "integer"]}},
 }
 CellT = Annotated[
-    Cell,
-    BeforeValidator(parse_cell_value),
-    WithJsonSchema({"anyOf": [_STR, _ROWS], "examples": _CELL_EXAMPLES}),
+    tuple[Cell, ...],
+    BeforeValidator(parse_cells_value),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                _STR,
+                _ROWS,
+                {"type": "array", "minItems": 1, "items": {"anyOf": [_STR, _ROWS]}},
+            ],
+            "examples": _CELL_EXAMPLES,
+        }
+    ),
 ]
 DownsampleAtT = Annotated[
     Choice,
@@ -196,7 +205,9 @@ class Stage(BaseModel):
         " filters]`, a row may end with `C=groups`), then `x` and the number of blocks. The"
         " paper's LaTeX (`\\begin{bmatrix} ... \\end{bmatrix} \\times 3`) is read too. One"
         " attention row may follow the convolutions: `fc, [16, 256]` (squeeze-and-excitation,"
-        " as SENet's Table 1 writes it) or `eca, k=5` (ECA-Net's 1-d kernel)."
+        " as SENet's Table 1 writes it) or `eca, k=5` (ECA-Net's 1-d kernel). A list of cells"
+        " makes a stage whose blocks differ (a pruned network's: `- \"[[1x1,47],[3x3,18],"
+        "[1x1,19]] x 1\"`, one item per run of identical blocks); they must end at one width."
     )
     stride: StrideT | None = Field(
         default=None,

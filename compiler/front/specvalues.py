@@ -371,6 +371,41 @@ def parse_stem_pool(raw: Any) -> StemPool | StemConv | None:
     return StemPool(kernel, kind, stride, s.span)
 
 
+def parse_cells_value(raw: Any) -> tuple[Cell, ...]:
+    """A stage's table cell, or a list of cells that follow each other (a pruned stage, whose
+    blocks each have widths of their own: `- "[[1x1,47],[3x3,18],[1x1,19]] x 1"`)."""
+    if not _is_cell_list(raw):
+        return (parse_cell_value(raw),)
+    if not raw:
+        raise refuse("a stage's list of cells is empty", raw.span)
+    cells = tuple(parse_cell_value(item) for item in raw)
+    total = 0
+    for cell in cells:
+        total += cell.repeats
+        if total > limits.MAX_REPEATS:
+            raise refuse(
+                f"a stage may have at most {limits.MAX_REPEATS:,} blocks; its cells come to"
+                f" {total:,} here",
+                cell.repeats_span,
+            )
+    return cells
+
+
+def _is_cell_list(raw: Any) -> bool:
+    """Whether `raw` is a list of cells, not one cell written as an unquoted flow list of rows
+    (`[[3x3,64],[3x3,64]]`, whose items are rows): each item is a cell's text (`[...] x 1`,
+    `\\begin{bmatrix}...`) or itself a list of rows."""
+    if not isinstance(raw, SpanList):
+        return False
+    for item in raw:
+        if isinstance(item, Scalar):
+            if not item.text.lstrip().startswith(("[", "\\", "$")):
+                return False
+        elif not (isinstance(item, SpanList) and all(isinstance(x, SpanList) for x in item)):
+            return False
+    return True
+
+
 def parse_cell_value(raw: Any) -> Cell:
     """A table cell (see `front.cells`); an unquoted flow list is read from its source text."""
     if isinstance(raw, SpanList):

@@ -41,19 +41,22 @@ def assign(
     stages: list[ir.Stage], layout: Layout
 ) -> tuple[list[ir.Stage], tuple[ir.BlockKind, ...]]:
     """Give every block its class and constructor arguments; return the classes in the order the
-    stages first use them."""
-    chosen: dict[int, tuple[BlockDef, ir.BlockKind]] = {}
+    stages first use them. Each cell is matched (a pruned stage's cells each on their own)."""
+    cells = [(i, j) for i, stage in enumerate(stages) for j in range(len(stage.cells))]
+    chosen: dict[tuple[int, int], tuple[BlockDef, ir.BlockKind]] = {}
     taken: set[str] = set()
     for definition in DEFINITIONS:
-        groups: dict[tuple, list[int]] = {}
-        for i, stage in enumerate(stages):
-            if i not in chosen and definition.match(stage.rows):
-                attention = stage.attention.kind if stage.attention is not None else None
-                key = (tuple(r.kernel for r in stage.rows), attention)
-                groups.setdefault(key, []).append(i)
+        groups: dict[tuple, list[tuple[int, int]]] = {}
+        for i, j in cells:
+            cell = stages[i].cells[j]
+            if (i, j) not in chosen and definition.match(cell.rows):
+                attention = cell.attention.kind if cell.attention is not None else None
+                key = (tuple(r.kernel for r in cell.rows), attention)
+                groups.setdefault(key, []).append((i, j))
         for members in groups.values():
-            group = features.group_layout(layout, stages[members[0]].attention)
-            kind = definition.kind([stages[i].rows for i in members], group, taken)
+            first = stages[members[0][0]].cells[members[0][1]]
+            group = features.group_layout(layout, first.attention)
+            kind = definition.kind([stages[i].cells[j].rows for i, j in members], group, taken)
             if kind is None:
                 continue
             kind = features.described(kind, group)
@@ -62,16 +65,11 @@ def assign(
     out: list[ir.Stage] = []
     kinds: dict[str, ir.BlockKind] = {}
     for i, stage in enumerate(stages):
-        definition, kind = chosen[i]
-        kinds.setdefault(kind.class_name, kind)
-        blocks = tuple(
-            b.model_copy(
-                update={
-                    "kind": kind.class_name,
-                    "args": definition.args(b, kind) + features.args(b),
-                }
-            )
-            for b in stage.blocks
-        )
-        out.append(stage.model_copy(update={"blocks": blocks}))
+        updated = []
+        for b in stage.blocks:
+            definition, kind = chosen[(i, b.cell)]
+            kinds.setdefault(kind.class_name, kind)
+            args = definition.args(b, kind) + features.args(b)
+            updated.append(b.model_copy(update={"kind": kind.class_name, "args": args}))
+        out.append(stage.model_copy(update={"blocks": tuple(updated)}))
     return out, tuple(kinds.values())
