@@ -455,6 +455,11 @@ class Stage(BaseModel):
         cells of a pruned stage joined by ` + `."""
         return " + ".join(cell.text for cell in self.cells)
 
+    @property
+    def cell_texts(self) -> tuple[str, ...]:
+        """Each cell in the canonical notation, as a spec writes them (a list where several)."""
+        return tuple(cell.text for cell in self.cells)
+
     def cell_of(self, block: Block) -> Cell:
         """The cell `block` comes from."""
         return self.cells[block.cell]

@@ -9,6 +9,8 @@ or what it assumed. Everything written reads back as the network it came from.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..front import notation
 from . import ir
 
@@ -43,9 +45,18 @@ class SpecWriter:
         text = f"{key}:" if value is None else f"{key}: {value}"
         self.lines.append(" " * indent + text)
 
-    def cell(self, key: str, cell_text: str, indent: int = 2, why: str | None = None) -> None:
-        """A table cell, double-quoted as the spec format needs (`conv2_x: "[[...]] x 3"`)."""
-        self.entry(key, f'"{cell_text}"', why, indent)
+    def cell(
+        self, key: str, cells: str | Sequence[str], indent: int = 2, why: str | None = None
+    ) -> None:
+        """A table cell, double-quoted as the spec format needs (`conv2_x: "[[...]] x 3"`); a
+        stage of several cells (a pruned one) as a list of them, one per line."""
+        texts = [cells] if isinstance(cells, str) else list(cells)
+        if len(texts) == 1:
+            self.entry(key, f'"{texts[0]}"', why, indent)
+            return
+        self.entry(key, None, why, indent)
+        for text in texts:
+            self.lines.append(" " * (indent + 2) + f'- "{text}"')
 
     def text(self) -> str:
         """The spec, ending in a newline."""
@@ -72,10 +83,10 @@ def network_spec(net: ir.Network, header: str | None = None, stated: tuple[str, 
     w.entry("stages")
     for i, stage in enumerate(net.stages):
         if stage.stride == _default_stride(i) and stage.stride_span is None:
-            w.cell(stage.name, stage.cell_text)
+            w.cell(stage.name, stage.cell_texts)
             continue
         w.entry(stage.name, indent=2)
-        w.cell("cell", stage.cell_text, indent=4)
+        w.cell("cell", stage.cell_texts, indent=4)
         w.entry("stride", stage.stride, indent=4)
     if net.expect or net.expect_downsample is not None:
         w.entry("expect")
