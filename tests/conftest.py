@@ -14,7 +14,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SPEC_DIR = ROOT / "spec"
 GENERATED_DIR = ROOT / "generated"
 ZOO_SPECS = frozenset(
-    {"ecaresnet50d", "resnet26t", "resnet50_gn", "resnet50d", "resnetrs50", "seresnet50"}
+    {
+        "ecaresnet50d",
+        "ecaresnet50d_pruned",
+        "ecaresnet101d_pruned",
+        "resnet26t",
+        "resnet50_gn",
+        "resnet50d",
+        "resnetrs50",
+        "seresnet50",
+    }
 )
 """The shipped specs of timm's zoo: the torch target writes them; the Keras and Flax targets have
 not been taught their tweaks and refuse them, located (tests/test_frameworks.py checks both)."""

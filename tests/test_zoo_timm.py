@@ -1,10 +1,11 @@
 """The shipped zoo specs are timm's models: same parameters, same state_dict, same outputs.
 
-spec/resnet50d, resnet26t, seresnet50, ecaresnet50d and resnetrs50 compile to modules whose
+spec/resnet50d, resnet26t, seresnet50, ecaresnet50d, resnetrs50, resnet50_gn and the pruned
+ecaresnet50d_pruned and ecaresnet101d_pruned (stages of several cells) compile to modules whose
 state_dict has the keys and shapes of `timm.create_model(name)` (built on the meta device here, so
 nothing is allocated), whose parameter count the compiler computes exactly, and which, loaded
-with timm's weights (strict=True), give timm's outputs (eval, 1e-5). The outputs of all five are
-the slow marker's; the default run compares one.
+with timm's weights (strict=True), give timm's outputs (eval, 1e-5). The outputs of all are the
+slow marker's; the default run compares resnet26t's and ecaresnet50d_pruned's.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tests.conftest import GENERATED_DIR, SPEC_DIR  # noqa: E402
 from tests.zoo import timm  # noqa: E402
 
 ZOO = ["resnet50d", "resnet26t", "seresnet50", "ecaresnet50d", "resnetrs50", "resnet50_gn"]
+ZOO += ["ecaresnet50d_pruned", "ecaresnet101d_pruned"]
 
 TIMM_PARAMS = {  # sum(p.numel() for p in timm.create_model(name).parameters()), timm 1.0.31
     "resnet50d": 25_576_264,
@@ -28,6 +30,8 @@ TIMM_PARAMS = {  # sum(p.numel() for p in timm.create_model(name).parameters()),
     "ecaresnet50d": 25_576_350,
     "resnetrs50": 35_691_912,
     "resnet50_gn": 25_557_032,
+    "ecaresnet50d_pruned": 19_939_713,
+    "ecaresnet101d_pruned": 24_876_040,
 }
 
 
@@ -95,6 +99,11 @@ def _check_outputs(name: str) -> None:
 
 def test_resnet26t_gives_timms_outputs() -> None:
     _check_outputs("resnet26t")
+
+
+def test_a_pruned_stage_gives_timms_outputs() -> None:
+    """ecaresnet50d_pruned: every block of a stage has widths of its own (a list of cells)."""
+    _check_outputs("ecaresnet50d_pruned")
 
 
 @pytest.mark.slow

@@ -29,10 +29,10 @@ from __future__ import annotations
 
 from typing import Literal, cast
 
+from ..front.cells import Cell as CellSpec
 from ..front.diagnostics import fail
 from ..front.source import Span
 from ..front.spec import Spec
-from ..front.cells import Cell as CellSpec
 from ..front.spec import Stage as StageSpec
 from ..front.specvalues import StemConv
 from . import blocks, ir
@@ -337,7 +337,9 @@ def _stage(i: int, spec: StageSpec, in_channels: int, options: ir.Options) -> ir
     for j, cell in enumerate(cells):
         out_channels = cell.rows[-1].filters
         first_stride = stride if index == 0 else 1
-        if first_stride == 1 and channels == out_channels:  # the cell's first block is like the rest
+        if (
+            first_stride == 1 and channels == out_channels
+        ):  # the cell's first block is like the rest
             blocks.append(_block(index, cell.count, channels, 1, j, cell, options))
         else:
             blocks.append(_block(index, 1, channels, first_stride, j, cell, options))

@@ -184,7 +184,16 @@ CODES: tuple[Code, ...] = (
         "an attention row whose widths or kernel the block cannot have",
     ),
     # table cells
-    Code("cell-empty", r"^the table cell is empty", "an empty cell"),
+    Code(
+        "cell-empty",
+        r"^the table cell is empty|^a stage's list of cells is empty",
+        "an empty cell, or a stage of no cells",
+    ),
+    Code(
+        "cells-widths",
+        r"^this cell ends at \d+ channels, the stage's first cell at",
+        "a stage of several cells that do not end at one width",
+    ),
     Code(
         "cell-syntax",
         r"^expected .*, found|^the cell ends where|^unexpected .* (in a table cell|after the cell's repeat count)|^this '\[' is never closed|^LaTeX command .* has no meaning",

@@ -207,7 +207,7 @@ class Stage(BaseModel):
         " attention row may follow the convolutions: `fc, [16, 256]` (squeeze-and-excitation,"
         " as SENet's Table 1 writes it) or `eca, k=5` (ECA-Net's 1-d kernel). A list of cells"
         " makes a stage whose blocks differ (a pruned network's: `- \"[[1x1,47],[3x3,18],"
-        "[1x1,19]] x 1\"`, one item per run of identical blocks); they must end at one width."
+        '[1x1,19]] x 1"`, one item per run of identical blocks); they must end at one width.'
     )
     stride: StrideT | None = Field(
         default=None,

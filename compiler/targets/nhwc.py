@@ -14,6 +14,7 @@ from collections.abc import Callable
 from ..core import costs, ir
 from .pylayout import WIDTH, Call, Expr, Repeat, comment, docstring
 from .sourcemap import CodeRange
+from .stagetext import cell_comments, stage_comment_text, table_rows
 
 
 def hwc(shape: ir.Shape | None) -> str:
@@ -31,7 +32,7 @@ def module_docstring(net: ir.Network, framework: str, notes: list[str]) -> str:
     ]
     if net.stem.pool is not None:
         rows.append(("pool", net.stem.pool.cell_text, hwc(net.stem.pool.output)))
-    rows += [(s.name, s.cell_text, hwc(s.output)) for s in net.stages]
+    rows += [row for s in net.stages for row in table_rows(s, hwc(s.output))]
     rows.append(("head", net.head.cell_text, str(net.classes)))
     widths = [max(len(r[i]) for r in rows) for i in range(2)]
     table = []
@@ -88,8 +89,8 @@ def param(p: ir.Param) -> str:
 
 
 def stage_comment(stage: ir.Stage) -> list[str]:
-    """`# conv3_x: [[3x3,128],[3x3,128]] x 2 -> 28x28x128`."""
-    return comment(f"{stage.name}: {stage.cell_text} -> {hwc(stage.output)}", 8)
+    """`# conv3_x: [[3x3,128],[3x3,128]] x 2 -> 28x28x128` (`stagetext`)."""
+    return comment(stage_comment_text(stage, hwc(stage.output)), 8)
 
 
 def stage_entries(
@@ -105,7 +106,7 @@ def stage_entries(
             args.append(Call(f"downsample={sc.func}", sc.args))
         call = Call(block.kind, [*args, *extra])
         entries.append(call if block.count == 1 else Repeat(call, block.count))
-    return entries
+    return cell_comments(stage, entries)
 
 
 def last_layers(net: ir.Network) -> dict[str, list[str]]:

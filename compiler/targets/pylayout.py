@@ -56,6 +56,22 @@ class Repeat:
 
 
 @dataclass
+class Commented:
+    """An argument with a comment on the line above it (a pruned stage's cell, over its blocks);
+    it is always laid out on lines of its own, so the call around it is exploded."""
+
+    text: str
+    expr: Expr
+    explode: bool = True
+
+    def flat(self) -> str:
+        return flat(self.expr)
+
+    def lines(self, indent: int, prefix: int = 0, suffix: str = "") -> list[str]:
+        return [*comment(self.text, indent), *lines(self.expr, indent, 0, suffix)]
+
+
+@dataclass
 class FitCall(Call):
     """A call laid out as ruff lays out one it may join: on one line if it fits; else its
     arguments on one line of their own if they fit there; else a lone argument laid out in
@@ -103,7 +119,7 @@ def _exploded(args: Sequence[Expr]) -> bool:
     return any(getattr(a, "explode", False) or isinstance(a, Repeat) for a in args)
 
 
-Expr = str | Call | Repeat | ListOf
+Expr = str | Call | Repeat | ListOf | Commented
 
 
 def flat(expr: Expr) -> str:

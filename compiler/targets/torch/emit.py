@@ -17,6 +17,7 @@ from ...files.output import HEADER
 from ...front.source import safe_label
 from ..pylayout import WIDTH, Call, Expr, Repeat, assign, comment, docstring
 from ..sourcemap import CodeRange, mark, mark_text, strip
+from ..stagetext import cell_comments, stage_comment_text, table_rows
 from ..target import Rendered
 from ..templating import environment
 from .blocks import (
@@ -181,7 +182,8 @@ def _stage_lines(stage: ir.Stage, rates: dict[tuple[str, int], str] | None = Non
         call = block_call(block, rate)
         var = "i" if rate is not None and "i" in rate else "_"
         entries.append(call if block.count == 1 else Repeat(call, block.count, var))
-    out = comment(f"{stage.name}: {stage.cell_text} -> {stage.output}", 8)
+    out = comment(stage_comment_text(stage, str(stage.output)), 8)
+    entries = cell_comments(stage, entries)
     lines = assign(f"self.{stage.attr}", Call("nn.Sequential", entries, explode=True), 8)
     return mark(stage.attr, out + lines)
 
@@ -289,7 +291,7 @@ def _module_docstring(net: ir.Network) -> str:
     ]
     if net.stem.pooled:
         rows.append(("pool", net.stem.pool_text, str(net.stem.pool_output)))
-    rows += [(s.name, s.cell_text, str(s.output)) for s in net.stages]
+    rows += [row for s in net.stages for row in table_rows(s, str(s.output))]
     rows.append(("head", net.head.cell_text, str(net.classes)))
     widths = [max(len(r[i]) for r in rows) for i in range(2)]
     table = []
