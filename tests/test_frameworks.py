@@ -275,6 +275,8 @@ ZOO_REFUSALS = {
     "resnet26t": ["a deep stem", "a projection shortcut other than"],
     "seresnet50": ["a SqueezeExcite node", "channel attention (squeeze-and-excitation or ECA)"],
     "ecaresnet50d": ["a ChannelAttention node", "a deep stem"],
+    "ecaresnet50d_pruned": ["a ChannelAttention node", "channel attention (squeeze-and", "a deep"],
+    "ecaresnet101d_pruned": ["a ChannelAttention node", "a deep stem"],
     "resnetrs50": ["a SqueezeExcite node", "a deep stem"],
     "resnet50_gn": ["GroupNorm (`norm: GN`) in place of BatchNorm", "a GroupNorm (`Norm.groups`)"],
 }

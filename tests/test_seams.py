@@ -10,6 +10,8 @@ from resnetc.core import blocks, costs, ir, shapes
 from resnetc.core.blocks.base import BlockDef, class_name, described, kind_rows
 from resnetc.core.blocks.generic import Generic
 from resnetc.pipeline import analyze, render, target
+from resnetc.targets.pylayout import comment
+from resnetc.targets.stagetext import stage_comment_text
 from tests.conftest import SPEC_DIR
 
 SPECS = sorted(SPEC_DIR.glob("*.yaml"))
@@ -62,6 +64,24 @@ def test_a_stage_holds_its_repeat_count_once() -> None:
         ir.Stage(**{**stage.model_dump(exclude={"blocks"}), "blocks": stage.blocks[1:]})
 
 
+def test_a_pruned_stage_holds_its_cells_and_each_block_names_its_own() -> None:
+    net = _analysed("ecaresnet50d_pruned")
+    stage = net.stages[0]
+    assert stage.pruned and len(stage.cells) == 3 == stage.repeats
+    assert [b.cell for b in stage.blocks] == [0, 1, 2]
+    assert [stage.cell_of(b).rows[0].filters for b in stage.blocks] == [47, 52, 64]
+    fields = stage.model_dump(exclude={"blocks"})
+    wrong = stage.blocks[1].model_copy(update={"cell": 2})
+    with pytest.raises(ValueError, match="not inside its cell"):
+        ir.Stage(**{**fields, "blocks": (stage.blocks[0], wrong, stage.blocks[2])})
+    outside = stage.blocks[2].model_copy(update={"cell": 3})
+    with pytest.raises(ValueError, match="its cell 3 is not one"):
+        ir.Stage(**{**fields, "blocks": (*stage.blocks[:2], outside)})
+    across = stage.blocks[1].model_copy(update={"count": 2})  # into the third cell
+    with pytest.raises(ValueError, match="not inside its cell"):
+        ir.Stage(**{**fields, "blocks": (stage.blocks[0], across)})
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=[p.stem for p in SPECS])
 def test_the_source_map_points_at_the_lines_that_implement_each_part(spec) -> None:
     analysis = analyze(spec.read_bytes(), str(spec))
@@ -71,10 +91,12 @@ def test_the_source_map_points_at_the_lines_that_implement_each_part(spec) -> No
     assert target().file_name(net) == f"{net.name}.py"
     for stage in net.stages:
         init, forward, *shared = rendered.parts[stage.attr]
-        assert (
-            lines[init.start - 1].strip() == f"# {stage.name}: {stage.cell_text} -> {stage.output}"
-        )
-        assert lines[init.start].strip().startswith(f"self.{stage.attr} = nn.Sequential(")
+        said = [line.strip() for line in comment(stage_comment_text(stage, str(stage.output)), 8)]
+        if not stage.pruned:
+            assert said == [f"# {stage.name}: {stage.cell_text} -> {stage.output}"]
+        at = init.start - 1
+        assert [line.strip() for line in lines[at : at + len(said)]] == said
+        assert lines[at + len(said)].strip().startswith(f"self.{stage.attr} = nn.Sequential(")
         assert lines[init.end - 1].strip() == ")"
         assert forward.start == forward.end
         assert lines[forward.start - 1].strip() == f"x = self.{stage.attr}(x)  # {stage.output}"

@@ -3,18 +3,14 @@
 
 Table (the ResNet paper's notation; one block's rows in brackets, x its repeats):
 
-    input    
-             -> 3x224x224
-    conv1    7x7, 64, /2
-             -> 64x112x112
-    pool     3x3 max, /2
-             -> 64x56x56
-    conv2_x  [[1x1,47],[3x3,18],[1x1,19]] x 1 + [[1x1,52],[3x3,22],[1x1,19]] x 2 + [[1x1,64],[3x3,35],[1x1,19]] x 1
-             -> 19x56x56
-    conv3_x  [[1x1,128],[3x3,128],[1x1,512]] x 2
-             -> 512x28x28
-    head     average pool, 1000-d fc
-             -> 1000
+    input                                         3x224x224
+    conv1    7x7, 64, /2                          64x112x112
+    pool     3x3 max, /2                          64x56x56
+    conv2_x  [[1x1,47],[3x3,18],[1x1,19]] x 1
+             [[1x1,52],[3x3,22],[1x1,19]] x 2
+             [[1x1,64],[3x3,35],[1x1,19]] x 1     19x56x56
+    conv3_x  [[1x1,128],[3x3,128],[1x1,512]] x 2  512x28x28
+    head     average pool, 1000-d fc              1000
 
 Parameters: 1,088,751.
 Multiply-adds of the conv and fc layers at 224x224: 699,843,136.
@@ -168,11 +164,14 @@ class PrunedCells(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         # pool: 3x3 max, /2 -> 64x56x56
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        # conv2_x: [[1x1,47],[3x3,18],[1x1,19]] x 1 + [[1x1,52],[3x3,22],[1x1,19]] x 2 +
-        #   [[1x1,64],[3x3,35],[1x1,19]] x 1 -> 19x56x56
+        # conv2_x: 3 cells, 4 blocks (a pruned stage: each cell's blocks have widths of
+        #   their own) -> 19x56x56
         self.layer1 = nn.Sequential(
+            # [[1x1,47],[3x3,18],[1x1,19]] x 1
             ThreeConvBlock(64, (47, 18, 19), downsample=projection(64, 19)),
+            # [[1x1,52],[3x3,22],[1x1,19]] x 2
             *(ThreeConvBlock(19, (52, 22, 19)) for _ in range(2)),
+            # [[1x1,64],[3x3,35],[1x1,19]] x 1
             ThreeConvBlock(19, (64, 35, 19)),
         )
         # conv3_x: [[1x1,128],[3x3,128],[1x1,512]] x 2 -> 512x28x28
