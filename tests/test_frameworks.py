@@ -77,6 +77,20 @@ options:
   shortcut: C
   downsample_at: 1x1
 """,
+    "tiny_pruned": """\
+name: tiny_pruned
+input: 32x32x3
+classes: 6
+stem:
+  conv1: 3x3, 16
+stages:
+  conv2_x:
+    - "[[1x1,12],[3x3,7],[1x1,20]] x 1"
+    - "[[1x1,9],[3x3,11],[1x1,20]] x 2"
+  conv3_x:
+    - "[[3x3,24],[3x3,40]] x 1"
+    - "[[3x3,17],[3x3,40]] x 1"
+""",
 }
 
 
