@@ -255,6 +255,8 @@ def valid_specs(draw: st.DrawFn) -> str:
         rows = draw(st.lists(_small_row(), min_size=1, max_size=3))
         cell = spell(rows, draw(st.integers(1, 3)), draw(st.integers(0, 2)))
         text = quote(cell, 1 if "\\" in cell else draw(st.integers(0, 1)))
+        if draw(st.integers(0, 3)) == 0:  # a pruned stage: a list of cells, mostly ending alike
+            text = _cell_list(draw, rows)
         if draw(st.integers(0, 4)) == 0:
             text = f"{{cell: {text}, stride: {draw(st.integers(1, 2))}}}"
         lines.append(f"  conv{i + 2}_x: {text}")
@@ -267,6 +269,19 @@ def valid_specs(draw: st.DrawFn) -> str:
     if chosen:
         lines += ["options:", *(f"  {key}: {options[key]}" for key in sorted(chosen))]
     return "\n".join(lines) + "\n"
+
+
+def _cell_list(draw: st.DrawFn, rows: Rows) -> str:
+    """A flow list of 1 to 3 cells; each ends at the first's width but where one is drawn not to."""
+    cells = [rows]
+    for _ in range(draw(st.integers(0, 2))):
+        more = draw(st.lists(_small_row(), min_size=1, max_size=3))
+        if draw(st.integers(0, 5)):
+            k, _, g = more[-1]
+            more[-1] = (k, rows[-1][1], g)
+        cells.append(more)
+    texts = [spell(c, draw(st.integers(1, 3)), draw(st.integers(0, 1))) for c in cells]
+    return "[" + ", ".join(quote(t, 1) for t in texts) + "]"
 
 
 def _small_row() -> st.SearchStrategy[tuple[int, int, int]]:
@@ -283,7 +298,8 @@ def print_spec(net: ir.Network) -> str:
         lines.append(f"  pool: {net.stem.pool.cell_text}")
     lines.append("stages:")
     for stage in net.stages:
-        cell = f'"{stage.cell_text}"'
+        cell = ", ".join(f'"{text}"' for text in stage.cell_texts)
+        cell = f"[{cell}]" if stage.pruned else cell
         if stage.stride_span is not None:
             cell = f"{{cell: {cell}, stride: {stage.stride}}}"
         lines.append(f"  {stage.name}: {cell}")
