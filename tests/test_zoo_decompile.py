@@ -116,6 +116,8 @@ def test_timms_pruned_nets_are_read_as_lists_of_cells(name: str) -> None:
         assert [tuple(r.filters for r in cell.rows) for cell in stage.cells] == widths
     params, _ = costs.totals(result.network)
     assert params == sum(p.numel() for p in model.parameters())
+    summary = result.summary()  # the deep stem whole, from the input's channels
+    assert " ".join(summary[2].split()) == "conv1 3x3, 32; 3x3, 32; 3x3, 64 from 3 input channels"
     if name == "ecaresnet50d_pruned":
         assert (
             "  conv2_x:\n"

@@ -445,14 +445,8 @@ def check_layout(net: ir.Network, ckpt: Checkpoint, found: Found) -> None:
 
 
 def _table(net: ir.Network) -> list[tuple[str, str, str]]:
-    conv = net.stem.conv
-    rows = [
-        (
-            "conv1",
-            f"{conv.kernel}x{conv.kernel}, {conv.out_channels}",
-            f"from {input_channels(conv.in_channels)}",
-        )
-    ]
+    stem = "; ".join(f"{c.kernel}x{c.kernel}, {c.out_channels}" for c in net.stem.convs)
+    rows = [("conv1", stem, f"from {input_channels(net.stem.input_channels)}")]
     for stage in net.stages:  # a pruned stage's cells one per row, the stage named on the first
         for j, cell in enumerate(stage.cells):
             block = next(b for b in stage.blocks if b.cell == j)
