@@ -214,6 +214,80 @@ def test_the_layout_check_can_fail() -> None:
         check_layout(net, Checkpoint("x.pth", shapes), found)
 
 
+# ---------------------------------------------------------------- stages whose blocks differ
+
+
+def _bn(name: str, channels: int) -> dict:
+    parts = ("weight", "bias", "running_mean", "running_var")
+    return {f"{name}.{p}": torch.zeros(channels, device="meta") for p in parts}
+
+
+def pruned_resnet34() -> dict:
+    """resnet34 with layer2.1 narrowed inside (its conv1 of 96 filters, as pruning leaves it)
+    and an ECA module in layer1's blocks, of 3 taps but for layer1.2's 5."""
+    state = tv("resnet34")
+    state["layer2.1.conv1.weight"] = torch.zeros(96, 128, 3, 3, device="meta")
+    state["layer2.1.conv2.weight"] = torch.zeros(128, 96, 3, 3, device="meta")
+    state.update(_bn("layer2.1.bn1", 96))
+    for i, k in ((0, 3), (1, 3), (2, 5)):
+        state[f"layer1.{i}.se.conv.weight"] = torch.zeros(1, 1, k, device="meta")
+    return state
+
+
+def test_blocks_that_differ_start_a_new_cell_and_equal_ones_repeat_it() -> None:
+    from resnetc.checkpoint.recognize import recognise
+
+    found = recognise({k: tuple(v.shape) for k, v in pruned_resnet34().items()})
+    assert [len(s.cells) for s in found.stages] == [2, 3, 1, 1]
+    assert found.stages[0].cell_texts == (
+        "[[3x3,64],[3x3,64],[eca,k=3]] x 2",
+        "[[3x3,64],[3x3,64],[eca,k=5]] x 1",
+    )
+    assert found.stages[1].cell_texts == (  # layer2.2 is layer2.0 again, yet a cell of its own
+        "[[3x3,128],[3x3,128]] x 1",
+        "[[3x3,96],[3x3,128]] x 1",
+        "[[3x3,128],[3x3,128]] x 2",
+    )
+    assert found.stages[1].rows == found.stages[1].cells[0].rows and found.stages[1].repeats == 4
+    assert found.pruned and found.depth == 34 and found.kind == "pruned ResNet"
+
+
+def test_a_stage_whose_blocks_differ_is_written_as_a_list_of_cells() -> None:
+    state = pruned_resnet34()
+    result = decompile(state)
+    assert result.network.name == "ecaresnet34_pruned"
+    assert (
+        "# from the weights: the blocks of conv2_x and conv3_x differ in their widths (a pruned"
+        " network's,\n# as timm's ecaresnet50d_pruned), so each of those is a list of cells, one"
+        " per run of identical\n# blocks, every one ending at the stage's width\nstages:\n"
+    ) in result.spec
+    assert (
+        "  conv3_x:\n"
+        '    - "[[3x3,128],[3x3,128]] x 1"\n'
+        '    - "[[3x3,96],[3x3,128]] x 1"\n'
+        '    - "[[3x3,128],[3x3,128]] x 2"\n'
+        '  conv4_x: "[[3x3,256],[3x3,256]] x 6"\n'
+    ) in result.spec
+    assert [s.pruned for s in result.network.stages] == [True, True, False, False]
+    net_of(result.spec).load_state_dict(state, strict=True, assign=True)
+    summary = result.summary()
+    assert summary[1].startswith("recognised a 34-layer pruned ResNet in its")
+    assert summary[5:8] == [  # one line a cell
+        "  conv3_x  [[3x3,128],[3x3,128]] x 1          basic blocks",
+        "           [[3x3,96],[3x3,128]] x 1           blocks of 2 convolutions",
+        "           [[3x3,128],[3x3,128]] x 2          basic blocks",
+    ]
+    # a stage of its own stride: its cells listed under `cell:`
+    again = decompile(net_of(result.spec).state_dict(), strides=(1, 1, 2, 2))
+    assert (
+        '  conv3_x:\n    cell:\n      - "[[3x3,128],[3x3,128]] x 1"\n'
+        '      - "[[3x3,96],[3x3,128]] x 1"\n      - "[[3x3,128],[3x3,128]] x 2"\n'
+        "    stride: 1\n"
+    ) in again.spec
+    assert again.network.stages[1].stride == 1
+    assert again.network.stages[1].cell_texts == result.network.stages[1].cell_texts
+
+
 # ---------------------------------------------------------------- assumptions and flags
 
 CIFAR = """\

@@ -225,10 +225,20 @@ CASES = {
         "layer1.0.downsample.0.weight has shape [256, 64, 3, 3]: a 3x3 projection where the"
         " block keeps its map size (stride 1)",
     ),
-    "rows_differ_within_a_stage": (
-        lambda: {**tv(R18), "layer2.0.conv2.weight": meta(128, 64, 3, 3)},
-        "layer2.1.conv2.weight has shape [128, 128, 3, 3]: layer2.1's row 2 is [3x3,128], but"
-        " layer2.0's is [3x3,128,C=2]; every block of a stage repeats the same rows",
+    "a_later_block_ends_at_another_width": (  # blocks may differ (a pruned stage), ends may not
+        lambda: {
+            **tv(R18),
+            "layer2.1.conv2.weight": meta(96, 128, 3, 3),
+            **{
+                f"layer2.1.bn2.{p}": meta(96)
+                for p in ("weight", "bias", "running_mean", "running_var")
+            },
+        },
+        "layer2.1.conv2.weight has shape [96, 128, 3, 3]: layer2.1 ends at 96 channels, but"
+        " layer2.0 at 128; the cells of one stage end at one width",
+        "= help: resnetc's stages change their width only in their first block",
+        "note: recognised before it: conv1 7x7, 64 from 3 input channels; layer1"
+        " [[3x3,64],[3x3,64]] x 2",
     ),
     "projection_where_nothing_changes": (
         lambda: {

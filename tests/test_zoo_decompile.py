@@ -3,9 +3,9 @@
 Each model is decompiled (from the live module, and from its state_dict or a file, where the
 weights cannot show everything), the spec is compiled, the model's weights are loaded into the
 compiled module with strict=True (renamed by `--weights-out` where the layout's names differ)
-and the outputs are compared (eval). The default run covers timm's two layouts, in process;
-`pytest -m slow` runs the command on an HF checkpoint and covers every model of timm's
-resnet.py and ResNetV2 that resnetc can describe, and HF's configs.
+and the outputs are compared (eval). The default run covers timm's two layouts and a pruned
+ECA-ResNet (its stages lists of cells), in process; `pytest -m slow` runs the command on an HF
+checkpoint and covers every model of timm's resnet.py and ResNetV2, and HF's configs.
 """
 
 from __future__ import annotations
@@ -20,16 +20,15 @@ torch = pytest.importorskip("torch")
 
 from resnetc import decompile  # noqa: E402
 from resnetc.cli import main  # noqa: E402
-from resnetc.front.diagnostics import CompileError  # noqa: E402
+from resnetc.core import costs  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
 from tests.test_zoo_timm import max_difference, randomized  # noqa: E402
 from tests.zoo import timm, transformers  # noqa: E402
 from tests.zoo_roundtrip import compiled, round_trip  # noqa: E402
 
-REFUSED = {  # timm resnet.py models no spec describes, and why
-    "ecaresnet50d_pruned": "every block of a stage repeats the same rows",
-    "ecaresnet101d_pruned": "every block of a stage repeats the same rows",
-}
+PRUNED = ["ecaresnet50d_pruned", "ecaresnet101d_pruned"]
+"""timm's pruned ECA-ResNet-Ds: every block of a stage has widths of its own (timm's
+models/_pruned/*.txt), read back as a list of cells per stage."""
 
 ANTI_ALIASED = {"resnetblur": "blur", "resnetaa": "avg", "seresnetaa": "avg", "seresnextaa": "avg"}
 
@@ -102,6 +101,47 @@ def test_timm_resnetv2_writes_weights_under_the_generated_names(tmp_path, capsys
     assert max_difference(model.double(), mine.double()) <= 1e-5  # large preact activations
 
 
+@pytest.mark.parametrize("name", PRUNED)
+def test_timms_pruned_nets_are_read_as_lists_of_cells(name: str) -> None:
+    with torch.device("meta"):  # shapes only: nothing is allocated
+        model = timm().create_model(name, pretrained=False)
+    result = decompile(model.state_dict())
+    assert result.network.name == name and result.found.pruned
+    assert f"# {name}: a {result.found.depth}-layer pruned ResNet, decompiled" in result.spec
+    assert "# from the weights: the blocks of every stage differ in their widths" in result.spec
+    for stage, theirs in zip(result.network.stages, (model.layer1, model.layer2, model.layer3,
+                             model.layer4), strict=True):  # fmt: skip
+        widths = [tuple(c.out_channels for c in (b.conv1, b.conv2, b.conv3)) for b in theirs]
+        assert [cell.count for cell in stage.cells] == [1] * len(theirs)  # no two blocks alike
+        assert [tuple(r.filters for r in cell.rows) for cell in stage.cells] == widths
+    params, _ = costs.totals(result.network)
+    assert params == sum(p.numel() for p in model.parameters())
+    summary = result.summary()  # the deep stem whole, from the input's channels
+    assert " ".join(summary[2].split()) == "conv1 3x3, 32; 3x3, 32; 3x3, 64 from 3 input channels"
+    if name == "ecaresnet50d_pruned":
+        assert (
+            "  conv2_x:\n"
+            '    - "[[1x1,47],[3x3,18],[1x1,19],[eca,k=5]] x 1"\n'
+            '    - "[[1x1,52],[3x3,22],[1x1,19],[eca,k=5]] x 1"\n'
+        ) in result.spec
+
+
+@pytest.mark.parametrize(  # the default run compares the smaller one's outputs
+    "name", ["ecaresnet50d_pruned", pytest.param("ecaresnet101d_pruned", marks=pytest.mark.slow)]
+)
+def test_timms_pruned_nets_decompile_to_their_outputs(name: str, tmp_path) -> None:
+    model = _model(name)
+    path, out = tmp_path / f"{name}.pth", tmp_path / "net.yaml"
+    torch.save(model.state_dict(), path)
+    assert main(["decompile", str(path), "-o", str(out)]) == 0
+    spec = out.read_text()
+    assert f"name: {name}\n" in spec
+    mine = compiled(spec)().eval()
+    mine.load_state_dict(model.state_dict(), strict=True)
+    assert max_difference(model, mine, 64) <= 1e-5
+    assert round_trip(model)[0] <= 1e-5  # the live module: the same spec, its strides seen
+
+
 @pytest.mark.slow
 def test_hf_resnet_for_image_classification_round_trips(tmp_path) -> None:
     tf = transformers()
@@ -144,10 +184,6 @@ def _resnet_py() -> list[str]:
 @pytest.mark.parametrize("name", _resnet_py())
 def test_every_timm_resnet_decompiles_to_its_outputs(name: str) -> None:
     model = _model(name)
-    if name in REFUSED:
-        with pytest.raises(CompileError, match=REFUSED[name]):
-            decompile(model)
-        return
     assert round_trip(model)[0] <= 1e-5  # the live module shows everything
     aa = _anti_alias(name)
     assert round_trip(model, model.state_dict(), anti_alias=aa)[0] <= 1e-5

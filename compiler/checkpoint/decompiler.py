@@ -363,7 +363,7 @@ def describe(found: Found) -> str:
 
 
 def _kind(found: Found) -> str:
-    return "pre-activation ResNet" if found.preact else "ResNet"
+    return found.kind
 
 
 def _label(checkpoint: object, ckpt: Checkpoint) -> str:
@@ -445,19 +445,18 @@ def check_layout(net: ir.Network, ckpt: Checkpoint, found: Found) -> None:
 
 
 def _table(net: ir.Network) -> list[tuple[str, str, str]]:
-    conv = net.stem.conv
-    rows = [
-        (
-            "conv1",
-            f"{conv.kernel}x{conv.kernel}, {conv.out_channels}",
-            f"from {input_channels(conv.in_channels)}",
-        )
-    ]
-    for stage in net.stages:
-        kind = net.kind(stage.blocks[0].kind)
-        what = {"basic": "basic blocks", "bottleneck": f"bottlenecks, expansion {kind.expansion}"}
-        text = what.get(kind.pattern, f"blocks of {len(kind.kernels)} convolutions")
-        rows.append((stage.name, stage.cell_text, text))
+    stem = "; ".join(f"{c.kernel}x{c.kernel}, {c.out_channels}" for c in net.stem.convs)
+    rows = [("conv1", stem, f"from {input_channels(net.stem.input_channels)}")]
+    for stage in net.stages:  # a pruned stage's cells one per row, the stage named on the first
+        for j, cell in enumerate(stage.cells):
+            block = next(b for b in stage.blocks if b.cell == j)
+            kind = net.kind(block.kind)
+            what = {
+                "basic": "basic blocks",
+                "bottleneck": f"bottlenecks, expansion {kind.expansion}",
+            }
+            text = what.get(kind.pattern, f"blocks of {len(kind.kernels)} convolutions")
+            rows.append((stage.name if j == 0 else "", cell.text, text))
     rows.append(
         ("head", f"average pool, {net.classes}-d fc", f"{net.head.fc.in_features} -> {net.classes}")
     )

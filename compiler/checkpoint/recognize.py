@@ -10,17 +10,20 @@ resnetc's pre-activation layout (He et al. 2016): `conv1` alone in the stem, `bn
 (over its input channels), one bias-free 1x1 conv `downsample`, then `final_bn` and `fc`. The walk
 follows the network in order; the first name or shape that does not fit stops it with a
 `Mismatch` naming that key and what was expected there. Keys the walk never used make a
-`Leftover`, which keeps what was recognised.
+`Leftover`, which keeps what was recognised. A stage's blocks are read into cells: a block that
+differs from the one before it (its rows or attention row: a pruned network's, timm's
+ecaresnet50d_pruned) starts a new cell, equal ones repeat it; every block ends at the stage's
+width.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import zip_longest
+from typing import NoReturn
 
 from ..core.ir import Attention, Row
-from ..front.notation import cell_text, row_text, stem_convs_text
+from ..front.notation import cell_text, stem_convs_text
 from .foreign import BLOCK_KEY, Mismatch, dims, no_stem
 
 
@@ -30,29 +33,69 @@ def input_channels(n: int) -> str:
 
 
 @dataclass(frozen=True)
+class FoundCell:
+    """A run of identical blocks as the weights show it: one block's rows and attention row,
+    `count` times (a table cell)."""
+
+    rows: tuple[Row, ...]
+    count: int
+    attention: Attention | None = None
+
+    @property
+    def text(self) -> str:
+        """The cell in the canonical notation: `[[1x1,64],[3x3,64],[1x1,256]] x 3`."""
+        return cell_text(self.rows, self.count, self.attention)
+
+
+@dataclass(frozen=True)
 class FoundStage:
-    """One stage as the weights show it: its rows, repeats and which blocks project."""
+    """One stage as the weights show it: its cells (one, or for a stage whose blocks differ, a
+    pruned network's, one per run of identical blocks) and which blocks project."""
 
     attr: str
     in_channels: int
-    rows: tuple[Row, ...]
-    repeats: int
+    cells: tuple[FoundCell, ...]
     projections: tuple[int, ...]
-    attention: Attention | None = None
     avg_down: bool = False
     """Whether its projections are ResNet-D's (an average pool, then an unstrided 1x1 conv)."""
     projection_kernel: int = 1
     """The kernel of its first block's projection (3: SENet-154's, timm's down_kernel_size)."""
 
     @property
+    def rows(self) -> tuple[Row, ...]:
+        """The rows of its first cell (the first block's, which carries the stage's stride)."""
+        return self.cells[0].rows
+
+    @property
+    def attention(self) -> Attention | None:
+        """The attention row of its first cell."""
+        return self.cells[0].attention
+
+    @property
+    def repeats(self) -> int:
+        """How many blocks the stage has."""
+        return sum(cell.count for cell in self.cells)
+
+    @property
+    def pruned(self) -> bool:
+        """Whether its blocks differ (more than one cell)."""
+        return len(self.cells) > 1
+
+    @property
     def out_channels(self) -> int:
-        """The channels the stage gives."""
+        """The channels the stage gives (every cell ends at them)."""
         return self.rows[-1].filters
 
     @property
+    def cell_texts(self) -> tuple[str, ...]:
+        """Each cell in the canonical notation, as the spec lists them."""
+        return tuple(cell.text for cell in self.cells)
+
+    @property
     def cell_text(self) -> str:
-        """The stage as a table cell, in the canonical notation."""
-        return cell_text(self.rows, self.repeats, self.attention)
+        """The stage's cells in the canonical notation, joined by ` + ` where several (as
+        `ir.Stage.cell_text`)."""
+        return " + ".join(self.cell_texts)
 
 
 @dataclass(frozen=True)
@@ -75,10 +118,21 @@ class Found:
     resnet50_gn); their group count leaves no trace in the weights."""
 
     @property
+    def pruned(self) -> bool:
+        """Whether some stage's blocks differ (a pruned network's: timm's *_pruned)."""
+        return any(stage.pruned for stage in self.stages)
+
+    @property
+    def kind(self) -> str:
+        """`ResNet`, `pre-activation ResNet`, `pruned ResNet`: what the summary calls it."""
+        kind = "pre-activation ResNet" if self.preact else "ResNet"
+        return f"pruned {kind}" if self.pruned else kind
+
+    @property
     def depth(self) -> int:
         """Weighted layers on the main path as the names count them: the stem conv (a deep
         stem's as one, as resnet50d is a 50), every block's convs, the fc."""
-        return 2 + sum(len(s.rows) * s.repeats for s in self.stages)
+        return 2 + sum(len(c.rows) * c.count for s in self.stages for c in s.cells)
 
     def stem_text(self, stride: int) -> str:
         """conv1's cell with the first conv's `stride`: `7x7, 64, /2`, `3x3, 32, /2; 3x3, ...`."""
@@ -469,13 +523,15 @@ def _stage_sizes(shapes: dict[str, tuple[int, ...]]) -> list[int]:
 
 
 def _stage(k: _Keys, layout: _PostAct, attr: str, repeats: int, channels: int, last: str):
+    """The stage `attr`: a block that differs from the one before it starts a new cell."""
     rows, out, projects, attention = _block(k, layout, f"{attr}.0", channels, last)
+    cells = [FoundCell(rows, 1, attention)]
     projections = [0] if projects else []
     kernel = 3 if projects == "3x3" else 1
     kinds = {_family(projects)} - {None}
     for i in range(1, repeats):
         prefix = f"{attr}.{i}"
-        again, _, projects, seen = _block(k, layout, prefix, out, f"{attr}.{i - 1}")
+        again, ends, projects, seen = _block(k, layout, prefix, out, f"{attr}.{i - 1}")
         if projects == "3x3":
             raise Mismatch(
                 f"{prefix}.downsample.0.weight has shape"
@@ -483,12 +539,12 @@ def _stage(k: _Keys, layout: _PostAct, attr: str, repeats: int, channels: int, l
                 " and a 3x3 projection (SENet-154's, timm's down_kernel_size) is only where a"
                 " block strides; one that keeps the map size is 1x1"
             )
-        _same_rows(k, prefix, again, f"{attr}.0", rows)
-        if seen != attention:
-            raise Mismatch(
-                f"{prefix}.se differs from {attr}.0.se: every block of a stage repeats the same"
-                " rows, its attention row included (a table cell is one block x N)"
-            )
+        if ends != out:
+            _refuse_other_width(k, prefix, len(again), ends, f"{attr}.0", out)
+        if (again, seen) == (cells[-1].rows, cells[-1].attention):
+            cells[-1] = FoundCell(again, cells[-1].count + 1, seen)
+        else:
+            cells.append(FoundCell(again, 1, seen))
         if projects:
             projections.append(i)
             kinds.add(_family(projects))
@@ -498,7 +554,7 @@ def _stage(k: _Keys, layout: _PostAct, attr: str, repeats: int, channels: int, l
             " the strided 1x1 (downsample.0/.1); one stage has one kind"
         )
     avg = kinds == {"avg"}
-    return FoundStage(attr, channels, rows, repeats, tuple(projections), attention, avg, kernel)
+    return FoundStage(attr, channels, tuple(cells), tuple(projections), avg, kernel)
 
 
 def _family(projects: bool | str) -> str | None:
@@ -525,14 +581,16 @@ def _block(k: _Keys, layout: _PostAct, prefix: str, channels: int, last: str):
     return tuple(rows), ch, layout.projection(k, prefix, channels, ch), attention
 
 
-def _same_rows(k: _Keys, prefix: str, rows: tuple, first: str, expected: tuple) -> None:
-    for j, (row, want) in enumerate(zip_longest(rows, expected), start=1):
-        if row != want:
-            key = f"{prefix}.conv{j}.weight"
-            what = f"has shape {dims(k.shapes[key])}" if key in k.shapes else "is missing"
-            mine = row_text(row) if row is not None else "nothing"
-            theirs = row_text(want) if want is not None else "nothing"
-            raise Mismatch(
-                f"{key} {what}: {prefix}'s row {j} is {mine}, but {first}'s is {theirs}; every"
-                " block of a stage repeats the same rows (a table cell is one block x N)"
-            )
+def _refuse_other_width(
+    k: _Keys, prefix: str, convs: int, ends: int, first: str, out: int
+) -> NoReturn:
+    """A later block of a stage that ends at another width than the stage's first."""
+    key = f"{prefix}.conv{convs}.weight"
+    raise Mismatch(
+        f"{key} has shape {dims(k.shapes[key])}: {prefix} ends at {ends} channels, but {first}"
+        f" at {out}; the cells of one stage end at one width (every block after a stage's first"
+        " adds its output to its input, so the blocks of one stage may differ inside, as a"
+        " pruned network's do, but not in what they give)",
+        "resnetc's stages change their width only in their first block, where a projection can"
+        " follow the change; a stage whose later blocks end at other widths fits no spec",
+    )

@@ -188,9 +188,8 @@ def spec_text(
 
 
 def _header(w: _Writer, found: Found, name: str, label: str, conv: Convention) -> None:
-    kind = "pre-activation ResNet" if found.preact else "ResNet"
     w.comment(
-        f"{name}: {article(found.depth)} {found.depth}-layer {kind}, decompiled by resnetc"
+        f"{name}: {article(found.depth)} {found.depth}-layer {found.kind}, decompiled by resnetc"
         f" from {label}."
     )
     w.comment(
@@ -310,16 +309,35 @@ def _stages(w: _Writer, found: Found, plan: Shortcuts, choices: Choices | None =
                 "--strides S,S,...",
             )
         )
+    _pruned(w, found)
     w.entry("stages")
     for s, stage in enumerate(found.stages):
         key = f"conv{s + 2}_x"
         if s not in plan.strides:
-            w.cell(key, stage.cell_text)
+            w.cell(key, stage.cell_texts)
             continue
         stride, why = plan.strides[s]
         w.entry(key, None, None, 2)
-        w.cell("cell", stage.cell_text, 4)
+        w.cell("cell", stage.cell_texts, 4)
         w.entry("stride", stride, f"from the weights: {why}", 4)
+
+
+def _pruned(w: _Writer, found: Found) -> None:
+    """Say why a stage is a list of cells: its blocks differ (a pruned network's)."""
+    pruned = [f"conv{s + 2}_x" for s, stage in enumerate(found.stages) if stage.pruned]
+    if not pruned:
+        return
+    if len(pruned) == len(found.stages) > 1:
+        which, those = "every stage", "each stage"
+    elif len(pruned) == 1:
+        which, those = pruned[0], "it"
+    else:
+        which, those = ", ".join(pruned[:-1]) + f" and {pruned[-1]}", "each of those"
+    w.comment(
+        f"from the weights: the blocks of {which} differ in their widths (a pruned network's,"
+        f" as timm's ecaresnet50d_pruned), so {those} is a list of cells, one per run of"
+        " identical blocks, every one ending at the stage's width"
+    )
 
 
 def _chosen_strides(w: _Writer, found: Found, choices: Choices, strides: tuple[int, ...]) -> None:
@@ -333,14 +351,15 @@ def _chosen_strides(w: _Writer, found: Found, choices: Choices, strides: tuple[i
         f"{_from(choices, 'strides', '--strides')}: each stage's stride"
         f" ({', '.join(str(s) for s in strides)})"
     )
+    _pruned(w, found)
     w.entry("stages")
     for s, (stage, stride) in enumerate(zip(found.stages, strides, strict=True)):
         key = f"conv{s + 2}_x"
         if stride == (1 if s == 0 else 2):
-            w.cell(key, stage.cell_text)
+            w.cell(key, stage.cell_texts)
             continue
         w.entry(key, None, None, 2)
-        w.cell("cell", stage.cell_text, 4)
+        w.cell("cell", stage.cell_texts, 4)
         w.entry("stride", stride, None, 4)
 
 
@@ -509,7 +528,13 @@ def article(number: int) -> str:
 
 def default_name(found: Found) -> str:
     """`resnet50`, `resnext50_32x4d`, `wide_resnet50_2`, `preact_resnet18`, and timm's names for
-    its variants (`seresnet50`, `resnet50d`, `resnet26t`, `resnetrs50`): from the table."""
+    its variants (`seresnet50`, `resnet50d`, `resnet26t`, `resnetrs50`, `ecaresnet50d_pruned`):
+    from the table."""
+    name = _unpruned_name(found)
+    return f"{name}_pruned" if found.pruned else name
+
+
+def _unpruned_name(found: Found) -> str:
     attention = found.stages[0].attention
     if attention is not None and attention.kind == "se" and _senet(found):
         return f"senet{found.depth + len(found.deep)}"  # SENet-154 counts its stem's 3 convs
@@ -552,6 +577,9 @@ def _base_name(found: Found) -> str:
     if found.pool_conv is not None:
         return f"resnetrs{found.depth}"
     first: FoundStage = found.stages[0]
+    if found.pruned:  # its widths are what pruning left: only its groups still name a family
+        grouped = any(row.groups > 1 for s in found.stages for c in s.cells for row in c.rows)
+        return f"resnext{found.depth}" if grouped else f"resnet{found.depth}"
     kernels = tuple(row.kernel for row in first.rows)
     if kernels == (1, 3, 1) and first.rows[0].filters == first.rows[1].filters:
         width, groups = first.rows[1].filters, first.rows[1].groups
