@@ -521,3 +521,30 @@ def test_warnings_of_the_written_spec_are_shown(resnetc, tmp_path: Path) -> None
     run = resnetc("decompile", str(ckpt), "-o", str(out))
     assert run.returncode == 0, run.stderr
     assert f"{out}:" in run.stderr and ": warning: " in run.stderr
+
+
+def test_weights_whose_blocks_alternate_past_the_cell_limit_are_refused() -> None:
+    """Each block unlike the one before is a cell: past MAX_CELLS the walk stops, naming it."""
+    from resnetc.checkpoint.foreign import Mismatch
+    from resnetc.checkpoint.recognize import recognise
+    from resnetc.front import limits
+
+    def bn(name: str, c: int) -> dict:
+        return {f"{name}.{p}": (c,) for p in ("weight", "bias", "running_mean", "running_var")}
+
+    shapes: dict = {"conv1.weight": (64, 3, 7, 7), **bn("bn1", 64)}
+    for i in range(limits.MAX_CELLS + 2):
+        w = 32 if i % 2 else 48
+        shapes[f"layer1.{i}.conv1.weight"] = (w, 64, 3, 3)
+        shapes.update(bn(f"layer1.{i}.bn1", w))
+        shapes[f"layer1.{i}.conv2.weight"] = (64, w, 3, 3)
+        shapes.update(bn(f"layer1.{i}.bn2", 64))
+    shapes |= {"fc.weight": (10, 64), "fc.bias": (10,)}
+    with pytest.raises(
+        Mismatch, match=r"^layer1 takes the table to 130 cells, more than the limit"
+    ):
+        recognise(shapes)
+    for i in (limits.MAX_CELLS, limits.MAX_CELLS + 1):  # 128 blocks, 128 cells: read
+        for key in [k for k in shapes if k.startswith(f"layer1.{i}.")]:
+            del shapes[key]
+    assert len(recognise(shapes).stages[0].cells) == limits.MAX_CELLS

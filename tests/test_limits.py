@@ -161,6 +161,22 @@ def test_stages() -> None:
     accepted(spec(stages[:-1], input="224x224x3"))
 
 
+def test_cells() -> None:
+    """Counted before any cell is parsed, over all the stages, refused at the first one past."""
+    stages = ["s0:", *(f'  - "[[3x3,{64 + i}],[3x3,64]] x 1"' for i in range(100))]
+    stages += ["s1:", *(f'  - "[[3x3,64],[3x3,64]] x {i + 1}"' for i in range(100))]
+    text = spec(["[[3x3,64],[3x3,64]] x 1"]).split("stages:")[0] + "stages:\n"
+    text += "".join(f"  {line}\n" for line in stages)
+    first, seconds = refusal(text)
+    line = 7 + 100 + 1 + (limits.MAX_CELLS - 100) + 1  # s1's 29th cell
+    assert first == (
+        f"big.yaml:{line}:7: error: a table may have at most {limits.MAX_CELLS:,} cells"
+        f" (MAX_CELLS), over all its stages; this is cell {limits.MAX_CELLS + 1:,}"
+    )
+    assert seconds < SECOND
+    accepted(text.split("\n  s1:")[0] + "\n" + "".join(f"  {x}\n" for x in stages[100:129]))
+
+
 def test_rows() -> None:
     rows = ",".join(["[3x3,64]"] * (limits.MAX_ROWS + 1))
     first, _ = refusal(spec([f"[{rows}] x 1"]))
@@ -436,6 +452,7 @@ LIMIT_TESTS = {
     "MAX_YAML_NODES": test_yaml_nodes_alias_bomb,
     "MAX_CELL_CHARS": test_cell_chars,
     "MAX_STAGES": test_stages,
+    "MAX_CELLS": test_cells,
     "MAX_ROWS": test_rows,
     "MAX_REPEATS": test_repeats,
     "MAX_WIDTH": test_width,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from ..core.ir import Attention, Row
+from ..front import limits
 from ..front.notation import cell_text, stem_convs_text
 from .foreign import BLOCK_KEY, Mismatch, dims, no_stem
 
@@ -425,9 +426,17 @@ def _walk(k: _Keys, progress: list[str]) -> Found:
     pool_conv = _pool_conv(k, stem.filters)
     stages: list[FoundStage] = []
     channels, last = stem.filters, "conv1"
+    cells = 0
     for n, repeats in enumerate(_stage_sizes(k.shapes), start=1):
         stage = _stage(k, layout, f"layer{n}", repeats, channels, last)
         stages.append(stage)
+        cells += len(stage.cells)
+        if cells > limits.MAX_CELLS:
+            raise Mismatch(
+                f"{stage.attr} takes the table to {cells:,} cells, more than the limit of"
+                f" {limits.MAX_CELLS:,} (MAX_CELLS): the blocks differ in their widths so often"
+                " that each run of identical blocks is a cell of its own"
+            )
         progress.append(f"{stage.attr} {stage.cell_text}")
         channels, last = stage.out_channels, f"{stage.attr}.{repeats - 1}"
     classes = layout.head(k, channels, last)

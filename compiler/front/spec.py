@@ -42,6 +42,7 @@ from .specvalues import (
     Value,
     choice_parser,
     count_parser,
+    is_cell_list,
     parse_allow,
     parse_cells_value,
     parse_flag,
@@ -230,10 +231,29 @@ def _stages(raw: Any) -> Any:
             first_extra,
         )
     out = []
+    cells = 0
     for key, value in raw.items():
         entry = value if isinstance(value, SpanDict) else {"cell": value}
+        cells = _count_cells(entry.get("cell"), cells)
         out.append({"name": raw.key_nodes[key], **entry})
     return out
+
+
+def _count_cells(raw: Any, before: int) -> int:
+    """The table's cells so far, this stage's added (counted before any is parsed); refused at
+    the first cell past `MAX_CELLS`."""
+    items = raw if is_cell_list(raw) else [raw]
+    total = before + len(items)
+    if total > limits.MAX_CELLS:
+        first = items[limits.MAX_CELLS - before]
+        raise refuse(
+            f"a table may have at most {limits.MAX_CELLS:,} cells (MAX_CELLS), over all its"
+            f" stages; this is cell {limits.MAX_CELLS + 1:,}",
+            getattr(first, "span", None),
+            help="a stage of several cells writes one per run of blocks of the same widths:"
+            " blocks of one width are one cell, `x N`",
+        )
+    return total
 
 
 def _expect(raw: Any) -> Any:

@@ -374,7 +374,7 @@ def parse_stem_pool(raw: Any) -> StemPool | StemConv | None:
 def parse_cells_value(raw: Any) -> tuple[Cell, ...]:
     """A stage's table cell, or a list of cells that follow each other (a pruned stage, whose
     blocks each have widths of their own: `- "[[1x1,47],[3x3,18],[1x1,19]] x 1"`)."""
-    if not _is_cell_list(raw):
+    if not is_cell_list(raw):
         return (parse_cell_value(raw),)
     if not raw:
         raise refuse("a stage's list of cells is empty", raw.span)
@@ -391,7 +391,7 @@ def parse_cells_value(raw: Any) -> tuple[Cell, ...]:
     return cells
 
 
-def _is_cell_list(raw: Any) -> bool:
+def is_cell_list(raw: Any) -> bool:
     """Whether `raw` is a list of cells, not one cell written as an unquoted flow list of rows
     (`[[3x3,64],[3x3,64]]`, whose items are rows): each item is a cell's text (`[...] x 1`,
     `\\begin{bmatrix}...`) or itself a list of rows."""
