@@ -57,6 +57,14 @@ class Part:
     params: int
     macs: int
     code: tuple[CodeRange, ...]
+    cells: tuple[str, ...] = ()
+    """A stage's cells, each in the canonical notation: one, or a pruned stage's several (`cell`
+    joins them with ` + `); empty for the stem, the pool and the head."""
+
+    @property
+    def pruned(self) -> bool:
+        """Whether the part is a stage written as several cells (a pruned network's)."""
+        return len(self.cells) > 1
 
 
 @dataclass(frozen=True)
@@ -249,6 +257,7 @@ def _stage_part(net: ir.Network, index: int, source, code, total: costs.StageCos
         total.params,
         total.macs,
         code[stage.attr],
+        stage.cell_texts,
     )
 
 

@@ -91,7 +91,7 @@ def _part(part: ex.Part, exp: ex.Explanation, quoted: dict[str, str]) -> list[st
     out = [f"## {title}", ""]
     if part.written:
         out += _fence(_numbered(list(part.written)))
-    out += _para(f"Read as `{part.cell}` -> {part.output}.")
+    out += _para(f"Read as {_read_as(part)} -> {part.output}.")
     for words in part.words:
         out += _bullet(words)
     out += ["", *_steps(part)]
@@ -99,6 +99,14 @@ def _part(part: ex.Part, exp: ex.Explanation, quoted: dict[str, str]) -> list[st
     if part.code:
         out += _code(part, exp, quoted, title)
     return out
+
+
+def _read_as(part: ex.Part) -> str:
+    """The part's cell, or a pruned stage's list of cells: `a`, `b` and `c`."""
+    if not part.pruned:
+        return f"`{part.cell}`"
+    cells = [f"`{c}`" for c in part.cells]
+    return f"a list of {len(cells)} cells, " + ", ".join(cells[:-1]) + " and " + cells[-1]
 
 
 def _intro(exp: ex.Explanation) -> list[str]:

@@ -82,7 +82,13 @@ def _series(names: list[str]) -> str:
 
 def depth(net: ir.Network) -> str:
     """How many weighted layers the network has, counted as the paper counts them."""
-    per_stage = [(s.repeats, len(s.blocks[-1].convs)) for s in net.stages]
+    per_stage: list[tuple[int, int]] = []  # (blocks, convolutions in each)
+    for s in net.stages:
+        kinds = {len(cell.rows) for cell in s.cells}
+        if len(kinds) == 1:
+            per_stage.append((s.repeats, len(s.blocks[-1].convs)))
+        else:  # a pruned stage whose cells differ in their rows: each cell on its own
+            per_stage += [(cell.count, len(cell.rows)) for cell in s.cells]
     convs = {c for _, c in per_stage}
     total = 2 + sum(n * c for n, c in per_stage)
     if len(convs) == 1:

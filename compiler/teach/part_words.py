@@ -7,6 +7,8 @@ ResNet-50.
 
 from __future__ import annotations
 
+import itertools
+
 from ..core import costs, ir
 from ..front import notation
 
@@ -180,26 +182,34 @@ def _attention_words(net: ir.Network, stage: ir.Stage) -> list[str]:
     att = stage.attention
     if att is None:
         return []
-    block = stage.blocks[-1]
+    return [
+        _attention_sentence(
+            net, att, stage.blocks[-1], f"The row `{notation.attention_words(att)}`"
+        )
+    ]
+
+
+def _attention_sentence(net: ir.Network, att: ir.Attention, block: ir.Block, subject: str) -> str:
+    """What the attention row `att` of `block`'s cell is and costs, `subject` naming the row."""
     node = next(x for x in block.layers if isinstance(x, (ir.SqueezeExcite, ir.ChannelAttention)))
     cost = costs.layer_cost(node)
     if att.kind == "se":
-        return [
-            f"The row `{notation.attention_words(att)}` is squeeze-and-excitation (Hu et al.,"
+        return (
+            f"{subject} is squeeze-and-excitation (Hu et al.,"
             f" SENet's Table 1 writes it so): after the last {norm_name(net)}, each of the"
             f" {att.channels:,} channels is averaged over the map, an fc (a 1x1 conv with bias,"
             f" `se.fc1`) reduces them to {att.width:,} (ratio 1/{att.channels // att.width}"
             f" here), ReLU, an fc (`se.fc2`) restores {att.channels:,}, and a sigmoid of each"
             f" scales that channel before the shortcut is added: {cost.params:,} parameters,"
-            f" {cost.macs:,} multiply-adds per block.",
-        ]
-    return [
-        f"The row `{notation.attention_words(att)}` is efficient channel attention (Wang et al.,"
+            f" {cost.macs:,} multiply-adds per block."
+        )
+    return (
+        f"{subject} is efficient channel attention (Wang et al.,"
         f" ECA-Net): after the last {norm_name(net)}, each channel is averaged over the map, one"
         f" 1-d convolution of {att.kernel} taps slides along the {node.channels:,} averages"
         f" (`se.conv`, no bias), and a sigmoid of each scales that channel: {cost.params}"
-        f" parameters, {cost.macs:,} multiply-adds per block.",
-    ]
+        f" parameters, {cost.macs:,} multiply-adds per block."
+    )
 
 
 def _extras_words(net: ir.Network, stage: ir.Stage) -> list[str]:
@@ -274,16 +284,17 @@ def _block_kind_words(net: ir.Network, stage: ir.Stage) -> str:
     return words
 
 
-def _groups_words(stage: ir.Stage) -> list[str]:
+def _groups_words(block: ir.Block, row: str = "Row") -> list[str]:
+    """The grouped convolutions of `block`, each as `row` and its number (`Row 2`)."""
     out = []
-    for j, conv in enumerate(stage.blocks[-1].convs):
+    for j, conv in enumerate(block.convs):
         if conv.groups == 1:
             continue
         per = conv.in_channels // conv.groups
         weights = costs.layer_cost(conv).params
         dense = conv.in_channels * conv.out_channels * conv.kernel**2
         out.append(
-            f"Row {j + 1} is a grouped convolution (C={conv.groups}, ResNeXt's cardinality): its"
+            f"{row} {j + 1} is a grouped convolution (C={conv.groups}, ResNeXt's cardinality): its"
             f" {conv.in_channels} input channels are split into {conv.groups} groups of {per},"
             f" each convolved on its own, so each filter sees {per} channels: {weights:,} weights"
             f" instead of an ungrouped {conv.kernel}x{conv.kernel}'s {dense:,}."
@@ -371,13 +382,19 @@ def _entry_words(net: ir.Network, stage: ir.Stage, block: ir.Block, first: bool)
         subject = f"The other{count}, {names},"
     else:
         subject = f"Blocks {names}"
-    verb = "take" if block.count > 1 else "takes"
+    return _entry_sentence(net, subject, block, block.count)
+
+
+def _entry_sentence(net: ir.Network, subject: str, block: ir.Block, count: int) -> str:
+    """`subject` (`count` blocks like `block`) take its input, enter with its stride, and have
+    its shortcut."""
+    verb = "take" if count > 1 else "takes"
     shortcut = _shortcut_words(net, block)
-    if block.count > 1:
+    if count > 1:
         shortcut = shortcut.replace("keeps", "keep", 1).replace("adds", "add", 1)
         shortcut = shortcut.replace("has ", "have ", 1)
     if block.stride != 1:
-        enter = "enter" if block.count > 1 else "enters"
+        enter = "enter" if count > 1 else "enters"
         return f"{subject} {verb} {block.input}, {enter} with stride {block.stride} and {shortcut}."
     joint = ", " if block.shortcut.kind == "identity" else " and "
     return f"{subject} {verb} {block.input}{joint}{shortcut}."
@@ -432,12 +449,20 @@ def _stride_words(net: ir.Network, stage: ir.Stage, index: int) -> list[str]:
 
 
 def stage_words(net: ir.Network, stage: ir.Stage, index: int) -> list[str]:
-    """A stage: its block kind, what `x N` means, how each block enters, where the stride goes."""
+    """A stage: its block kind, what `x N` means, how each block enters, where the stride goes
+    (a pruned stage, written as several cells: each cell, its blocks and rows, and why they all
+    end at one width)."""
+    if stage.pruned:
+        return _pruned_stage_words(net, stage, index)
     n = stage.repeats
     convs = len(stage.blocks[-1].convs)
     first, last = stage.blocks[0], stage.blocks[-1]
     span = f"`{stage.attr}.0`" if n == 1 else f"`{stage.attr}.0` to `{stage.attr}.{n - 1}`"
-    out = [_block_kind_words(net, stage), *_groups_words(stage), *_attention_words(net, stage)]
+    out = [
+        _block_kind_words(net, stage),
+        *_groups_words(stage.blocks[-1]),
+        *_attention_words(net, stage),
+    ]
     out += [_norm_words(net), *_extras_words(net, stage)]
     out.append(
         f"`x {n:,}` means {plural(n, 'block')}, {span}: {n:,} x {convs} ="
@@ -447,6 +472,216 @@ def stage_words(net: ir.Network, stage: ir.Stage, index: int) -> list[str]:
     out += [why, _entry_words(net, stage, first, True), *where]
     out += [_entry_words(net, stage, b, False) for b in stage.blocks[1:]]
     if first.shortcut.kind != "identity" and last is not first and last.shortcut.kind == "identity":
+        out.append(
+            "Only the first block changes the shape, so only its shortcut has to change shape"
+            " too (the dotted arrow of the paper's figure); the others add their input as it is."
+        )
+    return out
+
+
+# ---------------------------------------------------------------- pruned stages
+
+
+def _cell_blocks(stage: ir.Stage, j: int) -> tuple[int, int]:
+    """The first and the last block of cell `j` of `stage`."""
+    first = sum(cell.count for cell in stage.cells[:j])
+    return first, first + stage.cells[j].count - 1
+
+
+def cell_block_names(stage: ir.Stage, j: int) -> str:
+    """`layer1.2`, or `layer1.2` to `layer1.3`: the blocks of cell `j` of `stage`."""
+    first, last = _cell_blocks(stage, j)
+    if first == last:
+        return f"`{stage.attr}.{first}`"
+    return f"`{stage.attr}.{first}` to `{stage.attr}.{last}`"
+
+
+def _cells_of(stage: ir.Stage, js: list[int]) -> str:
+    """`cell 2`, `cells 1 and 3`, `cells 1, 2 and 3`, `every cell`."""
+    if len(js) == len(stage.cells):
+        return "every cell"
+    if len(js) == 1:
+        return f"cell {js[0] + 1}"
+    numbers = [str(j + 1) for j in js]
+    return "cells " + ", ".join(numbers[:-1]) + " and " + numbers[-1]
+
+
+def _cell_block(stage: ir.Stage, j: int) -> ir.Block:
+    """The last run of blocks of cell `j` (its blocks' rows are the cell's)."""
+    return [b for b in stage.blocks if b.cell == j][-1]
+
+
+def _pruned_cell_words(stage: ir.Stage, j: int) -> str:
+    """Cell `j`: its text, its blocks, its rows."""
+    cell = stage.cells[j]
+    rows = "; ".join(notation.row_words(r) for r in cell.rows)
+    convs = len(cell.rows)
+    each = "each with" if cell.count > 1 else "with"
+    total = plural(cell.count * convs, "convolution")
+    product = f"{cell.count:,} x {convs} = {total}" if cell.count > 1 else total
+    return (
+        f"Cell {j + 1} of {len(stage.cells)}, `{cell.text}`: its `x {cell.count:,}` means"
+        f" {plural(cell.count, 'block')}, {cell_block_names(stage, j)}, {each} the rows"
+        f" `{rows}` ({product})."
+    )
+
+
+def _one_width_words(net: ir.Network, stage: ir.Stage) -> str:
+    """Why every cell of a pruned stage ends at the same width."""
+    width = stage.cells[0].rows[-1].filters
+    n = len(stage.cells)
+    why = (
+        "every block after the stage's first adds its input to its output through an identity"
+        " shortcut, and that sum needs as many channels on both sides"
+    )
+    if any(b.shortcut.kind != "identity" for b in stage.blocks[1:]):
+        why = (
+            "with an identity shortcut (options A, B and D) every block after the stage's first"
+            " adds its input to its output, and that sum needs as many channels on both sides;"
+            f" here (`shortcut: {net.options.shortcut}`) the later blocks project instead, but"
+            " the stage still passes one width from block to block"
+        )
+    every = "Both cells" if n == 2 else f"All {n} cells"
+    return (
+        f"{every} end at {width:,} channels, as the cells of one stage must: {why}. Pruning"
+        " thins the rows inside each block and leaves the width the blocks pass on."
+    )
+
+
+def _kind_words(kind: ir.BlockKind, cells: str) -> str:
+    """What the class `kind` is and takes, `cells` naming the cells of a pruned stage it builds
+    (or empty)."""
+    name = f"`{kind.class_name}`" + (f" ({cells})" if cells else "")
+    if kind.pattern == "basic":
+        what = (
+            f"{name} is the paper's basic block, two 3x3 convolutions of `planes`"
+            " filters each; each block gets its `planes` from its cell"
+        )
+    elif kind.pattern == "bottleneck":
+        takes = "its `planes` (and `width`, the filters of its first two rows)"
+        if all(p.name != "width" for p in kind.params):
+            takes = "its `planes`"
+        what = (
+            f"{name} is the paper's bottleneck block: a 1x1 that reduces, a 3x3, and a"
+            f" 1x1 that expands to `planes` x {kind.expansion} (its `expansion`); each block gets"
+            f" {takes} from its cell"
+        )
+    else:
+        n = len(kind.rows)
+        what = (
+            f"{name} is a block of {n} convolutions that is neither the paper's basic nor its"
+            f" bottleneck block; it takes a block's {n} widths as one argument, `widths`, so"
+            " each cell's blocks get that cell's widths"
+        )
+    return what + "."
+
+
+def _pruned_kinds_words(net: ir.Network, stage: ir.Stage) -> str:
+    """The block classes a pruned stage's cells use."""
+    uses: dict[str, list[int]] = {}
+    for j in range(len(stage.cells)):
+        uses.setdefault(_cell_block(stage, j).kind, []).append(j)
+    lead = "Each bracketed row is one convolution (kernel, filters)."
+    if len(uses) == 1:
+        (name,) = uses
+        return (
+            f"{lead} One class builds the blocks of every cell: {_kind_words(net.kind(name), '')}"
+        )
+    classes = [_kind_words(net.kind(name), _cells_of(stage, js)) for name, js in uses.items()]
+    return " ".join([f"{lead} The cells' blocks are of {len(uses)} classes:", *classes])
+
+
+def _pruned_attention_words(net: ir.Network, stage: ir.Stage) -> list[str]:
+    """The cells' attention rows: one sentence for the cells that have the same one."""
+    alike: dict[str, list[int]] = {}
+    for j, cell in enumerate(stage.cells):
+        if cell.attention is not None:
+            alike.setdefault(notation.attention_words(cell.attention), []).append(j)
+    out = []
+    for text, js in alike.items():
+        att = stage.cells[js[0]].attention
+        assert att is not None  # `alike` holds the cells that have one
+        subject = f"The row `{text}` of {_cells_of(stage, js)}"
+        out.append(_attention_sentence(net, att, _cell_block(stage, js[0]), subject))
+    return out
+
+
+def _pruned_count_words(stage: ir.Stage) -> str:
+    """How many blocks and convolutions the cells make together."""
+    n = stage.repeats
+    counts = [cell.count for cell in stage.cells]
+    convs = [len(cell.rows) for cell in stage.cells]
+    total = sum(c * k for c, k in zip(counts, convs, strict=True))
+    repeats = [f"`x {c:,}`" for c in counts]
+    written = ", ".join(repeats[:-1]) + " and " + repeats[-1]
+    if len(set(convs)) == 1:
+        product = f"{n:,} x {convs[0]}"
+    else:
+        product = " + ".join(f"{c:,} x {k}" for c, k in zip(counts, convs, strict=True))
+    return (
+        f"Together {written} make {' + '.join(f'{c:,}' for c in counts)} ="
+        f" {plural(n, 'block')}, `{stage.attr}.0` to `{stage.attr}.{n - 1}`: {product} ="
+        f" {plural(total, 'convolution')} in the main path."
+    )
+
+
+def _later_words(net: ir.Network, stage: ir.Stage) -> list[str]:
+    """How the blocks after a pruned stage's first run enter: the runs that enter alike (the
+    same input, stride and shortcut), whatever their cells, in one sentence."""
+
+    def entry(block: ir.Block) -> tuple[object, ...]:
+        return block.input, block.stride, _shortcut_words(net, block)
+
+    groups = [list(run) for _, run in itertools.groupby(stage.blocks[1:], entry)]
+    out = []
+    for group in groups:
+        start, end = group[0].index, group[-1].index + group[-1].count - 1
+        count = end - start + 1
+        names = f"`{stage.attr}.{start}`"
+        if count > 1:
+            names += f" to `{stage.attr}.{end}`"
+        cells = sorted({b.cell + 1 for b in group})
+        if len(cells) == 1:
+            which = f"cell {cells[0]}"
+        elif len(cells) == 2:
+            which = f"cells {cells[0]} and {cells[1]}"
+        else:
+            which = f"cells {cells[0]} to {cells[-1]}"
+        if len(groups) == 1:
+            subject = f"The other{f' {count:,}' if count > 1 else ''}, {names} ({which}),"
+        else:
+            subject = f"{'Blocks' if count > 1 else 'Block'} {names} ({which})"
+        out.append(_entry_sentence(net, subject, group[0], count))
+    return out
+
+
+def _pruned_stage_words(net: ir.Network, stage: ir.Stage, index: int) -> list[str]:
+    """A stage written as several cells (a pruned network's): the list, each cell's blocks and
+    rows, why they end at one width, the classes, then the blocks as in any stage."""
+    first, last = stage.blocks[0], stage.blocks[-1]
+    out = [
+        f"The stage is written as a list of {len(stage.cells)} cells, not one: each cell is a run"
+        " of blocks with widths of its own, which is what channel pruning leaves (e.g. timm's"
+        " `ecaresnet50d_pruned`): it removes filters block by block, so the blocks of a stage no"
+        " longer share their widths. The cells follow each other: their blocks, in order, are"
+        " the stage's.",
+        *(_pruned_cell_words(stage, j) for j in range(len(stage.cells))),
+        _one_width_words(net, stage),
+        _pruned_kinds_words(net, stage),
+    ]
+    for j in range(len(stage.cells)):
+        out += _groups_words(_cell_block(stage, j), f"Cell {j + 1}'s row")
+    out += _pruned_attention_words(net, stage)
+    out += [_norm_words(net), *_extras_words(net, stage), _pruned_count_words(stage)]
+    why, *where = _stride_words(net, stage, index)
+    names = f"{block_names(stage.attr, first)} (cell 1)"
+    if first.count == 1:
+        subject = f"The first block, {names},"
+    else:
+        subject = f"The first {first.count:,} blocks, {names},"
+    out += [why, _entry_sentence(net, subject, first, first.count), *where]
+    out += _later_words(net, stage)
+    if first.shortcut.kind != "identity" and last.shortcut.kind == "identity":
         out.append(
             "Only the first block changes the shape, so only its shortcut has to change shape"
             " too (the dotted arrow of the paper's figure); the others add their input as it is."
