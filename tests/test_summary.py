@@ -72,6 +72,8 @@ def _check_rows(path: Path, capsys) -> dict[str, tuple[int, int]]:
     out = capsys.readouterr().out.splitlines()[2:]
     rows = {}
     for line in out:
+        if line.startswith(" "):  # a pruned stage's next cell, under its first (no numbers)
+            continue
         name, *_, params, macs = re.split(r"\s{2,}", line)
         rows[name] = (int(params.replace(",", "")), int(macs.replace(",", "")))
     return rows
@@ -307,3 +309,36 @@ def test_summary_never_imports_torch(tmp_path: Path) -> None:
         names = _imported(tmp_path, ["summary", str(SPEC_DIR / "resnet152.yaml"), "--format", fmt])
         assert "resnetc.teach.layer_summary" in names
         assert not [n for n in names if n.split(".")[0] in {"torch", "numpy", "sympy"}]
+
+
+def test_a_pruned_stage_lists_each_cells_blocks() -> None:
+    """A stage of 3 cells (widths of their own in each): its runs never span two cells, the
+    grouped form shows each once and --expand every block, both adding up to costs.stages()."""
+    path = ROOT / "tests" / "specs" / "pruned_eca.yaml"
+    net = _net(path)
+    text = render(summarize(net), _label(path), "table")
+    rows = [line.split() for line in text.splitlines() if line.startswith("layer1.")]
+    assert [r[0] for r in rows if r[0].endswith(".conv2")] == [
+        "layer1.0.conv2",
+        "layer1.1.conv2",
+        "layer1.[2-3].conv2",
+    ]
+    widths = {r[0]: r[3] for r in rows if r[0].endswith(".conv2")}  # layer, conv, 3x3, output
+    assert widths == {
+        "layer1.0.conv2": "18x56x56",
+        "layer1.1.conv2": "22x56x56",
+        "layer1.[2-3].conv2": "35x56x56",
+    }
+    assert next(r for r in rows if r[0] == "layer1.[2-3].conv2")[-1] == "x2"
+    assert "conv2_x                layer1 x4      19x56x56" in text
+    expanded = summarize(net, expand=True)
+    names = [x.name for x in expanded.layers if x.name.endswith(".conv2")]
+    assert names[:4] == [f"layer1.{i}.conv2" for i in range(4)]
+    stage = next(p for p in expanded.parts if p.name == "conv2_x")
+    layers = list(stage.layers)
+    assert (sum(x.params for x in layers), sum(x.macs for x in layers)) == (
+        stage.params,
+        stage.macs,
+    )
+    assert (stage.params, stage.macs) == (68_848, 213_135_484)
+    assert [row.layer for row in expanded.rows] == list(costs.layers(net))

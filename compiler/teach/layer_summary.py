@@ -137,7 +137,7 @@ def check_expandable(net: ir.Network) -> None:
         f"--expand would print {rows:,} layer rows, more than the limit of"
         f" {limits.MAX_EXPANDED_ROWS:,} (MAX_EXPANDED_ROWS); the largest stage, {stage.name},"
         f" has {stage.repeats:,} blocks",
-        stage.repeats_span,
+        stage.cell_span if stage.pruned else stage.repeats_span,
         help="leave out --expand: a run of identical blocks is then one row per layer",
     )
 

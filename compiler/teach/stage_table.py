@@ -29,9 +29,15 @@ def stage_rows(net: ir.Network) -> list[tuple[str, str, str, int, int]]:
 
 
 def stage_table(net: ir.Network) -> list[str]:
-    """The stage table: stage, table cell, output C x H x W, parameters, multiply-adds."""
+    """The stage table: stage, table cell, output C x H x W, parameters, multiply-adds. A pruned
+    stage's cells are one line each, its numbers on the first."""
     rows = stage_rows(net)
     params, macs = costs.totals(net)
-    body = [(n, c, o, f"{p:,}", f"{m:,}") for n, c, o, p, m in rows]
+    pruned = {s.name: s.cell_texts for s in net.stages if s.pruned}
+    body: list[tuple[str, ...]] = []
+    for n, c, o, p, m in rows:
+        first, *more = pruned.get(n, (c,))
+        body.append((n, first, o, f"{p:,}", f"{m:,}"))
+        body += [("", cell, "", "", "") for cell in more]
     body.append(("total", "", "", f"{params:,}", f"{macs:,}"))
     return render_table(("stage", "cell", "output", "params", "MACs"), body, right={3, 4})
