@@ -39,6 +39,7 @@ from . import variants
 from .diagram import short_count, svg
 from .figure_layout import part_colours
 from .network_words import part_costs, percent
+from .part_words import cell_block_names
 from .size_formula import out_size_formula
 from .templating import get_template
 
@@ -67,8 +68,9 @@ class Row:
     lines: str
     focus: str
     colour: str
-    matrix: list[str]
-    repeats: str
+    cells: list[tuple[list[str], str]]
+    """A stage's cells as Table 1 prints them, each one block's rows stacked and `x N` (a pruned
+    stage's several, one under another); empty for the other parts."""
 
 
 @dataclass
@@ -85,6 +87,9 @@ class Detail:
     layers: list[tuple[Markup, str, str, str, str]]
     costs: str
     code: list[tuple[str, str]]
+    cells: list[tuple[str, Markup]]
+    """A pruned stage's cells, each with the blocks it makes (`layer1.2` to `layer1.3`); empty
+    for any other part, whose one cell the heading shows."""
 
 
 @dataclass
@@ -110,13 +115,16 @@ def _focus(part: ex.Part) -> str:
     return _span(part.code[0].start, part.code[0].end) if part.code else ""
 
 
-def _matrices(exp: ex.Explanation) -> dict[str, tuple[list[str], str]]:
-    """Each stage's cell as Table 1 prints it: one block's rows stacked, and `x N`."""
-    out: dict[str, tuple[list[str], str]] = {}
-    for stage in exp.network.stages:
-        rows = [notation.row_words(r) for r in stage.rows]
-        out[stage.attr] = (rows, f"x {stage.repeats:,}")
-    return out
+def _matrices(exp: ex.Explanation) -> dict[str, list[tuple[list[str], str]]]:
+    """Each stage's cell as Table 1 prints it: one block's rows stacked, and `x N`; a pruned
+    stage's cells each so."""
+    return {
+        stage.attr: [
+            ([notation.row_words(r) for r in cell.rows], f"x {cell.count:,}")
+            for cell in stage.cells
+        ]
+        for stage in exp.network.stages
+    }
 
 
 def _rows(exp: ex.Explanation) -> list[Row]:
@@ -136,7 +144,7 @@ def _rows(exp: ex.Explanation) -> list[Row]:
             _ranges(p),
             _focus(p),
             colours[p.key],
-            *matrices.get(p.key, ([], "")),
+            matrices.get(p.key, []),
         )
         for p in exp.parts
     ]
@@ -160,6 +168,14 @@ def _layers(part: ex.Part) -> list[tuple[Markup, str, str, str, str]]:
     ]
 
 
+def _cells(exp: ex.Explanation, part: ex.Part) -> list[tuple[str, Markup]]:
+    """A pruned stage's cells and the blocks of each."""
+    if not part.pruned:
+        return []
+    stage = next(s for s in exp.network.stages if s.attr == part.key)
+    return [(cell, inline(cell_block_names(stage, j))) for j, cell in enumerate(stage.cell_texts)]
+
+
 def _detail(exp: ex.Explanation, part: ex.Part) -> Detail:
     cost = part_costs(part.params, part.macs, exp.totals)
     return Detail(
@@ -173,6 +189,7 @@ def _detail(exp: ex.Explanation, part: ex.Part) -> Detail:
         layers=_layers(part),
         costs=cost,
         code=[(r.what, _span(r.start, r.end)) for r in part.code],
+        cells=_cells(exp, part),
     )
 
 
