@@ -55,6 +55,9 @@ UNIT_GAP = 2 * ARC_PAD + 1.5
 ARC_RISE = 3.0  # the apex of an arc above its box
 FRAME_PAD = 1.5
 BRACKET = 1.0  # width of a bracket's serifs
+CELL_GAP = 1.2  # between the stacked cells of a pruned stage
+MAX_STACKED = 4  # a pruned stage's cells stacked in one column of matrices; more start another
+STACK_GAP = 2.5  # between two such columns
 
 MAX_BOX_HEIGHT = 30.0
 MAX_BOXES_WIDTH = 50.0
@@ -74,6 +77,12 @@ FOLD_WORDS = (
     "A run of identical blocks is drawn once with its count; a shaded column is one stage,"
     " its cell as Table 1 writes it."
 )
+
+PRUNED_WORDS = (
+    "A pruned stage is written as several cells, read down (then across), each a run of blocks with"
+    " widths of its own; all end at one width."
+)
+"""The legend's line for a network with a pruned stage."""
 
 
 # ---------------------------------------------------------------- text
@@ -116,8 +125,9 @@ class _Column:
     units: tuple[_Unit, ...]
     name: str
     lines: tuple[str, ...] = ()
-    matrix: tuple[str, ...] = ()
-    repeats: str = ""
+    cells: tuple[tuple[tuple[str, ...], str], ...] = ()
+    """A stage's cells, each its bracketed rows and `×n`: one, or a pruned stage's several,
+    stacked in order."""
     output: str = ""
     stage: bool = False
 
@@ -135,13 +145,13 @@ def _row_text(row: ir.Row) -> str:
     return notation.row_words(row).replace("x", "×", 1)
 
 
-def _matrix(stage: ir.Stage) -> tuple[str, ...]:
-    """A stage's bracketed rows as the figure prints them, its attention row (SENet's `fc, [16,
+def _matrix(cell: ir.Cell) -> tuple[str, ...]:
+    """A cell's bracketed rows as the figure prints them, its attention row (SENet's `fc, [16,
     256]`, ECA's `eca, k=5`) last, as the table writes it."""
-    rows = tuple(_row_text(r) for r in stage.rows)
-    if stage.attention is None:
+    rows = tuple(_row_text(r) for r in cell.rows)
+    if cell.attention is None:
         return rows
-    return (*rows, figure_text(notation.attention_words(stage.attention)))
+    return (*rows, figure_text(notation.attention_words(cell.attention)))
 
 
 def _columns(net: ir.Network) -> list[_Column]:
@@ -169,8 +179,7 @@ def _columns(net: ir.Network) -> list[_Column]:
                 colours[stage.attr],
                 units,
                 stage.name,
-                matrix=_matrix(stage),
-                repeats=f"×{stage.repeats:,}",
+                cells=tuple((_matrix(cell), f"×{cell.count:,}") for cell in stage.cells),
                 output=figure_text(str(stage.output)),
                 stage=True,
             )
@@ -223,14 +232,42 @@ class _Rows:
 def _words_width(col: _Column) -> float:
     widths = [text_width(col.name, "name"), text_width(col.output)]
     widths += [text_width(t) for t in col.lines]
-    if col.matrix:
-        inner = max(text_width(t) for t in col.matrix)
-        widths.append(inner + 2 * BRACKET + 1.6 + text_width(col.repeats))
+    if col.cells:
+        stacks = [_stack_widths(stack) for stack in _stacks(col)]
+        widths.append(sum(w for *_, w in stacks) + STACK_GAP * (len(stacks) - 1))
     return max(widths)
 
 
+_Cells = tuple[tuple[tuple[str, ...], str], ...]
+
+
+def _stacks(col: _Column) -> list[_Cells]:
+    """The column's cells in columns of matrices: one, or for a pruned stage of more than
+    `MAX_STACKED` cells several, side by side, each read downwards."""
+    return [col.cells[i : i + MAX_STACKED] for i in range(0, len(col.cells), MAX_STACKED)]
+
+
+def _stack_widths(stack: _Cells) -> tuple[float, float, float]:
+    """The widest row of a stack of cells, its widest `×n`, and its whole width: the brackets of
+    one stack align."""
+    inner = max(text_width(t) for matrix, _ in stack for t in matrix)
+    rep = max(text_width(repeats) for _, repeats in stack)
+    return inner, rep, inner + 2 * BRACKET + 1.6 + rep
+
+
+def _stack_rows(stack: _Cells) -> tuple[int, int]:
+    """The rows of a stack of cells, and the gaps between its cells."""
+    return sum(len(matrix) for matrix, _ in stack), len(stack) - 1
+
+
 def _words_height(col: _Column) -> float:
-    return LINE * (2 + len(col.lines) + len(col.matrix))
+    rows, gaps = max(
+        (_stack_rows(stack) for stack in _stacks(col)),
+        key=lambda r: LINE * r[0] + CELL_GAP * r[1],
+        default=(0, 0),
+    )
+    height = LINE * (2 + len(col.lines) + rows)
+    return height + CELL_GAP * gaps if gaps else height
 
 
 def _units_width(col: _Column, scale: Scale) -> float:
@@ -284,21 +321,27 @@ def _words(part: Part, col: _Column, cx: float, rows: _Rows) -> None:
     for line in col.lines:
         y += LINE
         part.labels.append(Label(cx, y, line))
-    if col.matrix:
-        inner = max(text_width(t) for t in col.matrix)
-        rep = text_width(col.repeats)
-        left = cx - (inner + 2 * BRACKET + 1.6 + rep) / 2
-        right = left + inner + 2 * BRACKET
-        top = y + LINE - _ascent("text") - 0.5
-        for row in col.matrix:
-            y += LINE
-            part.labels.append(Label(left + BRACKET + inner / 2, y, row))
-        bottom = y + 0.9
-        part.brackets.append(_bracket(left, top, bottom, 1))
-        part.brackets.append(_bracket(right, top, bottom, -1))
-        middle = (top + bottom) / 2 + _ascent("text") / 2
-        part.labels.append(Label(right + 1.6, middle, col.repeats, anchor="start"))
-    y += LINE
+    stacks = _stacks(col)
+    widths = [_stack_widths(stack) for stack in stacks]
+    x = cx - (sum(w for *_, w in widths) + STACK_GAP * (len(widths) - 1)) / 2
+    start = end = y
+    for stack, (inner, _, width) in zip(stacks, widths, strict=True):
+        y, left, right = start, x, x + inner + 2 * BRACKET
+        for i, (matrix, repeats) in enumerate(stack):
+            if i:  # a pruned stage's next cell, under the last
+                y += CELL_GAP
+            top = y + LINE - _ascent("text") - 0.5
+            for row in matrix:
+                y += LINE
+                part.labels.append(Label(left + BRACKET + inner / 2, y, row))
+            bottom = y + 0.9
+            part.brackets.append(_bracket(left, top, bottom, 1))
+            part.brackets.append(_bracket(right, top, bottom, -1))
+            middle = (top + bottom) / 2 + _ascent("text") / 2
+            part.labels.append(Label(right + 1.6, middle, repeats, anchor="start"))
+        end = max(end, y)
+        x += width + STACK_GAP
+    y = end + LINE
     part.labels.append(Label(cx, y, col.output))
 
 
@@ -330,7 +373,10 @@ def _legend(net: ir.Network, scale: Scale, top: float) -> tuple[list[Arc], list[
         labels.append(Label(x + 8.5, y, words, anchor="start"))
         x += 8.5 + text_width(words) + 5.0
     right = x - 5.0
-    for words in (scale.words(), FOLD_WORDS):
+    notes: tuple[str, ...] = (scale.words(), FOLD_WORDS)
+    if any(stage.pruned for stage in net.stages):
+        notes += (PRUNED_WORDS,)
+    for words in notes:
         y += LINE + 0.6
         labels.append(Label(MARGIN, y, words, anchor="start"))
         right = max(right, MARGIN + text_width(words))
