@@ -34,7 +34,9 @@ SPECS = [
     "tests/explain/cifar_resnet20_a.yaml",
     "tests/explain/resnext50_32x4d.yaml",
     "tests/cases/t1_three_conv_gray/spec.yaml",
+    "tests/specs/pruned_eca.yaml",
 ]
+PRUNED = "tests/specs/pruned_eca.yaml"
 DASHES = {"identity": "none", "projection": "6 4", "zeropad": "0.2 3.8"}
 
 
@@ -80,7 +82,9 @@ def test_svg_is_valid_xml_with_a_title(spec: str) -> None:
     assert root.find(f"{SVG}desc") is not None
     width, height = float(root.get("width")), float(root.get("height"))
     assert root.get("viewBox") == f"0 0 {root.get('width')} {root.get('height')}"
-    assert 300 < width < 1200 and 150 < height < 500
+    # a pruned stage stacks its cells' matrices (up to fl.MAX_STACKED), one under another
+    tallest = 650 if any(stage.pruned for stage in net.stages) else 500
+    assert 300 < width < 1200 and 150 < height < tallest
 
 
 @pytest.mark.parametrize("spec", SPECS)
@@ -142,12 +146,16 @@ def test_one_group_per_part_and_one_arc_per_run_of_blocks(spec: str) -> None:
         assert len(marks) == sum(b.shortcut.kind == "projection" for b in stage.blocks)
         words = texts(group)
         assert words.count("A") == sum(b.shortcut.kind == "zeropad" for b in stage.blocks)
-        assert [f"×{b.count:,}" for b in stage.blocks] == [w for w in words if w[0] == "×"][:-1]
+        # each run's count under its box, then each cell's under its matrix
+        assert [w for w in words if w[0] == "×"] == [f"×{b.count:,}" for b in stage.blocks] + [
+            f"×{c.count:,}" for c in stage.cells
+        ]
         assert str(stage.output).replace("x", "×") in words
-        assert stage.name in words and f"×{stage.repeats:,}" in words
-        assert len(list(group.iter(f"{SVG}polyline"))) == 2  # the cell's brackets
-        rows = [fl.figure_text(f"{r.kernel}x{r.kernel}, {r.filters}") for r in stage.rows]
-        assert all(any(w.startswith(row) for w in words) for row in rows)
+        assert stage.name in words
+        assert len(list(group.iter(f"{SVG}polyline"))) == 2 * len(stage.cells)  # brackets
+        for cell in stage.cells:
+            rows = [fl.figure_text(f"{r.kernel}x{r.kernel}, {r.filters}") for r in cell.rows]
+            assert all(any(w.startswith(row) for w in words) for row in rows)
     assert by_part["conv1"].find(f"{SVG}rect").get("fill") == STEM_COLOUR
 
 
@@ -266,3 +274,92 @@ def test_the_svg_escapes_names() -> None:
     root = ET.fromstring(svg(net))
     assert any(t.startswith(net.name + ":") for t in texts(root))
     assert net.stages[0].name in texts(root)
+
+
+def _brackets(group: ET.Element) -> list[list[tuple[float, float]]]:
+    return [
+        [tuple(float(v) for v in point.split(",")) for point in line.get("points").split()]
+        for line in group.iter(f"{SVG}polyline")
+    ]
+
+
+def test_a_pruned_stage_draws_each_cell() -> None:
+    """A stage of 3 cells: a matrix for each, one under another in order, each with its own
+    `×n` and its own rows (attention row last); the legend says how to read them."""
+    net = analysis(PRUNED).network
+    root = ET.fromstring(svg(net))
+    group = groups(root)["layer1"]
+    words = texts(group)
+    cells = [
+        ["1×1, 47", "3×3, 18", "1×1, 19", "eca, k=5", "×1"],
+        ["1×1, 52", "3×3, 22", "1×1, 19", "eca, k=5", "×1"],
+        ["1×1, 64", "3×3, 35", "1×1, 19", "eca, k=5", "×2"],
+    ]
+    start = words.index("conv2_x")
+    assert words[start + 1 : start + 1 + 15] == [w for cell in cells for w in cell]
+    assert words[start + 16] == "19×56×56"
+    assert [w for w in words[:start] if w.startswith("×")] == ["×1", "×1", "×2"]  # the boxes
+    brackets = _brackets(group)
+    assert len(brackets) == 6
+    opening = brackets[::2]
+    assert len({b[0][0] for b in opening}) == 1  # one column of matrices, aligned
+    tops = [b[0][1] for b in opening]
+    bottoms = [b[-1][1] for b in opening]
+    assert tops == sorted(tops) and all(b < t for b, t in zip(bottoms, tops[1:], strict=False))
+    legend = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "rd-legend")
+    assert fl.PRUNED_WORDS in texts(legend)
+    fifty = ET.fromstring(svg(analysis("spec/resnet50.yaml").network))
+    assert all(fl.PRUNED_WORDS not in texts(g) for g in fifty.iter(f"{SVG}g"))
+    # the stage's title names every cell
+    assert group.find(f"{SVG}title").text.startswith(f"conv2_x: {net.stages[0].cell_text},")
+
+
+def test_a_stage_of_many_cells_wraps_into_columns() -> None:
+    """More than `MAX_STACKED` cells: further columns of matrices, side by side, read down."""
+    cells = "".join(
+        f'    - "[[1x1,{w}],[3x3,{w}],[1x1,64]] x 1"\n' for w in (60, 50, 40, 30, 20, 10)
+    )
+    spec = (
+        "name: many\ninput: 32x32x3\nclasses: 10\nstem:\n  conv1: 3x3, 16\n"
+        f"stages:\n  conv2_x:\n{cells}"
+    )
+    net = analyze(spec, "many.yaml").network
+    fig = fl.layout(net)
+    part = next(p for p in fig.parts if p.key == "layer1")
+    opening = part.brackets[::2]
+    lefts = [b[0][0] for b in opening]
+    assert len(opening) == 6 and fl.MAX_STACKED == 4
+    assert lefts[:4] == [lefts[0]] * 4 and lefts[4:] == [lefts[4]] * 2 and lefts[4] > lefts[0]
+    assert opening[4][0][1] == opening[0][0][1]  # the second column starts at the top again
+    assert part.frame is not None
+    assert all(part.frame.x < x < part.frame.x + part.frame.w for x in lefts)
+    ET.fromstring(svg(net))
+
+
+def test_the_page_holds_a_pruned_stages_cells() -> None:
+    """The page's table prints each cell's matrix with its own `x n`, and the stage's part lists
+    the cells with their blocks."""
+    page = html(analysis(PRUNED))
+    row = re.search(r'<tr id="row-layer1".*?</tr>', page, re.S)
+    assert row is not None
+    mats = re.findall(r'<span class="mat">(.*?)</span><span class="rep">(.*?)</span>', row[0])
+    assert [(re.findall(r"<span>(.*?)</span>", m), rep) for m, rep in mats] == [
+        (["1x1, 47", "3x3, 18", "1x1, 19"], "x 1"),
+        (["1x1, 52", "3x3, 22", "1x1, 19"], "x 1"),
+        (["1x1, 64", "3x3, 35", "1x1, 19"], "x 2"),
+    ]
+    assert "x 4" not in row[0]
+    detail = re.search(r'<article class="detail" id="detail-layer1".*?</article>', page, re.S)
+    assert detail is not None
+    assert "<h2>conv2_x, a list of 3 cells &rarr; 19x56x56</h2>" in detail[0]
+    assert re.findall(r"<li><code>(\[\[.*?)</code>: (.*?)</li>", detail[0]) == [
+        ("[[1x1,47],[3x3,18],[1x1,19],[eca,k=5]] x 1", "<code>layer1.0</code>"),
+        ("[[1x1,52],[3x3,22],[1x1,19],[eca,k=5]] x 1", "<code>layer1.1</code>"),
+        (
+            "[[1x1,64],[3x3,35],[1x1,19],[eca,k=5]] x 2",
+            "<code>layer1.2</code> to <code>layer1.3</code>",
+        ),
+    ]
+    assert "The stage is written as a list of 3 cells" in detail[0]
+    # an ordinary stage of the same page keeps its one matrix and its heading
+    assert "<h2>conv3_x <code>[[1x1,128],[3x3,128],[1x1,512],[eca,k=5]] x 2</code>" in page

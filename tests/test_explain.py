@@ -29,6 +29,7 @@ WALKS = {
     "cifar_resnet20_a": "tests/explain/cifar_resnet20_a.yaml",
     "resnext50_32x4d": "tests/explain/resnext50_32x4d.yaml",
     "warn_design_rules": "tests/cases/warn_design_rules/spec.yaml",
+    "pruned_eca": "tests/specs/pruned_eca.yaml",
 }
 SPECS = sorted(
     [str(p.relative_to(ROOT)) for p in ROOT.glob("spec/*.yaml")]
@@ -38,7 +39,10 @@ SPECS = sorted(
         for p in ROOT.glob("tests/cases/*/spec.yaml")
         if (p.parent / "expected.py").exists()
     ]
+    + ["tests/specs/pruned_eca.yaml"]
 )
+PRUNED = "tests/specs/pruned_eca.yaml"
+"""A stage written as a list of 3 cells, the manner of timm's ecaresnet50d_pruned."""
 
 
 def analysis(spec: str):
@@ -221,3 +225,109 @@ def test_the_zoo_rows_and_options_are_explained() -> None:
     reduced = _zoo_said("", conv2="[[1x1,32],[3x3,64],[1x1,256],[fc,[16,256]]] x 3")
     assert "first 1x1 is narrower than its 3x3 (32 filters, not 64; timm's" in reduced
     assert "`block_reduce_first=2`, as in SENet-154)" in reduced
+
+
+def test_a_pruned_stage_in_words() -> None:
+    """A stage of several cells: the list, each cell's blocks and rows, the one width and why,
+    the class, and the shortcuts; no `x 4` that the spec does not write."""
+    exp = explain(analysis(PRUNED))
+    part = next(p for p in exp.parts if p.key == "layer1")
+    assert part.pruned and len(part.cells) == 3
+    words = "\n".join(part.words)
+    assert "The stage is written as a list of 3 cells, not one" in words
+    assert "timm's `ecaresnet50d_pruned`" in words
+    for cell, blocks in (
+        ("Cell 1 of 3, `[[1x1,47],[3x3,18],[1x1,19],[eca,k=5]] x 1`", "1 block, `layer1.0`,"),
+        ("Cell 2 of 3, `[[1x1,52],[3x3,22],[1x1,19],[eca,k=5]] x 1`", "1 block, `layer1.1`,"),
+        ("Cell 3 of 3, `[[1x1,64],[3x3,35],[1x1,19],[eca,k=5]] x 2`", "2 blocks, `layer1.2` to"),
+    ):
+        line = next(w for w in part.words if w.startswith(cell))
+        assert blocks in line
+    assert "each with the rows `1x1, 64; 3x3, 35; 1x1, 19` (2 x 3 = 6 convolutions)" in words
+    assert "with the rows `1x1, 47; 3x3, 18; 1x1, 19` (3 convolutions)" in words
+    assert (
+        "All 3 cells end at 19 channels, as the cells of one stage must: every block after the"
+        " stage's first adds its input to its output through an identity shortcut" in words
+    )
+    assert "One class builds the blocks of every cell: `ECAThreeConvBlock`" in words
+    assert "The row `eca, k=5` of every cell is efficient channel attention" in words
+    assert "1 + 1 + 2 = 4 blocks, `layer1.0` to `layer1.3`: 4 x 3 = 12 convolutions" in words
+    assert "`x 4`" not in words
+    assert (
+        "The first block, `layer1.0` (cell 1), takes 64x56x56 and has a 1x1 projection shortcut"
+        in words
+    )
+    assert "because 64->19 channels" in words
+    assert (
+        "The other 3, `layer1.1` to `layer1.3` (cells 2 and 3), take 19x56x56, keep the shape and"
+        " add the identity" in words
+    )
+    assert "Only the first block changes the shape" in words
+    text = markdown(analysis(PRUNED))
+    assert "Read as a list of 3 cells, `[[1x1,47],[3x3,18],[1x1,19],[eca,k=5]] x 1`," in text
+    # the stage table: one line per cell, the numbers on the first
+    assert "conv2_x  [[1x1,47],[3x3,18],[1x1,19],[eca,k=5]] x 1     19x56x56  " in text
+    assert "\n         [[1x1,64],[3x3,35],[1x1,19],[eca,k=5]] x 2\n" in text
+    # an ordinary stage of the same network still reads as one
+    conv3 = "\n".join(next(p for p in exp.parts if p.key == "layer2").words)
+    assert "`x 2` means 2 blocks, `layer2.0` to `layer2.1`" in conv3 and "cell" not in conv3
+
+
+MIXED = """\
+name: mixed_pruned
+input: 224x224x3
+classes: 10
+stem:
+  conv1: 7x7, 64, /2
+  pool: 3x3 max, /2
+stages:
+  conv2_x:
+    - "[[3x3,64],[3x3,64]] x 2"
+    - "[[3x3,40],[3x3,64]] x 1"
+  conv3_x:
+    - "[[1x1,128],[3x3,128],[1x1,512],[fc,[32,512]]] x 2"
+    - "[[1x1,90],[3x3,100,C=2],[1x1,512],[fc,[16,512]]] x 1"
+    - "[[1x1,60],[3x3,60],[1x1,512],[fc,[16,512]]] x 1"
+    - "[[1x1,50],[3x3,70],[1x1,512],[fc,[16,512]]] x 1"
+    - "[[1x1,30],[3x3,30],[1x1,512],[fc,[16,512]]] x 3"
+  conv4_x:
+    - "[[3x3,256],[3x3,512]] x 1"
+    - "[[1x1,128],[3x3,128],[1x1,512]] x 1"
+options:
+  shortcut: C
+"""
+"""Pruned stages whose cells are of different classes, attention rows and numbers of rows."""
+
+
+def test_pruned_stages_of_several_classes_in_words() -> None:
+    exp = explain(analyze(MIXED, "mixed_pruned.yaml"))
+    words = {p.key: "\n".join(p.words) for p in exp.parts}
+    assert "Both cells end at 64 channels" in words["layer1"]
+    assert (
+        "The cells' blocks are of 2 classes: `BasicBlock` (cell 1) is the paper's basic block"
+        in words["layer1"]
+    )
+    assert "`TwoConvBlock` (cell 2) is a block of 2 convolutions" in words["layer1"]
+    conv3 = words["layer2"]
+    assert "`SEBottleneck` (cells 1, 3 and 5) is the paper's bottleneck block" in conv3
+    assert "`SEThreeConvBlock` (cells 2 and 4)" in conv3
+    assert "Cell 2's row 2 is a grouped convolution (C=2" in conv3
+    assert "The row `fc, [32, 512]` of cell 1 is squeeze-and-excitation" in conv3
+    assert "The row `fc, [16, 512]` of cells 2, 3, 4 and 5 is squeeze-and-excitation" in conv3
+    # option C projects in every block: the one width is still explained, and said to hold
+    assert "here (`shortcut: C`) the later blocks project instead" in conv3
+    assert (
+        "The other 7, `layer2.1` to `layer2.7` (cells 1 to 5), take 512x28x28 and keep the shape"
+        " but still have a 1x1 projection shortcut" in conv3
+    )
+    assert (
+        "1 + 1 = 2 blocks, `layer3.0` to `layer3.1`: 1 x 2 + 1 x 3 = 5 convolutions"
+        in words["layer3"]
+    )
+    # the depth counts each cell's rows: 2 x 3 + 3 x 8 + 2 x 1 + 3 x 1
+    assert (
+        "1 (conv1) + 2 x 3 + 3 x 8 + 2 x 1 + 3 x 1 (the stages) + 1 (fc) = 37 layers" in exp.depth
+    )
+    from resnetc.core.lints import depth
+
+    assert depth(exp.network) == 37

@@ -78,7 +78,13 @@ def test_resnet50_v1_against_v1_5() -> None:
 
 
 @pytest.mark.parametrize(
-    "spec", ["spec/resnet50.yaml", "spec/resnet20.yaml", "tests/specs/whatif.yaml"]
+    "spec",
+    [
+        "spec/resnet50.yaml",
+        "spec/resnet20.yaml",
+        "tests/specs/whatif.yaml",
+        "tests/specs/pruned_eca.yaml",
+    ],
 )
 def test_every_variant_is_what_the_compiler_makes_of_its_spec(spec: str) -> None:
     own = analysis(spec)
@@ -128,6 +134,14 @@ def test_every_variant_is_what_the_compiler_makes_of_its_spec(spec: str) -> None
     assert len(data["variants"]) == len(what_if(own).variants) - 1
     if spec == "tests/specs/whatif.yaml":
         assert refused == 14  # option A everywhere, and 224x224 and 32x32 are not /64
+    elif spec == "tests/specs/pruned_eca.yaml":
+        # option A cannot take conv2_x's first block from 64 channels down to 19, at any input
+        assert refused == 6
+        assert all(
+            "cannot reduce 64 channels to 19" in v["refused"]
+            for k, v in data["variants"].items()
+            if k.split("|")[1] == "A"
+        )
     else:
         assert refused == 0
 
