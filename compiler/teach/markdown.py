@@ -10,7 +10,7 @@ from ..pipeline import Analysis
 from ..targets.sourcemap import CodeRange
 from . import explanation as ex
 from .codespan import literal
-from .network_words import part_costs, percent
+from .network_words import no_warnings_note, part_costs, percent
 from .size_formula import out_size_formula
 from .stage_table import stage_table
 
@@ -105,6 +105,8 @@ def _read_as(part: ex.Part) -> str:
     """The part's cell, or a pruned stage's list of cells: `a`, `b` and `c`."""
     if not part.pruned:
         return f"`{part.cell}`"
+    if part.written:
+        return f"a list of {len(part.cells)} cells (one per item above)"
     cells = [f"`{c}`" for c in part.cells]
     return f"a list of {len(cells)} cells, " + ", ".join(cells[:-1]) + " and " + cells[-1]
 
@@ -190,7 +192,8 @@ def _cost_table(exp: ex.Explanation) -> list[str]:
 def _warnings(exp: ex.Explanation) -> list[str]:
     out = ["## Design-rule warnings", ""]
     if not exp.warnings:
-        return out + _para("None: the table follows the paper's design rules.")
+        note = no_warnings_note(exp.network)
+        return out + _para(f"None: the table follows the paper's design rules{note}.")
     for rendered, words in exp.warnings:
         lines = [w for line in rendered.splitlines() for w in _wrap_code(line)]
         out += _fence(lines)

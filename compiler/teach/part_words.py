@@ -618,11 +618,12 @@ def _pruned_count_words(stage: ir.Stage) -> str:
         product = f"{n:,} x {convs[0]}"
     else:
         product = " + ".join(f"{c:,} x {k}" for c, k in zip(counts, convs, strict=True))
-    return (
-        f"Together {written} make {' + '.join(f'{c:,}' for c in counts)} ="
-        f" {plural(n, 'block')}, `{stage.attr}.0` to `{stage.attr}.{n - 1}`: {product} ="
-        f" {plural(total, 'convolution')} in the main path."
-    )
+    blocks = f"{plural(n, 'block')}, `{stage.attr}.0` to `{stage.attr}.{n - 1}`"
+    if set(counts) == {1}:
+        together = f"Each cell is one block (`x 1`): {blocks}"
+    else:
+        together = f"Together {written} make {' + '.join(f'{c:,}' for c in counts)} = {blocks}"
+    return f"{together}: {product} = {plural(total, 'convolution')} in the main path."
 
 
 def _later_words(net: ir.Network, stage: ir.Stage) -> list[str]:
