@@ -146,7 +146,12 @@ def cost_words(net: ir.Network) -> tuple[list[str], list[str]]:
         "A convolution's parameters grow with its channels squared and do not depend on the map"
         " size, so the late, wide stages hold most of them; its multiply-adds are its parameters"
         " times its output positions (H x W). The paper doubles the filters where the map halves,"
-        " which keeps the multiply-adds of each layer about level from stage to stage:",
+        " which keeps the multiply-adds of each layer about level from stage to stage"
+        + (
+            " (a pruned network only roughly: its widths are what pruning left):"
+            if any(stage.pruned for stage in net.stages)
+            else ":"
+        ),
     ]
     rows = []
     for stage in net.stages:
@@ -159,6 +164,14 @@ def cost_words(net: ir.Network) -> tuple[list[str], list[str]]:
         for a, b, c, d in rows
     ]
     return words, table
+
+
+def no_warnings_note(net: ir.Network) -> str:
+    """What follows "None: the table follows the paper's design rules" where the network has
+    pruned stages, which the rules' filter check leaves out (`core.lints`); else nothing."""
+    if not any(stage.pruned for stage in net.stages):
+        return ""
+    return "; its pruned stages, whose widths are what pruning left, are not held to them"
 
 
 def warning_words(net: ir.Network, diagnostic: Diagnostic) -> str:

@@ -38,7 +38,7 @@ from . import explanation as ex
 from . import variants
 from .diagram import short_count, svg
 from .figure_layout import part_colours
-from .network_words import part_costs, percent
+from .network_words import no_warnings_note, part_costs, percent
 from .part_words import cell_block_names
 from .size_formula import out_size_formula
 from .templating import get_template
@@ -233,6 +233,8 @@ class Overview:
     cost_table: list[str]
     warnings: list[Warning]
     gone: list[str]
+    no_warnings: str = ""
+    """What follows "None: the table follows the paper's design rules" (for a pruned network)."""
 
 
 @dataclass
@@ -282,6 +284,7 @@ def _view(analysis: Analysis, exp: ex.Explanation, own: Analysis | None = None) 
             cost_table=list(exp.cost_table),
             warnings=warnings,
             gone=gone,
+            no_warnings=no_warnings_note(net),
         ),
         details=[_detail(exp, p) for p in exp.parts],
         lines=_lines(exp),
