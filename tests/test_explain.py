@@ -264,7 +264,19 @@ def test_a_pruned_stage_in_words() -> None:
     )
     assert "Only the first block changes the shape" in words
     text = markdown(analysis(PRUNED))
-    assert "Read as a list of 3 cells, `[[1x1,47],[3x3,18],[1x1,19],[eca,k=5]] x 1`," in text
+    assert "Read as a list of 3 cells (one per item above) -> 19x56x56." in text
+    # without the spec's lines to point at, the cells are listed
+    from dataclasses import replace
+
+    from resnetc.teach.markdown import _read_as
+
+    assert _read_as(replace(part, written=())) == (
+        "a list of 3 cells, `[[1x1,47],[3x3,18],[1x1,19],[eca,k=5]] x 1`,"
+        " `[[1x1,52],[3x3,22],[1x1,19],[eca,k=5]] x 1` and"
+        " `[[1x1,64],[3x3,35],[1x1,19],[eca,k=5]] x 2`"
+    )
+    assert "None: the table follows the paper's design rules; its pruned stages, whose" in text
+    assert "from stage to stage (a pruned network only roughly: its widths are what" in text
     # the stage table: one line per cell, the numbers on the first
     assert "conv2_x  [[1x1,47],[3x3,18],[1x1,19],[eca,k=5]] x 1     19x56x56  " in text
     assert "\n         [[1x1,64],[3x3,35],[1x1,19],[eca,k=5]] x 2\n" in text
@@ -321,8 +333,8 @@ def test_pruned_stages_of_several_classes_in_words() -> None:
         " but still have a 1x1 projection shortcut" in conv3
     )
     assert (
-        "1 + 1 = 2 blocks, `layer3.0` to `layer3.1`: 1 x 2 + 1 x 3 = 5 convolutions"
-        in words["layer3"]
+        "Each cell is one block (`x 1`): 2 blocks, `layer3.0` to `layer3.1`: 1 x 2 + 1 x 3 = 5"
+        " convolutions" in words["layer3"]
     )
     # the depth counts each cell's rows: 2 x 3 + 3 x 8 + 2 x 1 + 3 x 1
     assert (
@@ -331,3 +343,20 @@ def test_pruned_stages_of_several_classes_in_words() -> None:
     from resnetc.core.lints import depth
 
     assert depth(exp.network) == 37
+
+
+def test_timms_pruned_ecaresnet_in_words() -> None:
+    """spec/ecaresnet50d_pruned.yaml: every cell one block (timm's pruned blocks each differ)."""
+    exp = explain(analysis("spec/ecaresnet50d_pruned.yaml"))
+    words = {p.key: "\n".join(p.words) for p in exp.parts}
+    assert "The stage is written as a list of 6 cells, not one" in words["layer3"]
+    assert "All 6 cells end at 818 channels" in words["layer3"]
+    assert (
+        "Each cell is one block (`x 1`): 6 blocks, `layer3.0` to `layer3.5`: 6 x 3 = 18"
+        " convolutions in the main path." in words["layer3"]
+    )
+    assert (
+        "The other 5, `layer3.1` to `layer3.5` (cells 2 to 6), take 818x14x14, keep the shape"
+        in words["layer3"]
+    )
+    assert "1 (conv1) + 3 x (3 + 4 + 6 + 3) (the stages) + 1 (fc) = 50 layers" in exp.depth
