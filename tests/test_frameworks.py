@@ -44,7 +44,9 @@ stem:
   conv1: 3x3, 16
 stages:
   conv2_x: "[[3x3,16],[3x3,16]] x 2"
-  conv3_x: "[[3x3,32],[3x3,32]] x 1"
+  conv3_x:  # a pruned stage of two cells, option A padding the first block's shortcut
+    - "[[3x3,32],[3x3,32]] x 1"
+    - "[[3x3,20],[3x3,32]] x 1"
   conv4_x: "[[5x5,48],[3x3,48]] x 1"
 options:
   shortcut: A
@@ -71,25 +73,13 @@ stem:
   conv1: 3x3, 8
   pool: 2x2 avg, /2
 stages:
-  conv2_x: "[[1x1,8],[3x3,8],[1x1,32]] x 2"
+  conv2_x:  # a pruned stage: its second cell's blocks have widths of their own
+    - "[[1x1,8],[3x3,8],[1x1,32]] x 1"
+    - "[[1x1,6],[3x3,5],[1x1,32]] x 2"
   conv3_x: "[[3x3,16],[3x3,16]] x 1"
 options:
   shortcut: C
   downsample_at: 1x1
-""",
-    "tiny_pruned": """\
-name: tiny_pruned
-input: 32x32x3
-classes: 6
-stem:
-  conv1: 3x3, 16
-stages:
-  conv2_x:
-    - "[[1x1,12],[3x3,7],[1x1,20]] x 1"
-    - "[[1x1,9],[3x3,11],[1x1,20]] x 2"
-  conv3_x:
-    - "[[3x3,24],[3x3,40]] x 1"
-    - "[[3x3,17],[3x3,40]] x 1"
 """,
 }
 
