@@ -356,6 +356,11 @@ def test_whatif_layers() -> None:
     assert "left out" not in page and not disabled.search(page)
     assert len(what_if_data(under)["variants"]) == len(keys(under.network)) - 1 == 11
     assert seconds < 2 * SECOND
+    # with shortcut D (120 layers) the toggle offers D too, the spec's own: 4 shortcuts, in time
+    avg_down = analyze(spec(over[:8], extra="options:\n  shortcut: D\n"), "deep.yaml")
+    page, seconds = timed(html, avg_down)
+    assert len(what_if_data(avg_down)["variants"]) == len(keys(avg_down.network)) - 1 == 15
+    assert seconds < 2 * SECOND, seconds
 
 
 class _Tensor:

@@ -175,6 +175,22 @@ def test_the_toggles_and_their_presets() -> None:
         assert f'<label for="{id_}">' in page
 
 
+def test_a_spec_of_shortcut_d_can_toggle_back_to_its_own() -> None:
+    """resnet50d's own shortcut is D: the toggle offers it beside A, B and C, checked, and every
+    combination of the toggles is a variant, so the page can always come back to the spec's own."""
+    a = analysis("spec/resnet50d.yaml")
+    page = html(a)
+    radios = re.findall(
+        r'<input type="radio" id="[^"]+" name="shortcut" value="(\w)"([^>]*)>', page
+    )
+    assert [value for value, _ in radios] == ["A", "B", "C", "D"]
+    assert [value for value, rest in radios if "checked" in rest] == ["D"]
+    found = what_if(a)
+    values = [[o.value for o in t.options] for t in found.toggles]
+    every = {f"{d}|{s}|{i}" for d in values[0] for s in values[1] for i in values[2]}
+    assert {v.key.text for v in found.variants} == every and len(every) == 2 * 4 * 3
+
+
 def test_a_placement_that_changes_nothing_says_so() -> None:
     """ResNet-18's blocks begin with a 3x3: v1 builds the spec's own network."""
     _, data = embedded(html(analysis("spec/resnet18.yaml")))

@@ -64,10 +64,10 @@ jax) and 35 s (Flax)."""
 
 MAX_WHATIF_LAYERS = 128
 """Most layers in the distinct blocks (as MAX_FRAMEWORK_VERIFY_LAYERS counts them) of a network
-whose `explain --html` page compiles its what-if variants: each (up to 17) is analysed, rendered
-and explained, and its module diffed against the spec's own, so a page costs 18 times the
-distinct blocks' code (ResNet-152 has 56 layers: 0.5 s). Above it the page is written without
-them, and says why."""
+whose `explain --html` page compiles its what-if variants: each (up to 17, or 23 where the spec's
+own shortcut is D) is analysed, rendered and explained, and its module diffed against the spec's
+own, so a page costs 18 (24) times the distinct blocks' code (ResNet-152 has 56 layers: 0.5 s).
+Above it the page is written without them, and says why."""
 
 MAX_CHECKPOINT_TENSORS = 50_000
 """Most entries a decompiled state_dict may have (ResNet-152 has 1,030; 4,000 basic blocks are

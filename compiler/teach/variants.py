@@ -13,7 +13,8 @@ diagnostics `resnetc check` would print.
 The variants are every combination of three toggles:
 
 - the stride placement, `downsample_at`: `1x1` (v1) or `3x3` (v1.5);
-- the shortcut option: A, B or C;
+- the shortcut option: A, B or C (and D, ResNet-D's average-pool shortcut, where the spec's own
+  is D);
 - the input size: the spec's own, then the presets of its family: 224x224 and 32x32 for an
   ImageNet table (a 7x7 stem), 32x32 and 64x64 for any other (the CIFAR tables' 3x3 stem).
 
@@ -62,6 +63,8 @@ SHORTCUTS = (
     Option("B", "B", "a 1x1 projection where the shape changes"),
     Option("C", "C", "a 1x1 projection in every block"),
 )
+AVG_DOWN = Option("D", "D", "a 2x2 average pool /2 and a 1x1 conv where the shape changes")
+"""The shortcut toggle's fourth choice, offered where the spec's own option is D (ResNet-D)."""
 IMAGENET_INPUTS = (224, 32)
 """The input presets of a table with a 7x7 stem (ImageNet's 224x224, and CIFAR's 32x32)."""
 CIFAR_INPUTS = (32, 64)
@@ -185,11 +188,12 @@ def shortcuts(net: ir.Network) -> tuple[Option, ...]:
     """The shortcut toggle's choices, their hints in the projections' kernel of `net`
     (`shortcut_kernel: 3x3`, SENet-154's: a 3x3 conv where the projection strides)."""
     k = net.options.shortcut_kernel
+    own = (AVG_DOWN,) if net.options.shortcut == "D" else ()
     if k == 1:
-        return SHORTCUTS
+        return (*SHORTCUTS, *own)
     conv = f"a projection ({k}x{k} where it strides, else 1x1)"
     return (SHORTCUTS[0], Option("B", "B", f"{conv} where the shape changes"),
-            Option("C", "C", f"{conv} in every block"))  # fmt: skip
+            Option("C", "C", f"{conv} in every block"), *own)  # fmt: skip
 
 
 def keys(net: ir.Network) -> tuple[Key, ...]:
@@ -198,7 +202,7 @@ def keys(net: ir.Network) -> tuple[Key, ...]:
     every = [
         Key(d.value, s.value, h, w)
         for d in STRIDES
-        for s in SHORTCUTS
+        for s in shortcuts(net)
         for h, w in input_presets(net)
     ]
     return (own, *(k for k in every if k != own))
