@@ -22,9 +22,9 @@ import re
 from dataclasses import dataclass
 from typing import NoReturn
 
-from ..core.ir import Attention, Row
+from ..core.ir import Attention, Cell, Row
 from ..front import limits
-from ..front.notation import cell_text, stem_convs_text
+from ..front.notation import stem_convs_text
 from .foreign import BLOCK_KEY, Mismatch, dims, no_stem
 
 
@@ -34,28 +34,14 @@ def input_channels(n: int) -> str:
 
 
 @dataclass(frozen=True)
-class FoundCell:
-    """A run of identical blocks as the weights show it: one block's rows and attention row,
-    `count` times (a table cell)."""
-
-    rows: tuple[Row, ...]
-    count: int
-    attention: Attention | None = None
-
-    @property
-    def text(self) -> str:
-        """The cell in the canonical notation: `[[1x1,64],[3x3,64],[1x1,256]] x 3`."""
-        return cell_text(self.rows, self.count, self.attention)
-
-
-@dataclass(frozen=True)
 class FoundStage:
     """One stage as the weights show it: its cells (one, or for a stage whose blocks differ, a
     pruned network's, one per run of identical blocks) and which blocks project."""
 
     attr: str
     in_channels: int
-    cells: tuple[FoundCell, ...]
+    cells: tuple[Cell, ...]
+    """Its runs of identical blocks as table cells (no spans: they come from no spec)."""
     projections: tuple[int, ...]
     avg_down: bool = False
     """Whether its projections are ResNet-D's (an average pool, then an unstrided 1x1 conv)."""
@@ -534,7 +520,7 @@ def _stage_sizes(shapes: dict[str, tuple[int, ...]]) -> list[int]:
 def _stage(k: _Keys, layout: _PostAct, attr: str, repeats: int, channels: int, last: str):
     """The stage `attr`: a block that differs from the one before it starts a new cell."""
     rows, out, projects, attention = _block(k, layout, f"{attr}.0", channels, last)
-    cells = [FoundCell(rows, 1, attention)]
+    cells = [Cell(rows=rows, attention=attention, count=1)]
     projections = [0] if projects else []
     kernel = 3 if projects == "3x3" else 1
     kinds = {_family(projects)} - {None}
@@ -551,9 +537,9 @@ def _stage(k: _Keys, layout: _PostAct, attr: str, repeats: int, channels: int, l
         if ends != out:
             _refuse_other_width(k, prefix, len(again), ends, f"{attr}.0", out)
         if (again, seen) == (cells[-1].rows, cells[-1].attention):
-            cells[-1] = FoundCell(again, cells[-1].count + 1, seen)
+            cells[-1] = cells[-1].model_copy(update={"count": cells[-1].count + 1})
         else:
-            cells.append(FoundCell(again, 1, seen))
+            cells.append(Cell(rows=again, attention=seen, count=1))
         if projects:
             projections.append(i)
             kinds.add(_family(projects))
