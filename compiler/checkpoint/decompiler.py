@@ -59,7 +59,7 @@ class Decompiled:
             + "; ".join(self.checkpoint.origin or ("a state_dict",))
         ]
         lines.append(
-            f"recognised {article(found.depth)} {found.depth}-layer {_kind(found)} in its"
+            f"recognised {article(found.depth)} {found.depth}-layer {found.kind} in its"
             f" {found.keys} tensors,"
             f" {params:,} parameters:"
         )
@@ -335,7 +335,7 @@ def _leftover(ckpt: Checkpoint, found: Found, keys: list[str]) -> CompileError:
     if len(groups) > 8:
         notes.append(note(f"... and {len(groups) - 8} more groups of keys", None))
     notes.append(note("recognised: " + describe(found), None))
-    message = f"{unknown} of {total} entries are not part of the {_kind(found)} the others describe"
+    message = f"{unknown} of {total} entries are not part of the {found.kind} the others describe"
     return _refuse(ckpt, message, help, notes)
 
 
@@ -353,17 +353,13 @@ def describe(found: Found) -> str:
         else f"{found.stem_kernel}x{found.stem_kernel}, {found.stem_filters}"
     )
     parts = [
-        f"{article(found.depth)} {found.depth}-layer {_kind(found)}",
+        f"{article(found.depth)} {found.depth}-layer {found.kind}",
         f"conv1 {stem} from {input_channels(found.in_channels)}",
         *(f"{s.attr} {s.cell_text}" for s in found.stages),
     ]
     last = found.stages[-1].out_channels
     parts.append(f"fc {last} -> {found.classes}" if found.classes else "no fc")
     return "; ".join(parts)
-
-
-def _kind(found: Found) -> str:
-    return found.kind
 
 
 def _label(checkpoint: object, ckpt: Checkpoint) -> str:
