@@ -445,7 +445,7 @@ def _table(net: ir.Network) -> list[tuple[str, str, str]]:
     rows = [("conv1", stem, f"from {input_channels(net.stem.input_channels)}")]
     for stage in net.stages:  # a pruned stage's cells one per row, the stage named on the first
         for j, cell in enumerate(stage.cells):
-            block = next(b for b in stage.blocks if b.cell == j)
+            block = stage.cell_runs(j)[0]
             kind = net.kind(block.kind)
             what = {
                 "basic": "basic blocks",

@@ -17,6 +17,7 @@ constructor's parameters) in terms any Python target can write.
 
 from __future__ import annotations
 
+import itertools
 from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -398,7 +399,7 @@ class Stage(BaseModel):
         if not self.cells:
             raise ValueError(f"{self.attr}: a stage has at least one cell")
         index = 0
-        ends = [sum(c.count for c in self.cells[: i + 1]) for i in range(len(self.cells))]
+        ends = list(itertools.accumulate(c.count for c in self.cells))
         for block in self.blocks:
             if block.index != index or block.count < 1:
                 raise ValueError(f"{self.attr}: block runs must start at 0 and follow each other")
@@ -453,7 +454,7 @@ class Stage(BaseModel):
     def cell_text(self) -> str:
         """The table cell in the canonical notation: `[[1x1,64],[3x3,64],[1x1,256]] x 3`, the
         cells of a pruned stage joined by ` + `."""
-        return " + ".join(cell.text for cell in self.cells)
+        return " + ".join(self.cell_texts)
 
     @property
     def cell_texts(self) -> tuple[str, ...]:
@@ -463,6 +464,11 @@ class Stage(BaseModel):
     def cell_of(self, block: Block) -> Cell:
         """The cell `block` comes from."""
         return self.cells[block.cell]
+
+    def cell_runs(self, j: int) -> tuple[Block, ...]:
+        """The runs of blocks that cell `j` makes, in order (one, or its entry block and the
+        copies after it)."""
+        return tuple(block for block in self.blocks if block.cell == j)
 
 
 class Stem(BaseModel):

@@ -32,7 +32,7 @@ def cell_comments(stage: ir.Stage, entries: Sequence[Expr]) -> list[Expr]:
             out.append(entry)
             continue
         seen.add(block.cell)
-        out.append(Commented(stage.cells[block.cell].text, entry))
+        out.append(Commented(stage.cell_of(block).text, entry))
     return out
 
 

@@ -484,8 +484,8 @@ def stage_words(net: ir.Network, stage: ir.Stage, index: int) -> list[str]:
 
 def _cell_blocks(stage: ir.Stage, j: int) -> tuple[int, int]:
     """The first and the last block of cell `j` of `stage`."""
-    first = sum(cell.count for cell in stage.cells[:j])
-    return first, first + stage.cells[j].count - 1
+    runs = stage.cell_runs(j)
+    return runs[0].index, runs[-1].index + runs[-1].count - 1
 
 
 def cell_block_names(stage: ir.Stage, j: int) -> str:
@@ -508,7 +508,7 @@ def _cells_of(stage: ir.Stage, js: list[int]) -> str:
 
 def _cell_block(stage: ir.Stage, j: int) -> ir.Block:
     """The last run of blocks of cell `j` (its blocks' rows are the cell's)."""
-    return [b for b in stage.blocks if b.cell == j][-1]
+    return stage.cell_runs(j)[-1]
 
 
 def _pruned_cell_words(stage: ir.Stage, j: int) -> str:
