@@ -601,6 +601,11 @@ class Network(BaseModel):
     expect_downsample_span: Span | None = None
 
     @property
+    def pruned(self) -> bool:
+        """Whether some stage is written as several cells (a pruned network's)."""
+        return any(stage.pruned for stage in self.stages)
+
+    @property
     def annotated(self) -> bool:
         """Whether the shape pass has filled in every output."""
         return self.head.output is not None

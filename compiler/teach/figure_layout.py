@@ -374,7 +374,7 @@ def _legend(net: ir.Network, scale: Scale, top: float) -> tuple[list[Arc], list[
         x += 8.5 + text_width(words) + 5.0
     right = x - 5.0
     notes: tuple[str, ...] = (scale.words(), FOLD_WORDS)
-    if any(stage.pruned for stage in net.stages):
+    if net.pruned:
         notes += (PRUNED_WORDS,)
     for words in notes:
         y += LINE + 0.6

@@ -149,7 +149,7 @@ def cost_words(net: ir.Network) -> tuple[list[str], list[str]]:
         " which keeps the multiply-adds of each layer about level from stage to stage"
         + (
             " (a pruned network only roughly: its widths are what pruning left):"
-            if any(stage.pruned for stage in net.stages)
+            if net.pruned
             else ":"
         ),
     ]
@@ -169,7 +169,7 @@ def cost_words(net: ir.Network) -> tuple[list[str], list[str]]:
 def no_warnings_note(net: ir.Network) -> str:
     """What follows "None: the table follows the paper's design rules" where the network has
     pruned stages, which the rules' filter check leaves out (`core.lints`); else nothing."""
-    if not any(stage.pruned for stage in net.stages):
+    if not net.pruned:
         return ""
     return "; its pruned stages, whose widths are what pruning left, are not held to them"
 
