@@ -496,3 +496,33 @@ def test_a_markdown_table_pasted_with_its_caption_and_a_note(tmp_path, capsys) -
         return "\n".join(line for line in text.splitlines() if not line.startswith("#"))
 
     assert body("pasted") == body("bare")
+
+
+@pytest.mark.parametrize(
+    ("odd", "shown"),
+    [("\x07", "\\x07"), ("\u202e", "\\u202e"), ("\u2028", ""), ("\x1b", "\\x1b")],
+    ids=["bell", "bidi-override", "line-separator", "terminal-escape"],
+)
+def test_what_the_table_prints_is_quoted_as_plain_text(odd, shown, tmp_path, capsys) -> None:
+    """A FLOPs cell with a control, bidi or line-separator character in it: the spec's comment
+    quotes it escaped, one line of plain text, and the spec compiles (found by the fuzz run, which
+    put a BEL there and got an internal error)."""
+    text = (TABLES / "table1.tsv").read_text(encoding="utf-8")
+    table = tmp_path / "t.tsv"
+    table.write_text(text.replace("1.8×10^9", f"1.8×10^9{odd}"), encoding="utf-8")
+    code, _, err = resnetc(capsys, "import-table", str(table), "-o", str(tmp_path / "out"))
+    assert code == 0, err
+    written = (tmp_path / "out" / "resnet18.yaml").read_text(encoding="utf-8")
+    assert f"table prints 1.8x10^9{shown} FLOPs" in written
+    assert all(ch in "\n" or ch.isprintable() for ch in written)
+    assert analyze(written, "resnet18.yaml").network.name == "resnet18"
+
+
+def test_a_written_comment_is_one_line_of_plain_text() -> None:
+    """The writer itself escapes what no comment may hold: a line separator would end the comment
+    (YAML breaks lines there), a control character would make the spec unreadable."""
+    from resnetc.core.spec_writer import SpecWriter
+
+    w = SpecWriter()
+    w.comment("from a\u2028name: evil\x07 \u202egnp.stnemucod")
+    assert w.text() == "# from a\\u2028name: evil\\x07 \\u202egnp.stnemucod\n"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..front import notation
+from ..front.source import printable
 from . import ir
 
 WIDTH = 99
@@ -25,10 +26,15 @@ class SpecWriter:
         self.lines: list[str] = []
 
     def comment(self, text: str, indent: int = 0) -> None:
-        """`# text`, folded at spaces within `WIDTH` columns."""
+        """`# text`, folded at spaces within `WIDTH` columns.
+
+        `text` may quote what a table or a checkpoint printed: a control, bidi or line-separator
+        character in it is written as its escape (`\\x07`, `\\u202e`), so a comment is always one
+        line of plain text that YAML reads and a terminal shows as it is.
+        """
         pad = " " * indent + "# "
         line = ""
-        for word in text.split():
+        for word in printable(text).split():
             if line and len(pad) + len(line) + 1 + len(word) > WIDTH:
                 self.lines.append(pad + line)
                 line = word
