@@ -146,3 +146,55 @@ def test_a_spec_that_cannot_be_written_leaves_the_weights_file_as_it_was(
     assert err.count("resnetc: nothing written") == 2 and "Traceback" not in err
     assert old.read_bytes() == b"mine"
     assert _files(tmp_path) == ["file", "old.pth"]
+
+
+def test_what_a_killed_weights_write_left_is_removed_by_the_next_run(
+    v2_checkpoint: Path, tmp_path: Path, capsys
+) -> None:
+    """The weights are staged as compile's modules are (`files.staging`): a run killed while
+    writing them (hundreds of MB for a large net) leaves a staging directory, which the next
+    run writing there removes, and `.net.pth.XXXXXXXX.tmp` files of the time before, too."""
+    import subprocess
+    import sys
+
+    from resnetc.files import staging
+
+    out = tmp_path / "out"
+    out.mkdir()
+    killed = (
+        "import os, sys; from pathlib import Path; from resnetc.files import staging;"
+        " area = staging.Staging(Path(sys.argv[1]));"
+        " area.file('net.pth').write_bytes(b'half a checkpoint'); os._exit(9)"
+    )
+    subprocess.run([sys.executable, "-c", killed, str(out)], check=False, timeout=60)
+    (out / ".net.pth.abcd1234.tmp").write_bytes(b"older litter")
+    assert len(staging.leftovers(out, ["net.pth"])) == 2
+    assert _decompile(v2_checkpoint, tmp_path / "net.yaml", out / "net.pth") == 0
+    capsys.readouterr()
+    assert _files(out) == ["net.pth"]
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["new", "replaced"])
+def test_a_file_system_without_hard_links_gets_the_weights_too(
+    v2_checkpoint: Path, tmp_path: Path, capsys, monkeypatch, force: bool
+) -> None:
+    """On FAT and some network mounts `os.link` fails (EPERM): the file is checked, then renamed
+    into place, and a replaced one moved aside instead of linked."""
+    import errno
+    import os
+
+    def no_links(*args, **kwargs):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    spec, weights = tmp_path / "net.yaml", tmp_path / "net.pth"
+    if force:
+        weights.write_bytes(b"mine")
+    monkeypatch.setattr(os, "link", no_links)
+    more = ("--force",) if force else ()
+    assert _decompile(v2_checkpoint, spec, weights, *more) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert _files(tmp_path) == ["net.pth", "net.yaml"]
+    from tests.zoo_roundtrip import compiled
+
+    model = compiled(spec.read_text())()
+    model.load_state_dict(torch.load(weights, weights_only=True), strict=True)

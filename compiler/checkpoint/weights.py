@@ -5,7 +5,7 @@ Where a layout's names differ from the generated module's (HF transformers', tim
 loads into the compiled module with `strict=True`. Nothing is computed: each tensor is the
 original, renamed (ResNetV2's 1x1-conv head is reshaped to the fc's [classes, features]).
 `.safetensors` files are written with safetensors, anything else with `torch.save`, each in
-full to a temporary file first, then put in place (`StagedWeights`).
+full into a staging directory first, then put in place (`StagedWeights`).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..files.output import make_directories, remove_directories
+from ..files import staging
+from ..files.output import make_directories, no_hard_links, remove_directories
 from .layouts import Renamed
 from .read import WRAPPERS
 
@@ -83,14 +83,17 @@ def renamed_state_dict(state: Mapping, renamed: Renamed) -> dict:
 
 
 class StagedWeights:
-    """The renamed tensors, in full, in a temporary file beside `target`: `put_in_place` moves
-    them there, `undo` takes that back (the file replaced comes back) if what was written with
-    them failed, `done` forgets the old file, `discard` drops the temporary one. So a run whose
-    spec cannot be written leaves the weights file as it was, and the new one has the mode the
-    old one had (a new one `0666 & ~umask`), as every file resnetc writes (files.output)."""
+    """The renamed tensors, in full, in a staging directory of this run beside `target`
+    (`files.staging`, so that a run killed meanwhile leaves nothing the next run keeps):
+    `put_in_place` moves them to `target`, `undo` takes that back (the file replaced comes back)
+    if what was written with them failed, `done` forgets the old file, `discard` drops the staged
+    one. So a run whose spec cannot be written leaves the weights file as it was, and the new one
+    has the mode the old one had (a new one `0666 & ~umask`), as every file resnetc writes
+    (files.output)."""
 
-    def __init__(self, tmp: Path, target: Path, count: int, created: list[Path]) -> None:
-        self.tmp, self.target, self.count, self.created = tmp, target, count, created
+    def __init__(self, area: staging.Staging, target: Path, count: int, created: list[Path]):
+        self.area, self.target, self.count, self.created = area, target, count, created
+        self.tmp = area.file(target.name)
         self.backup: Path | None = None
         self.placed = False
 
@@ -103,20 +106,21 @@ class StagedWeights:
             info = None
         if info is None:
             os.chmod(self.tmp, 0o666 & ~_umask())
-            try:
-                os.link(self.tmp, self.target)  # never over a file that appeared meanwhile
-            except FileExistsError:
-                raise OSError("the file appeared while resnetc was writing; it was kept") from None
-            os.unlink(self.tmp)
+            _link_new(self.tmp, self.target)
         elif not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
             raise OSError("it is not a regular file; it was kept")
         elif not force:
-            raise OSError("the file appeared while resnetc was writing; it was kept")
+            raise OSError(_APPEARED)
         else:
             if stat.S_ISREG(info.st_mode):
                 os.chmod(self.tmp, stat.S_IMODE(info.st_mode))
-            self.backup = self.tmp.with_name(self.tmp.name + ".old")
-            os.link(self.target, self.backup, follow_symlinks=False)
+            self.backup = self.area.file(self.target.name + ".old")
+            try:
+                os.link(self.target, self.backup, follow_symlinks=False)
+            except OSError as exc:
+                if not no_hard_links(exc):
+                    raise
+                os.rename(self.target, self.backup)  # no hard links: moved aside instead
             os.replace(self.tmp, self.target)
         self.placed = True
 
@@ -130,16 +134,33 @@ class StagedWeights:
         self.discard()
 
     def done(self) -> None:
-        """The run succeeded: the old file, kept aside, goes."""
-        if self.backup is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self.backup)
+        """The run succeeded: the old file, kept aside, goes with the staging directory."""
+        self.discard()
 
     def discard(self) -> None:
-        """Remove the temporary file (if still there) and the directories made for it."""
-        with contextlib.suppress(OSError):
-            os.unlink(self.tmp)
+        """Remove the staging directory with what is left in it (the staged file, the old file
+        kept aside) and the directories made for it."""
+        self.area.close()
         remove_directories(self.created)
+
+
+_APPEARED = "the file appeared while resnetc was writing; it was kept"
+
+
+def _link_new(tmp: Path, target: Path) -> None:
+    """Put `tmp` at `target`, where nothing was, never over a file that appeared meanwhile."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise OSError(_APPEARED) from None
+    except OSError as exc:
+        if not no_hard_links(exc):
+            raise
+        if os.path.lexists(target):  # a file system without hard links: check, then rename
+            raise OSError(_APPEARED) from None
+        os.replace(tmp, target)
+    else:
+        os.unlink(tmp)
 
 
 def _umask() -> int:
@@ -149,28 +170,29 @@ def _umask() -> int:
 
 
 def stage_weights(checkpoint: object, renamed: Renamed, path: str | os.PathLike) -> StagedWeights:
-    """Write the checkpoint's tensors under the generated module's names, in full, to a
-    temporary file beside `path` (never a half-written file at `path`); the staged file."""
+    """Write the checkpoint's tensors under the generated module's names, in full, into a staging
+    directory beside `path` (never a half-written file at `path`), after removing what killed
+    runs left there; the staged file."""
     tensors = renamed_state_dict(load_tensors(checkpoint), renamed)
     tensors = {k: v.contiguous() for k, v in tensors.items()}
     target = Path(path)
     created = make_directories(target.parent)
     try:
-        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        staging.sweep(target.parent, [target.name])
+        area = staging.Staging(target.parent)
     except BaseException:
         remove_directories(created)
         raise
-    os.close(fd)
-    staged = StagedWeights(Path(name), target, len(tensors), created)
+    staged = StagedWeights(area, target, len(tensors), created)
     try:
         if target.name.endswith(".safetensors"):
             from safetensors.torch import save_file
 
-            save_file(tensors, name)
+            save_file(tensors, str(staged.tmp))
         else:
             import torch
 
-            torch.save(tensors, name)
+            torch.save(tensors, staged.tmp)
     except BaseException:
         staged.discard()
         raise

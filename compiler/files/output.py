@@ -314,7 +314,7 @@ def _put_in_place(tmp: str, target: Target, seen: _Seen | None, force: bool) -> 
         except FileExistsError:
             raise OSError(_APPEARED) from None
         except OSError as exc:
-            if not _no_links(exc):
+            if not no_hard_links(exc):
                 raise
             _still(target, None, force)  # a file system without hard links: check, then rename
             os.replace(tmp, target.path)
@@ -330,7 +330,9 @@ def _put_in_place(tmp: str, target: Target, seen: _Seen | None, force: bool) -> 
 _APPEARED = "a file appeared there while resnetc was writing; it was kept"
 
 
-def _no_links(exc: OSError) -> bool:
+def no_hard_links(exc: OSError) -> bool:
+    """Whether `os.link` failed because the file system has no hard links (FAT, some network
+    and FUSE mounts), where resnetc checks, then renames."""
     import errno
 
     return exc.errno in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS)
