@@ -247,7 +247,6 @@ MEMORY_CEILING = 256 * 2**20
 def every_command(data: bytes, commands: list[list[str]]) -> None:
     """Give `data` to each command; each ends in a result, a diagnostic or a usage error, with no
     traceback, no unescaped control character on stderr, within the time and memory bounds."""
-    import time
     import tracemalloc
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -256,24 +255,41 @@ def every_command(data: bytes, commands: list[list[str]]) -> None:
         tracemalloc.start()
         try:
             for command in commands:
-                argv = [str(given) if a == "INPUT" else a.replace("OUT", tmp) for a in command]
-                out, err = io.StringIO(), io.StringIO()
-                # The CPU time of this thread, the command's own: the process's would count
-                # torch's intra-op threads, whose spinning grows when another process contends
-                start = time.thread_time()
-                with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
-                    code = main(argv)
-                seconds = time.thread_time() - start
-                said = err.getvalue()
+                bound = _bound(command)
+                code, said, seconds = _run(command, given, Path(tmp))
                 assert code in (0, 1, 2), (command, said)
                 assert "Traceback" not in said and "internal error" not in said, (command, said)
                 bad = [ch for ch in said if ch != "\n" and _unprintable(ch)]
                 assert not bad, (command, said)
-                bound = _bound(command)
-                assert seconds < bound, (command, seconds)
+                times = [seconds]
+                while times[-1] >= bound and len(times) < TIMINGS:
+                    times.append(_run(command, given, Path(tmp) / f"again{len(times)}")[2])
+                assert min(times) < bound, (command, times)
                 assert tracemalloc.get_traced_memory()[1] < MEMORY_CEILING, command
         finally:
             tracemalloc.stop()
+
+
+TIMINGS = 3
+"""How many times a command over its time bound is run before the bound counts as broken. The
+clock is the thread's CPU time, yet in a virtual machine a stall of the host is counted to the
+guest's running thread: a long run here once saw `explain --html` of the shipped
+ecaresnet50d.yaml take 20 s (2 s when hypothesis ran it again), and CI a verify of 18 s. A command
+that is slow by its input is slow every time."""
+
+
+def _run(command: list[str], given: Path, out: Path) -> tuple[int, str, float]:
+    """`main(command)` on the input file, its outputs under `out` (fresh for every run, so that
+    a run again does the same work): the exit code, what it said on stderr, the CPU seconds of
+    this thread (the process's would count torch's intra-op threads)."""
+    import time
+
+    argv = [str(given) if a == "INPUT" else a.replace("OUT", str(out)) for a in command]
+    err = io.StringIO()
+    start = time.thread_time()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(argv)
+    return code, err.getvalue(), time.thread_time() - start
 
 
 INPUTS = st.one_of(st.binary(max_size=400), s.mutated(), s.yaml_texts(), s.tables())
