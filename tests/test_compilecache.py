@@ -120,6 +120,22 @@ def test_old_entries_are_pruned(cache, monkeypatch) -> None:
     assert compilecache.load("4") == compilecache.Result("n", "t", "")
 
 
+def test_what_a_killed_store_left_is_removed_by_a_later_one(cache) -> None:
+    """A run killed while it wrote an entry leaves its `.XXXXXXXX.tmp`: the next store removes
+    it once it is old enough not to be a running store's, never a fresh one."""
+    import os
+    import time
+
+    compilecache.store("first", compilecache.Result("n", "t", ""))
+    old, fresh = cache / ".killed1.tmp", cache / ".running.tmp"
+    old.write_text("{")
+    fresh.write_text("{")
+    stale = time.time() - compilecache.STALE_SECONDS - 60
+    os.utime(old, (stale, stale))
+    compilecache.store("second", compilecache.Result("n", "t", ""))
+    assert sorted(p.name for p in cache.iterdir()) == [".running.tmp", "first.json", "second.json"]
+
+
 def test_check_mode_uses_the_cache_and_still_finds_stale_files(cache, tmp_path) -> None:
     spec = str(SPEC_DIR / "resnet18.yaml")
     out = tmp_path / "out"

@@ -30,6 +30,7 @@ ever executed, unpickled or unmarshalled.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -38,6 +39,7 @@ import os
 import stat
 import sys
 import tempfile
+import time
 import unicodedata
 from pathlib import Path
 from typing import NamedTuple
@@ -172,8 +174,19 @@ def store(cache_key: str | None, result: Result) -> None:
         pass
 
 
+STALE_SECONDS = 600
+"""A temporary entry older than this was left by a run that was killed while writing it."""
+
+
 def _prune(where: Path) -> None:
-    """Keep the `MAX_ENTRIES` most recently written results."""
+    """Keep the `MAX_ENTRIES` most recently written results; remove the temporary entries that
+    killed runs left (a running one's is seconds old)."""
+    now = time.time()
+    for tmp in where.glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            info = tmp.lstat()
+            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > STALE_SECONDS:
+                tmp.unlink()
     entries = list(where.glob("*.json"))
     if len(entries) <= MAX_ENTRIES:
         return
