@@ -22,11 +22,12 @@ ZOO_SPECS = frozenset(
         "resnet50_gn",
         "resnet50d",
         "resnetrs50",
-        "seresnet50",
     }
 )
-"""The shipped specs of timm's zoo: the torch target writes them; the Keras and Flax targets have
-not been taught their tweaks and refuse them, located (tests/test_frameworks.py checks both)."""
+"""The shipped specs of timm's zoo that only the torch target writes: the Keras and Flax targets
+have not been taught their tweaks (deep stems, ResNet-D's average-pool shortcut, GroupNorm) and
+refuse them, located (tests/test_frameworks.py checks both). seresnet50, whose one tweak is
+squeeze-and-excitation, they write."""
 FRAMEWORK_SPECS = sorted(p for p in SPEC_DIR.glob("*.yaml") if p.stem not in ZOO_SPECS)
 """The shipped specs that generated/frameworks/ holds Keras and Flax modules of."""
 REFERENCE = ROOT / "tests" / "data" / "torchvision-resnets.json"

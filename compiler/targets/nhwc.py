@@ -24,6 +24,20 @@ def hwc(shape: ir.Shape | None) -> str:
     return f"{shape.h}x{shape.w}x{shape.c}"
 
 
+def attention_helpers(net: ir.Network) -> dict[str, bool]:
+    """Whether the module uses each attention class (`SqueezeExcite`, `ChannelAttention`)."""
+    kinds = {kind.attention.kind for kind in net.block_kinds if kind.attention is not None}
+    return {"SqueezeExcite": "se" in kinds, "ChannelAttention": "eca" in kinds}
+
+
+def attention_init(att: ir.KindAttention, extra: str = "") -> str:
+    """`self.se = SqueezeExcite(out_channels, se_width)` (or `ChannelAttention(eca_kernel)`),
+    with `extra` arguments after (Flax's `rngs=rngs`)."""
+    args = [att.channels, att.param] if att.kind == "se" else [att.param]
+    cls = "SqueezeExcite" if att.kind == "se" else "ChannelAttention"
+    return f"self.{att.attr} = {cls}({', '.join([*args, *([extra] if extra else [])])})"
+
+
 def module_docstring(net: ir.Network, framework: str, notes: list[str]) -> str:
     """The module docstring: the table with each output as H x W x C, the totals, `notes`."""
     rows = [

@@ -114,6 +114,30 @@ IR_FIELDS: Mapping[type[BaseModel], frozenset[str]] = {
 whatever the IR holds). A target taught a new construct adds its class or field to its `Knows`."""
 
 
+ATTENTION: Mapping[type[BaseModel], frozenset[str]] = {
+    ir.Cell: frozenset({"attention"}),
+    ir.BlockKind: frozenset({"attention"}),
+    ir.Attention: frozenset({"kind", "width", "channels", "kernel", "span"}),
+    ir.KindAttention: frozenset({"kind", "attr", "channels", "param"}),
+    ir.SqueezeExcite: frozenset({"name", "channels", "width", "span", "output"}),
+    ir.ChannelAttention: frozenset({"name", "channels", "kernel", "span", "output"}),
+}
+"""Channel attention, squeeze-and-excitation and ECA (the rows `fc, [16, 256]` and `eca, k=5`):
+the classes and fields a target adds to `IR_FIELDS` with `taught` once it writes them."""
+
+
+def taught(
+    fields: Mapping[type[BaseModel], frozenset[str]],
+    *more: Mapping[type[BaseModel], frozenset[str]],
+) -> Mapping[type[BaseModel], frozenset[str]]:
+    """`fields` and the classes and fields of each of `more` (`taught(IR_FIELDS, ATTENTION)`)."""
+    out = dict(fields)
+    for extra in more:
+        for cls, names in extra.items():
+            out[cls] = out.get(cls, frozenset()) | names
+    return out
+
+
 WORDS: Mapping[tuple[str, str], str] = {
     ("Stem", "deep"): "a deep stem (conv1 as a stack of 3x3 convs)",
     ("Stem", "pool_layers"): "an anti-aliased stem pool",
@@ -234,15 +258,18 @@ def _short(value: object) -> str:
 def _block(
     net: ir.Network, block: ir.Block, knows: Knows, span: Span | None
 ) -> Iterator[tuple[str, Span | None]]:
-    """A block whose layers are not its rows' (conv, BatchNorm) pairs, or whose shortcut the
-    target cannot write."""
+    """A block whose layers are not its rows' (conv, BatchNorm) pairs (and its class's attention
+    module), or whose shortcut the target cannot write."""
     try:
         kind = net.kind(block.kind)
     except KeyError:
         yield f"a block of class {block.kind}, which no block kind describes", span
         return
     pair = [ir.Norm, ir.Conv] if kind.preact else [ir.Conv, ir.Norm]
-    if [type(layer) for layer in block.layers] != pair * len(kind.rows):
+    layers = pair * len(kind.rows)
+    if kind.attention is not None:  # refused as a field where the target does not know it
+        layers.append(ir.SqueezeExcite if kind.attention.kind == "se" else ir.ChannelAttention)
+    if [type(layer) for layer in block.layers] != layers:
         found = ", ".join(type(layer).__name__ for layer in block.layers)
         yield f"a {block.kind} whose layers are not conv and BatchNorm per row ({found})", span
     sc = block.shortcut

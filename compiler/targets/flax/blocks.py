@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...core import ir
+from .. import nhwc
 from ..nhwc import block_docstring, param
 from ..pylayout import Call, FitCall, assign
 
@@ -49,7 +50,8 @@ def _row_conv(row: ir.KindRow) -> FitCall:
 
 
 def _init(kind: ir.BlockKind) -> list[str]:
-    """The constructor's body: the width set-up, then each row's conv and BatchNorm in order."""
+    """The constructor's body: the width set-up, each row's conv and BatchNorm in order, the
+    attention module."""
     init = list(kind.setup)
     for row in kind.rows:
         conv = assign(f"self.{row.conv}", _row_conv(row), 8)
@@ -57,6 +59,8 @@ def _init(kind: ir.BlockKind) -> list[str]:
             init += [f"self.{row.norm} = batch_norm({row.in_width}, rngs=rngs)", *conv]
         else:
             init += [*conv, f"self.{row.norm} = batch_norm({row.out_width}, rngs=rngs)"]
+    if kind.attention is not None:  # after the last row (lowering refuses it with preact)
+        init.append(nhwc.attention_init(kind.attention, "rngs=rngs"))
     return init
 
 
@@ -73,6 +77,8 @@ def _steps(kind: ir.BlockKind) -> list[list[str]]:
         step = [f"out = self.{row.conv}({'x' if i == 0 else 'out'})", f"out = self.{row.norm}(out)"]
         if i < len(rows) - 1:
             step.append("out = nnx.relu(out)")
+        elif kind.attention is not None:
+            step.append(f"out = self.{kind.attention.attr}(out)")
         steps.append(step)
     return steps
 

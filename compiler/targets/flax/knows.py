@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from ..refusal import IR_FIELDS, Knows
+from ..refusal import ATTENTION, IR_FIELDS, Knows, taught
 
 KNOWS = Knows(
     target="flax",
-    fields=IR_FIELDS,
+    fields=taught(IR_FIELDS, ATTENTION),
     patterns=frozenset({"basic", "bottleneck", "generic"}),
     shortcuts=frozenset({"identity", "projection", "zeropad"}),
     pools=frozenset({"max", "avg"}),
 )
-"""What the Flax target writes: every construct of the IR it was written against."""
+"""What the Flax target writes: every construct of the IR it was written against, and
+channel attention (squeeze-and-excitation, ECA)."""

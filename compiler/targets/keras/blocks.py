@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...core import ir
+from .. import nhwc
 from ..nhwc import block_docstring, param
 from ..pylayout import Call, assign
 
@@ -50,7 +51,8 @@ def _row_conv(row: ir.KindRow) -> Call:
 
 
 def _init(kind: ir.BlockKind) -> list[str]:
-    """The constructor's body: the width set-up, the input check, each row's conv and BN."""
+    """The constructor's body: the width set-up, the input check, each row's conv and BN, the
+    attention module."""
     init = list(kind.setup)
     init.append(
         f"self.input_spec = keras.layers.InputSpec(ndim=4, axes={{-1: {kind.rows[0].in_width}}})"
@@ -59,6 +61,8 @@ def _init(kind: ir.BlockKind) -> list[str]:
         conv = assign(f"self.{row.conv}", _row_conv(row), 8)
         norm = f"self.{row.norm} = batch_norm()"
         init += [norm, *conv] if kind.preact else [*conv, norm]  # preact: bnJ before convJ
+    if kind.attention is not None:  # after the last row (lowering refuses it with preact)
+        init.append(nhwc.attention_init(kind.attention))
     return init
 
 
@@ -75,6 +79,8 @@ def _steps(kind: ir.BlockKind) -> list[list[str]]:
         step = [f"out = self.{row.conv}({'x' if i == 0 else 'out'})", f"out = self.{row.norm}(out)"]
         if i < len(rows) - 1:
             step.append("out = self.relu(out)")
+        elif kind.attention is not None:
+            step.append(f"out = self.{kind.attention.attr}(out)")
         steps.append(step)
     return steps
 

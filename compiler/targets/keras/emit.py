@@ -210,6 +210,7 @@ def _network_view(net: ir.Network, spec_label: str) -> NetworkView:
 def _helpers(net: ir.Network) -> list[tuple[str, str]]:
     """(name, template) of each helper the module uses, in the order they are emitted."""
     shortcuts = [b.shortcut for s in net.stages for b in s.blocks]
+    attention = nhwc.attention_helpers(net)
     used = {
         ("conv2d", "conv2d_grouped.py.j2" if grouped(net) else "conv2d.py.j2"): True,
         ("batch_norm", "batch_norm.py.j2"): True,
@@ -217,6 +218,8 @@ def _helpers(net: ir.Network) -> list[tuple[str, str]]:
             sc.kind == "projection" and len(sc.layers) > 1 for sc in shortcuts
         ),
         ("ZeroPadShortcut", "zeropad.py.j2"): any(sc.kind == "zeropad" for sc in shortcuts),
+        ("SqueezeExcite", "squeeze_excite.py.j2"): attention["SqueezeExcite"],
+        ("ChannelAttention", "channel_attention.py.j2"): attention["ChannelAttention"],
     }
     return [helper for helper, needed in used.items() if needed]
 
@@ -261,7 +264,11 @@ def _definitions(net: ir.Network, label: str) -> list[str]:
         out.append(mark_text(f"class {kind.class_name}", text))
     out.append(env.get_template("network.py.j2").render(net=_network_view(net, label)).rstrip("\n"))
     out.append(env.get_template("factory.py.j2").render(factory=_factory(net)).rstrip("\n"))
-    out.append(env.get_template("load.py.j2").render().rstrip("\n"))
+    attention = nhwc.attention_helpers(net)
+    load = env.get_template("load.py.j2").render(
+        se=attention["SqueezeExcite"], eca=attention["ChannelAttention"]
+    )
+    out.append(load.rstrip("\n"))
     return out
 
 
