@@ -13,22 +13,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_DIR = ROOT / "spec"
 GENERATED_DIR = ROOT / "generated"
-ZOO_SPECS = frozenset(
-    {
-        "ecaresnet50d",
-        "ecaresnet50d_pruned",
-        "ecaresnet101d_pruned",
-        "resnet26t",
-        "resnet50_gn",
-        "resnet50d",
-        "resnetrs50",
-    }
-)
+TORCH_ONLY_SPECS = frozenset({"resnet50_gn", "resnetrs50"})
 """The shipped specs of timm's zoo that only the torch target writes: the Keras and Flax targets
-have not been taught their tweaks (deep stems, ResNet-D's average-pool shortcut, GroupNorm) and
-refuse them, located (tests/test_frameworks.py checks both). seresnet50, whose one tweak is
-squeeze-and-excitation, they write."""
-FRAMEWORK_SPECS = sorted(p for p in SPEC_DIR.glob("*.yaml") if p.stem not in ZOO_SPECS)
+have not been taught GroupNorm or ResNet-RS's anti-aliased stem pool and refuse them, located
+(tests/test_frameworks.py checks both). The other zoo specs (squeeze-and-excitation, ECA, deep
+and tiered stems, ResNet-D's average-pool shortcut, pruned stages) they write."""
+FRAMEWORK_SPECS = sorted(p for p in SPEC_DIR.glob("*.yaml") if p.stem not in TORCH_ONLY_SPECS)
 """The shipped specs that generated/frameworks/ holds Keras and Flax modules of."""
 REFERENCE = ROOT / "tests" / "data" / "torchvision-resnets.json"
 """torchvision's parameter counts, multiply-adds and state_dict layouts (tests/data/README.md)."""

@@ -38,6 +38,26 @@ def attention_init(att: ir.KindAttention, extra: str = "") -> str:
     return f"self.{att.attr} = {cls}({', '.join([*args, *([extra] if extra else [])])})"
 
 
+def shortcut_helper(sc: ir.Shortcut) -> str:
+    """The helper that writes a ResNet-D shortcut: `avg_projection` (pool, conv, BN), or with
+    pre-activation `avg_conv1x1` (pool, conv)."""
+    return "avg_projection" if any(isinstance(x, ir.Norm) for x in sc.layers) else "avg_conv1x1"
+
+
+def avg_down_helpers(net: ir.Network) -> dict[str, bool]:
+    """Whether the module uses each ResNet-D shortcut helper."""
+    used = {
+        shortcut_helper(b.shortcut) for s in net.stages for b in s.blocks if b.shortcut.avg_down
+    }
+    return {name: name in used for name in ("avg_projection", "avg_conv1x1")}
+
+
+def stem_layers(stem: ir.Stem) -> tuple[ir.Conv | ir.Norm, ...]:
+    """conv1's layers: its one convolution, or a deep stem's convolutions, each but the last
+    with its BatchNorm (a ReLU follows each BatchNorm)."""
+    return (*stem.deep, stem.conv)
+
+
 def module_docstring(net: ir.Network, framework: str, notes: list[str]) -> str:
     """The module docstring: the table with each output as H x W x C, the totals, `notes`."""
     rows = [

@@ -126,6 +126,18 @@ ATTENTION: Mapping[type[BaseModel], frozenset[str]] = {
 the classes and fields a target adds to `IR_FIELDS` with `taught` once it writes them."""
 
 
+DEEP_STEM: Mapping[type[BaseModel], frozenset[str]] = {ir.Stem: frozenset({"deep"})}
+"""The deep and tiered stems (ResNet-C, `3x3, 32, /2; 3x3, 32; 3x3, 64`): conv1 a stack of
+convolutions, each but the last with its BatchNorm and ReLU."""
+
+AVG_DOWN: Mapping[type[BaseModel], frozenset[str]] = {
+    ir.Pool: frozenset({"ceil", "count_include_pad"})
+}
+"""ResNet-D's average-pool shortcut (`shortcut: D`): its 2x2 pool in ceil mode, the padding left
+out of the count. A target that knows it also lists `avg_down` among its shortcuts; a pool of
+that kind anywhere else (the stem) is still refused."""
+
+
 def taught(
     fields: Mapping[type[BaseModel], frozenset[str]],
     *more: Mapping[type[BaseModel], frozenset[str]],
@@ -208,6 +220,8 @@ def _unknown(net: ir.Network, knows: Knows) -> Iterator[tuple[str, Span | None]]
     pool = net.stem.pool
     if isinstance(pool, ir.Pool) and pool.kind not in knows.pools:
         yield f"a {pool.kind} pool in the stem", pool.span
+    if isinstance(pool, ir.Pool) and (pool.ceil or not pool.count_include_pad):
+        yield "a stem pool in ceil mode or leaving the padding out of its count", pool.span
     for stage in net.stages:
         for block in stage.blocks:
             yield from _block(net, block, knows, block.span or stage.cell_span)
@@ -275,6 +289,9 @@ def _block(
     sc = block.shortcut
     if sc.kind not in knows.shortcuts:
         yield f"a {sc.kind!r} shortcut", span
+    elif sc.avg_down and "avg_down" in knows.shortcuts:
+        if not _plain_avg_down(sc):
+            yield "an average-pool shortcut other than ResNet-D's (a 2x2 pool /2, a 1x1 conv)", span
     elif sc.kind == "projection":
         types = [type(layer) for layer in sc.layers]
         conv = sc.layers[0] if sc.layers else None
@@ -283,3 +300,31 @@ def _block(
             yield "a projection shortcut other than a 1x1 conv (and a BatchNorm)", span
     elif sc.layers:
         yield f"a {sc.kind!r} shortcut with layers", span
+
+
+def _plain_avg_down(sc: ir.Shortcut) -> bool:
+    """Whether a ResNet-D shortcut is what `avg_projection` writes: where it strides a 2x2
+    average pool /2 in ceil mode leaving the padding out, then an unstrided 1x1 conv (and its
+    BatchNorm)."""
+    layers = list(sc.layers)
+    if sc.stride != 1:
+        pool = layers.pop(0)
+        wanted = ("avg", 2, 2, 0, True, False)
+        if (
+            not isinstance(pool, ir.Pool)
+            or (
+                pool.kind,
+                pool.kernel,
+                pool.stride,
+                pool.padding,
+                pool.ceil,
+                pool.count_include_pad,
+            )
+            != wanted
+        ):
+            return False
+    conv = layers[0] if layers else None
+    if not isinstance(conv, ir.Conv):
+        return False
+    plain = (conv.kernel, conv.stride, conv.padding, conv.groups) == (1, 1, 0, 1)
+    return plain and [type(x) for x in layers[1:]] in ([], [ir.Norm])

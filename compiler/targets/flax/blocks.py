@@ -112,6 +112,8 @@ def shortcut_call(sc: ir.Shortcut) -> Call | None:
         return None
     stride = [f"stride={sc.stride}"] if sc.stride != 1 else []
     widths = [str(sc.in_channels), str(sc.out_channels)]
+    if sc.avg_down:  # ResNet-D: a pool, then the conv (+ BN)
+        return Call(nhwc.shortcut_helper(sc), [*widths, *stride, "rngs=rngs"])
     if sc.kind == "projection":
         if len(sc.layers) > 1:  # conv + BN
             return Call("projection", [*widths, *stride, "rngs=rngs"])

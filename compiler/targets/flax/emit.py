@@ -66,14 +66,26 @@ class ModuleView:
 def _stem_lines(net: ir.Network) -> list[list[str]]:
     conv = net.stem.conv
     first = comment(f"conv1: {net.stem.conv_text} -> {nhwc.hwc(conv.output)}", 8)
-    stride = str(conv.stride) if conv.stride != 1 else None
-    call = conv_call(
-        str(conv.in_channels), str(conv.out_channels), conv.kernel, stride, conv.padding, None
-    )
-    first += assign("self.conv1", call, 8)
+    first += assign("self.conv1", _stem_conv(net.stem), 8)
     if net.stem.norm is not None:  # pre-activation nets normalise at each block's start instead
         first.append(f"self.{net.stem.norm.name} = batch_norm({net.stem.norm.channels}, rngs=rngs)")
     return [mark("conv1", first)]
+
+
+def _stem_conv(stem: ir.Stem) -> FitCall:
+    """conv1: one convolution, or a deep stem's `nnx.Sequential` of them, a BatchNorm and a ReLU
+    after each but the last (torch's `conv1.0`, `conv1.1`, ... at the same indices)."""
+    entries: list = []
+    for layer in nhwc.stem_layers(stem):
+        if isinstance(layer, ir.Conv):
+            stride = str(layer.stride) if layer.stride != 1 else None
+            widths = (str(layer.in_channels), str(layer.out_channels))
+            entries.append(conv_call(*widths, layer.kernel, stride, layer.padding, None))
+        else:
+            entries += [f"batch_norm({layer.channels}, rngs=rngs)", "nnx.relu"]
+    if len(entries) == 1:
+        return entries[0]
+    return FitCall("nnx.Sequential", [_fit(e) for e in entries], explode=True)
 
 
 def _pool_func(pool: ir.Pool) -> str:
@@ -184,15 +196,19 @@ def _helpers(net: ir.Network) -> list[tuple[str, str]]:
     shortcuts = [b.shortcut for s in net.stages for b in s.blocks]
     pool = net.stem.pool
     attention = nhwc.attention_helpers(net)
+    avg_down = nhwc.avg_down_helpers(net)
     used = {
         ("conv2d", "conv2d_grouped.py.j2" if grouped(net) else "conv2d.py.j2"): True,
         ("batch_norm", "batch_norm.py.j2"): True,
         ("max_pool", "max_pool.py.j2"): pool is not None and pool.kind == "max",
         ("avg_pool", "avg_pool.py.j2"): pool is not None and pool.kind == "avg",
         ("projection", "projection.py.j2"): any(
-            sc.kind == "projection" and len(sc.layers) > 1 for sc in shortcuts
+            sc.kind == "projection" and len(sc.layers) > 1 and not sc.avg_down for sc in shortcuts
         ),
         ("ZeroPadShortcut", "zeropad.py.j2"): any(sc.kind == "zeropad" for sc in shortcuts),
+        ("ceil_avg_pool", "ceil_avg_pool.py.j2"): any(avg_down.values()),
+        ("avg_projection", "avg_projection.py.j2"): avg_down["avg_projection"],
+        ("avg_conv1x1", "avg_conv1x1.py.j2"): avg_down["avg_conv1x1"],
         ("SqueezeExcite", "squeeze_excite.py.j2"): attention["SqueezeExcite"],
         ("ChannelAttention", "channel_attention.py.j2"): attention["ChannelAttention"],
     }

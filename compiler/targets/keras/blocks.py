@@ -108,6 +108,8 @@ def shortcut_call(sc: ir.Shortcut) -> Call | None:
     if sc.kind == "identity":
         return None
     stride = [f"stride={sc.stride}"] if sc.stride != 1 else []
+    if sc.avg_down:  # ResNet-D: a pool, then the conv (+ BN)
+        return Call(nhwc.shortcut_helper(sc), [str(sc.out_channels), *stride])
     if sc.kind == "projection":
         if len(sc.layers) > 1:  # conv + BN
             return Call("projection", [str(sc.out_channels), *stride])

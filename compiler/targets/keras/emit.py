@@ -71,11 +71,7 @@ def _stem_lines(net: ir.Network) -> tuple[list[list[str]], list[str]]:
     """The stem's constructor sections, and what the forward method does for the pool."""
     conv = net.stem.conv
     first = comment(f"conv1: {net.stem.conv_text} -> {nhwc.hwc(conv.output)}", 8)
-    first += assign(
-        "self.conv1",
-        conv_call(str(conv.out_channels), conv.kernel, _stride(conv.stride), conv.padding, None),
-        8,
-    )
+    first += assign("self.conv1", _stem_conv(net.stem), 8)
     if net.stem.norm is not None:  # pre-activation nets normalise at each block's start instead
         first += [f"self.{net.stem.norm.name} = batch_norm()", "self.relu = keras.layers.ReLU()"]
     sections = [mark("conv1", first)]
@@ -111,6 +107,23 @@ def _stem_lines(net: ir.Network) -> tuple[list[list[str]], list[str]]:
     lines += assign(f"self.{pool.name}", expr, 8)
     sections.append(mark("pool", lines))
     return sections, forward
+
+
+def _stem_conv(stem: ir.Stem) -> FitCall:
+    """conv1: one convolution, or a deep stem's `keras.Sequential` of them, a BatchNorm and a
+    ReLU after each but the last (torch's `conv1.0`, `conv1.1`, ... at the same indices)."""
+    entries: list = []
+    for layer in nhwc.stem_layers(stem):
+        if isinstance(layer, ir.Conv):
+            stride = _stride(layer.stride)
+            entries.append(
+                conv_call(str(layer.out_channels), layer.kernel, stride, layer.padding, None)
+            )
+        else:
+            entries += ["batch_norm()", "keras.layers.ReLU()"]
+    if len(entries) == 1:
+        return entries[0]
+    return FitCall("keras.Sequential", [ListOf([_fit(e) for e in entries], explode=True)])
 
 
 def _stride(stride: int) -> str | None:
@@ -157,12 +170,12 @@ def _zero_init_lines(net: ir.Network) -> list[str]:
     for i, (layer, classes) in enumerate(nhwc.last_layers(net).items()):
         test = nhwc.isinstance_test(classes)
         out.append(f"        {'if' if i == 0 else 'elif'} isinstance(block, {test}):")
-        if net.options.preact:
-            inner = ".layers[-1]" if padded[classes[0]] else ""  # after its ZeroPadding2D
-            weight = f"{layer}{inner}.kernel_initializer"
-        else:
-            weight = f"{layer}.gamma_initializer"
-        out.append(f"            block.{weight} = keras.initializers.Zeros()")
+        if net.options.preact and padded[classes[0]]:  # the conv after its ZeroPadding2D
+            out.append(f"            conv = block.{layer}.layers[-1]")
+            out.append("            conv.kernel_initializer = keras.initializers.Zeros()")
+            continue
+        weight = "kernel_initializer" if net.options.preact else "gamma_initializer"
+        out.append(f"            block.{layer}.{weight} = keras.initializers.Zeros()")
     return out
 
 
@@ -211,13 +224,16 @@ def _helpers(net: ir.Network) -> list[tuple[str, str]]:
     """(name, template) of each helper the module uses, in the order they are emitted."""
     shortcuts = [b.shortcut for s in net.stages for b in s.blocks]
     attention = nhwc.attention_helpers(net)
+    avg_down = nhwc.avg_down_helpers(net)
     used = {
         ("conv2d", "conv2d_grouped.py.j2" if grouped(net) else "conv2d.py.j2"): True,
         ("batch_norm", "batch_norm.py.j2"): True,
         ("projection", "projection.py.j2"): any(
-            sc.kind == "projection" and len(sc.layers) > 1 for sc in shortcuts
+            sc.kind == "projection" and len(sc.layers) > 1 and not sc.avg_down for sc in shortcuts
         ),
         ("ZeroPadShortcut", "zeropad.py.j2"): any(sc.kind == "zeropad" for sc in shortcuts),
+        ("avg_projection", "avg_projection.py.j2"): avg_down["avg_projection"],
+        ("avg_conv1x1", "avg_conv1x1.py.j2"): avg_down["avg_conv1x1"],
         ("SqueezeExcite", "squeeze_excite.py.j2"): attention["SqueezeExcite"],
         ("ChannelAttention", "channel_attention.py.j2"): attention["ChannelAttention"],
     }
