@@ -285,6 +285,30 @@ def test_a_run_that_ends_although_a_signal_came_is_reported_as_stopped(monkeypat
     assert capsys.readouterr().err == "resnetc: interrupted; no file was left half-written\n"
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_as_the_run_ends_is_reported_as_stopped(signum, monkeypatch, capsys) -> None:
+    """A signal whose handler raises in the last moments, inside a context manager's `__exit__`
+    around the run (CI saw one land in contextlib's, a traceback from resnetc's own lines): the
+    run is reported as stopped, and the handlers are put back."""
+    import contextlib
+
+    import resnetc.cli as cli
+
+    before = {s: signal.getsignal(s) for s in interrupts.SIGNALS}
+
+    @contextlib.contextmanager
+    def signalled_on_exit():
+        yield
+        os.kill(os.getpid(), signum)  # its handler raises here, outside any try of main's
+        sum(range(1000))
+
+    monkeypatch.setattr(cli, "_guarded_stdout", signalled_on_exit)
+    assert main(["check", str(SPEC_DIR / "resnet18.yaml")]) == 128 + signum
+    err = capsys.readouterr().err
+    assert err.endswith("; no file was left half-written\n") and "Traceback" not in err
+    assert {s: signal.getsignal(s) for s in interrupts.SIGNALS} == before
+
+
 def test_a_bug_is_an_internal_error_not_a_traceback(monkeypatch, capsys) -> None:
     import resnetc.cli.check as check
 

@@ -71,6 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `resnetc` with `argv` (default: the process arguments); return the exit code."""
+    try:
+        return _main(argv)
+    except (KeyboardInterrupt, interrupts.Terminated):
+        # A signal in the last moments of the run, as `handled()` ended (once seen in
+        # contextlib's `__exit__`, before the block's own `finally` could hold it): stopped.
+        signum = interrupts.received()
+        return _stopped(signal.SIGINT if signum is None else signum)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     with interrupts.handled(), _guarded_stdout():
         try:
             args = build_parser().parse_args(argv)
