@@ -17,7 +17,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..files import staging
-from ..files.output import make_directories, no_hard_links, remove_directories
+from ..files.output import (
+    APPEARED,
+    link_new,
+    make_directories,
+    no_hard_links,
+    remove_directories,
+)
 from .layouts import Renamed
 from .read import WRAPPERS
 
@@ -106,11 +112,11 @@ class StagedWeights:
             info = None
         if info is None:
             os.chmod(self.tmp, 0o666 & ~_umask())
-            _link_new(self.tmp, self.target)
+            link_new(self.tmp, self.target)
         elif not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
             raise OSError("it is not a regular file; it was kept")
         elif not force:
-            raise OSError(_APPEARED)
+            raise OSError(APPEARED)
         else:
             if stat.S_ISREG(info.st_mode):
                 os.chmod(self.tmp, stat.S_IMODE(info.st_mode))
@@ -142,25 +148,6 @@ class StagedWeights:
         kept aside) and the directories made for it."""
         self.area.close()
         remove_directories(self.created)
-
-
-_APPEARED = "the file appeared while resnetc was writing; it was kept"
-
-
-def _link_new(tmp: Path, target: Path) -> None:
-    """Put `tmp` at `target`, where nothing was, never over a file that appeared meanwhile."""
-    try:
-        os.link(tmp, target)
-    except FileExistsError:
-        raise OSError(_APPEARED) from None
-    except OSError as exc:
-        if not no_hard_links(exc):
-            raise
-        if os.path.lexists(target):  # a file system without hard links: check, then rename
-            raise OSError(_APPEARED) from None
-        os.replace(tmp, target)
-    else:
-        os.unlink(tmp)
 
 
 def _umask() -> int:

@@ -32,7 +32,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, overload
+from typing import NamedTuple
 
 from . import interrupts, markers, staging
 
@@ -309,17 +309,7 @@ def _put_in_place(tmp: str, target: Target, seen: _Seen | None, force: bool) -> 
     """Link the staged file into place where nothing was, else rename it over the file that was,
     if it is still that file (and still resnetc's), giving it that file's mode."""
     if seen is None:
-        try:
-            os.link(tmp, target.path)
-        except FileExistsError:
-            raise OSError(_APPEARED) from None
-        except OSError as exc:
-            if not no_hard_links(exc):
-                raise
-            _still(target, None, force)  # a file system without hard links: check, then rename
-            os.replace(tmp, target.path)
-        else:
-            os.unlink(tmp)
+        link_new(tmp, target.path)
         return
     now = _still(target, seen, force)
     if stat.S_ISREG(now.st_mode):  # a link replaced with --force: the new file's own mode
@@ -327,7 +317,25 @@ def _put_in_place(tmp: str, target: Target, seen: _Seen | None, force: bool) -> 
     os.replace(tmp, target.path)
 
 
-_APPEARED = "a file appeared there while resnetc was writing; it was kept"
+APPEARED = "a file appeared there while resnetc was writing; it was kept"
+
+
+def link_new(tmp: str | os.PathLike, path: Path) -> None:
+    """Put the staged file `tmp` at `path`, where nothing was: a hard link, which fails rather
+    than replace a file that appeared meanwhile (`OSError`, and that file is kept); on a file
+    system without hard links, a check, then a rename."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise OSError(APPEARED) from None
+    except OSError as exc:
+        if not no_hard_links(exc):
+            raise
+        if os.path.lexists(path):
+            raise OSError(APPEARED) from None
+        os.replace(tmp, path)
+    else:
+        os.unlink(tmp)
 
 
 def no_hard_links(exc: OSError) -> bool:
@@ -338,21 +346,13 @@ def no_hard_links(exc: OSError) -> bool:
     return exc.errno in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS)
 
 
-@overload
-def _still(target: Target, seen: None, force: bool) -> None: ...
-@overload
-def _still(target: Target, seen: _Seen, force: bool) -> os.stat_result: ...
-def _still(target: Target, seen: _Seen | None, force: bool) -> os.stat_result | None:
-    """What is at the target's path now, if it is what was examined (nothing, or the same file,
-    still one resnetc may replace); else `OSError`, and it is kept."""
+def _still(target: Target, seen: _Seen, force: bool) -> os.stat_result:
+    """What is at the target's path now, if it is the file examined (the same file, still one
+    resnetc may replace); else `OSError`, and it is kept."""
     try:
-        info = os.lstat(target.path)
+        info: os.stat_result | None = os.lstat(target.path)
     except FileNotFoundError:
         info = None
-    if seen is None:
-        if info is not None:
-            raise OSError(_APPEARED)
-        return None
     if (
         info is None
         or _seen(info)[:4] != seen[:4]
